@@ -1,0 +1,44 @@
+/* The x86 machine's fixed guest-physical layout: where boot structures, firmware tables and device
+ * windows live. Every address the board uses is here, so the memory map is read in one place. */
+#ifndef CKVM_X86_LAYOUT_H
+#define CKVM_X86_LAYOUT_H
+
+/* Low memory (below 1 MiB) */
+#define LAYOUT_GDT_GPA		0x00000500ULL	/* boot GDT (4 entries) */
+#define LAYOUT_BOOT_STACK_GPA	0x00008000ULL	/* initial stack top for 64-bit/PVH entry */
+#define LAYOUT_PVH_INFO_GPA	0x00006000ULL	/* hvm_start_info + memmap (PVH) */
+#define LAYOUT_ZERO_PAGE_GPA	0x00007000ULL	/* struct boot_params (Linux boot protocol) */
+#define LAYOUT_PML4_GPA		0x00009000ULL	/* identity page tables: PML4, PDPT, 4 PDs */
+#define LAYOUT_PDPT_GPA		0x0000a000ULL
+#define LAYOUT_PD_GPA		0x0000b000ULL	/* 4 pages: 0xb000..0xefff, 2 MiB pages for 0..4 GiB */
+#define LAYOUT_CMDLINE_GPA	0x00020000ULL
+#define LAYOUT_CMDLINE_MAX	0x00010000ULL	/* 64 KiB */
+#define LAYOUT_EBDA_GPA		0x0009fc00ULL	/* 1 KiB EBDA: MP floating pointer + MP config table */
+#define LAYOUT_LOWMEM_END	0x000a0000ULL	/* start of VGA hole */
+#define LAYOUT_BIOS_GPA		0x000e0000ULL	/* reserved: ACPI RSDP and tables at 0xe0000..0xfffff */
+#define LAYOUT_ACPI_GPA		0x000e0000ULL	/* RSDP first (16-byte aligned), tables after it */
+#define LAYOUT_ACPI_MAX		0x00010000ULL
+#define LAYOUT_BIOS_END		0x00100000ULL
+#define LAYOUT_KERNEL_GPA	0x00100000ULL	/* 1 MiB: protected-mode kernel / default load address */
+
+/* Device windows */
+#define LAYOUT_MEM_HOLE_GPA	0xc0000000ULL	/* RAM above this moves to 4 GiB */
+#define LAYOUT_PCI_MMIO_GPA	0xc0000000ULL	/* 32-bit PCI BAR window */
+#define LAYOUT_PCI_MMIO_SIZE	0x20000000ULL	/* 512 MiB */
+#define LAYOUT_IOAPIC_GPA	0xfec00000ULL
+#define LAYOUT_LAPIC_GPA	0xfee00000ULL
+#define LAYOUT_TSS_GPA		0xfffbd000ULL	/* KVM_SET_TSS_ADDR: 3 pages */
+#define LAYOUT_IDENT_MAP_GPA	0xfffbc000ULL	/* KVM_SET_IDENTITY_MAP_ADDR: 1 page */
+
+/* Port I/O */
+#define PORT_COM1		0x3f8
+#define IRQ_COM1		4
+#define PORT_I8042_DATA		0x60
+#define PORT_SYS_CTRL_B		0x61
+#define PORT_I8042_CMD		0x64
+#define PORT_CMOS		0x70	/* index 0x70, data 0x71 */
+#define PORT_TEST_EXIT		0x501	/* like QEMU's isa-debug-exit default */
+#define PORT_ACPI_PM_BASE	0x600	/* PM1a event (4), PM1a control (2) at +4, PM timer at +8 */
+#define PORT_PCI_CONFIG		0xcf8	/* 0xcf8 address, 0xcfc..0xcff data */
+
+#endif

@@ -1,0 +1,1 @@
+SRCS += src/core/guest_mem.c src/core/bus.c src/core/evloop.c

@@ -1,0 +1,1 @@
+SRCS += src/log.c src/config.c

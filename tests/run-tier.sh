@@ -1,0 +1,16 @@
+#!/bin/sh
+# Run a tier's test programs, each printing its own "N passed, N failed"; sum them.
+# Usage: run-tier.sh TIER PROG...   Exits non-zero if any program fails or nothing ran.
+tier=$1; shift
+pass=0; fail=0
+for prog in "$@"; do
+	out=$("$prog" 2>&1); rc=$?
+	echo "$out" | sed "s|^|  |"
+	line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	[ -n "$line" ] || { p=0; f=1; echo "  $prog: no summary line (rc=$rc)"; }
+	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || { f=1; echo "  $prog: exit status $rc"; }
+	pass=$((pass + p)); fail=$((fail + f))
+done
+echo "$tier: $pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
