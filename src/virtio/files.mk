@@ -1,1 +1,3 @@
 SRCS +=
+SRCS += src/virtio/virtq.c src/virtio/virtio_blk.c
+SRCS += src/virtio/virtio_pci.c src/virtio/virtio_net.c

@@ -1,1 +1,48 @@
+# Tiny freestanding test guests (tests/guests/*.S), one behaviour each, run by tests/guests/run.sh
+# against ckvm: expected serial text in NAME.expect, arguments and exit status in guests.list.
+# NAME-qemu.elf variants (64-bit guests behind a PVH shim) exist only to validate guests with QEMU.
+GUEST_DIR     := $(O)/tests/guests
+GUEST_CC      ?= gcc
+GUEST_FLAGS   := -nostdlib -static -no-pie -fno-pic -ffreestanding -Itests/guests
+GUEST_LDFLAGS := -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -Wl,-z,noseparate-code
+GUEST_RAW     := hello reboot
+GUEST_ELF     := serial64 pvh32 exitcode unclaimed triplefault int3
+GUEST_ELF64   := serial64 unclaimed int3
+GUEST_BINS    := $(GUEST_RAW:%=$(GUEST_DIR)/%.bin) $(GUEST_ELF:%=$(GUEST_DIR)/%.elf)
+GUEST_QEMU    := $(GUEST_ELF64:%=$(GUEST_DIR)/%-qemu.elf)
 
+$(GUEST_DIR)/%.o: tests/guests/%.S tests/guests/guest.h
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_FLAGS) -c -o $@ $<
+
+$(GUEST_DIR)/%.bin: $(GUEST_DIR)/%.o tests/guests/flat.ld
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/flat.ld -o $(@:.bin=.rom.elf) $<
+	objcopy -O binary $(@:.bin=.rom.elf) $@
+
+$(GUEST_DIR)/%.elf: $(GUEST_DIR)/%.o $(GUEST_DIR)/lib.o tests/guests/guest.ld
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o
+
+$(GUEST_DIR)/%-qemu.elf: $(GUEST_DIR)/%.o $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.o tests/guests/guest.ld
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< \
+		$(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.o
+
+guests: $(GUEST_BINS) $(GUEST_QEMU)
+
+check-guests: guests $(O)/ckvm
+	tests/guests/run.sh $(O)/ckvm $(GUEST_DIR)
+
+# QEMU cross-check of the guests themselves (not part of `check`).
+check-guests-qemu: guests
+	tests/guests/run.sh --qemu $(GUEST_DIR)
+
+# Exit-cost benchmark against QEMU (bench/exit-bench.sh); never part of `check`.
+BENCH_GUEST := $(O)/bench/guest.elf
+$(BENCH_GUEST): bench/guest.S $(GUEST_DIR)/lib.o tests/guests/guest.h tests/guests/guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o
+
+bench: $(BENCH_GUEST) $(O)/ckvm
+	bench/exit-bench.sh $(O)/ckvm $(BENCH_GUEST)
+
+.PHONY: guests check-guests check-guests-qemu bench
+.SECONDARY: $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.o $(GUEST_RAW:%=$(GUEST_DIR)/%.o) $(GUEST_ELF:%=$(GUEST_DIR)/%.o)

@@ -1,6 +1,8 @@
 # Unit tests (no /dev/kvm): each tests/unit/test_NAME.c is one binary linked with libckvm.a.
-UNIT_TESTS := guest_mem bus
-UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
+UNIT_TESTS := guest_mem bus exits config
+UNIT_TESTS += pci virtio_pci virtio_net
+UNIT_TESTS += bzimage elf raw
+UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -17,3 +19,4 @@ check-unit:
 	tests/run-tier.sh unit $(UNIT_TESTS:%=$(O)/san/tests/unit/test_%)
 
 .PHONY: unit check-unit
+UNIT_TESTS += acpi mptable cpuid acpi_pm

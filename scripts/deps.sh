@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install the Debian 12 packages ckvm needs to build, build its default guest, and run its tests.
+# Idempotent: installs only what is missing. Usage: scripts/deps.sh [build|guest|test|bench]...
+set -eu
+want="build-essential"
+for what in "${@:-build}"; do
+	case "$what" in
+	build) want="$want build-essential" ;;
+	guest) want="$want linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio busybox-static xz-utils" ;;
+	test)  want="$want clang libclang-rt-14-dev e2fsprogs iproute2 acpica-tools netcat-openbsd procps" ;;
+	bench) want="$want qemu-system-x86 time" ;;
+	*) echo "deps.sh: unknown group '$what'" >&2; exit 2 ;;
+	esac
+done
+missing=""
+for p in $want; do
+	case " $missing " in *" $p "*) continue ;; esac
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing"
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null

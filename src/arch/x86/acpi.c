@@ -1,0 +1,436 @@
+/* ACPI tables of the x86 board: RSDP, RSDT/XSDT, FADT (rev 6, full hardware model, no SMI), FACS, MADT
+ * and a generated DSDT (PCI0 with _CRS/_PRT, COM1, \_S5_). ACPI 6.x 5.2 "ACPI System Description Tables".
+ * Setup-time only, main thread; tables are assembled in a host buffer and copied with gm_write(). */
+#include "arch/x86/acpi.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86/aml.h"
+#include "arch/x86/layout.h"
+#include "dev/acpi_pm.h"
+
+#define ACPI_OEM_ID		"CKVM  "
+#define ACPI_OEM_TABLE_ID	"CKVMACPI"
+#define ACPI_CREATOR_ID		"CKVM"
+
+/* FADT Flags (5.2.9 Table 5.10) and IAPC_BOOT_ARCH (5.2.9.3) */
+#define FADT_F_WBINVD		(1u << 0)
+#define FADT_F_PROC_C1		(1u << 2)
+#define FADT_F_PWR_BUTTON	(1u << 4)	/* set: no fixed-feature power button */
+#define FADT_F_SLP_BUTTON	(1u << 5)
+#define FADT_F_FIX_RTC		(1u << 6)
+#define FADT_F_TMR_VAL_EXT	(1u << 8)
+#define FADT_F_RESET_REG_SUP	(1u << 10)
+#define FADT_BOOT_LEGACY_DEVICES (1u << 0)
+#define FADT_BOOT_8042		(1u << 1)
+#define FADT_BOOT_NO_VGA	(1u << 2)
+
+/* MADT structure types (5.2.12) and MPS INTI flags */
+#define MADT_LAPIC		0
+#define MADT_IOAPIC		1
+#define MADT_ISO		2
+#define MADT_LAPIC_NMI		4
+#define MADT_X2APIC		9
+#define MADT_X2APIC_NMI		10
+#define MADT_PCAT_COMPAT	1u
+#define MADT_ENABLED		1u
+#define INTI_ACTIVE_HIGH	0x1
+#define INTI_LEVEL		0xc
+
+#define GAS_SYSTEM_IO		1
+#define PM1_EVT_LEN		4	/* PM1_STS + PM1_EN */
+#define PM1_CNT_LEN		2
+#define PM_TMR_LEN		4
+#define ACPI_RESET_PORT		0x64	/* i8042 command port; 0xfe pulses the reset line */
+#define ACPI_RESET_VALUE	0xfe
+
+struct acpi_buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+uint8_t acpi_checksum(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	uint8_t sum = 0;
+
+	while (len--)
+		sum = (uint8_t)(sum + *b++);
+	return (uint8_t)-sum;
+}
+
+/* Reserve n zeroed bytes aligned to align (a power of two); offset in *off. */
+static int acpi_alloc(struct acpi_buf *b, size_t n, size_t align, size_t *off)
+{
+	size_t at = (b->len + align - 1) & ~(align - 1);
+
+	if (at > b->cap || n > b->cap - at)
+		return -ENOSPC;
+	*off = at;
+	b->len = at + n;
+	return 0;
+}
+
+static uint64_t acpi_gpa(size_t off)
+{
+	return LAYOUT_ACPI_GPA + off;
+}
+
+static void acpi_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(t, sig, 4);
+	put32(t + 4, len);
+	t[8] = rev;
+	memcpy(t + 10, ACPI_OEM_ID, 6);
+	memcpy(t + 16, ACPI_OEM_TABLE_ID, 8);
+	put32(t + 24, 1);
+	memcpy(t + 28, ACPI_CREATOR_ID, 4);
+	put32(t + 32, 1);
+}
+
+static void acpi_seal(uint8_t *t)
+{
+	uint32_t len = (uint32_t)t[4] | (uint32_t)t[5] << 8 | (uint32_t)t[6] << 16 | (uint32_t)t[7] << 24;
+
+	t[9] = 0;
+	t[9] = acpi_checksum(t, len);
+}
+
+/* Generic Address Structure (5.2.3.2). */
+static void acpi_gas(uint8_t *p, uint8_t space, uint8_t bits, uint8_t access, uint64_t addr)
+{
+	p[0] = space;
+	p[1] = bits;
+	p[2] = 0;
+	p[3] = access;
+	put64(p + 4, addr);
+}
+
+static int build_facs(struct acpi_buf *b, size_t *off)
+{
+	uint8_t *t;
+	int ret = acpi_alloc(b, ACPI_FACS_LEN, 64, off);
+
+	if (ret)
+		return ret;
+	t = b->p + *off;
+	memcpy(t, "FACS", 4);
+	put32(t + 4, ACPI_FACS_LEN);
+	t[32] = 2;			/* version; no checksum in the FACS */
+	return 0;
+}
+
+static int build_fadt(struct acpi_buf *b, const struct acpi_config *cfg, size_t facs, size_t dsdt,
+		      size_t *off)
+{
+	uint16_t boot = FADT_BOOT_LEGACY_DEVICES | FADT_BOOT_NO_VGA;
+	uint32_t flags = FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON |
+			 FADT_F_FIX_RTC;
+	uint32_t pm = PORT_ACPI_PM_BASE;
+	uint8_t *t;
+	int ret = acpi_alloc(b, ACPI_FADT_LEN, 16, off);
+
+	if (ret)
+		return ret;
+	t = b->p + *off;
+	acpi_header(t, "FACP", ACPI_FADT_LEN, 6);
+	put32(t + 36, (uint32_t)acpi_gpa(facs));	/* FIRMWARE_CTRL (below 4 GiB: X_ stays 0) */
+	put32(t + 40, (uint32_t)acpi_gpa(dsdt));
+	t[45] = 0;					/* Preferred_PM_Profile: unspecified */
+	put16(t + 46, X86_SCI_IRQ);
+	/* SMI_CMD = 0: no SMM; the system is in ACPI mode from reset (SCI_EN reads 1). */
+	put32(t + 56, pm);				/* PM1a_EVT_BLK */
+	put32(t + 64, pm + ACPI_PM_CNT_OFF);		/* PM1a_CNT_BLK */
+	if (cfg->pm_timer)
+		put32(t + 76, pm + ACPI_PM_TMR_REG_OFF);	/* PM_TMR_BLK */
+	t[88] = PM1_EVT_LEN;
+	t[89] = PM1_CNT_LEN;
+	t[91] = cfg->pm_timer ? PM_TMR_LEN : 0;
+	put16(t + 96, 101);				/* P_LVL2_LAT > 100: no C2 */
+	put16(t + 98, 1001);				/* P_LVL3_LAT > 1000: no C3 */
+	if (cfg->i8042) {
+		boot |= FADT_BOOT_8042;
+		flags |= FADT_F_RESET_REG_SUP;
+		acpi_gas(t + 116, GAS_SYSTEM_IO, 8, 1, ACPI_RESET_PORT);
+		t[128] = ACPI_RESET_VALUE;
+	}
+	if (cfg->pm_timer)
+		flags |= FADT_F_TMR_VAL_EXT;
+	put16(t + 109, boot);
+	put32(t + 112, flags);
+	t[131] = 0;					/* FADT minor version */
+	put64(t + 140, acpi_gpa(dsdt));			/* X_DSDT */
+	acpi_gas(t + 148, GAS_SYSTEM_IO, 8 * PM1_EVT_LEN, 0, pm);
+	acpi_gas(t + 172, GAS_SYSTEM_IO, 8 * PM1_CNT_LEN, 0, pm + ACPI_PM_CNT_OFF);
+	if (cfg->pm_timer)
+		acpi_gas(t + 208, GAS_SYSTEM_IO, 8 * PM_TMR_LEN, 0, pm + ACPI_PM_TMR_REG_OFF);
+	memcpy(t + 268, "CKVM\0\0\0\0", 8);		/* Hypervisor Vendor Identity */
+	acpi_seal(t);
+	return 0;
+}
+
+static size_t madt_len(int ncpus, bool iso0)
+{
+	size_t n = ACPI_HDR_LEN + 8 + 12 + 10 + 6, x2 = 0;
+	int i;
+
+	for (i = 0; i < ncpus; i++)
+		if (i < 0xff)
+			n += 8;
+		else
+			x2++;
+	if (iso0)
+		n += 10;
+	return n + x2 * 16 + (x2 ? 12 : 0);
+}
+
+static uint8_t *madt_iso(uint8_t *e, uint8_t irq, uint32_t gsi, uint16_t flags)
+{
+	e[0] = MADT_ISO;
+	e[1] = 10;
+	e[2] = 0;			/* bus: ISA */
+	e[3] = irq;
+	put32(e + 4, gsi);
+	put16(e + 8, flags);
+	return e + 10;
+}
+
+static int build_madt(struct acpi_buf *b, const struct acpi_config *cfg, size_t *off)
+{
+	size_t len = madt_len(cfg->ncpus, !cfg->no_irq0_override);
+	uint8_t *t, *e;
+	int i, ret = acpi_alloc(b, len, 16, off);
+
+	if (ret)
+		return ret;
+	t = b->p + *off;
+	acpi_header(t, "APIC", (uint32_t)len, 5);
+	put32(t + 36, (uint32_t)LAYOUT_LAPIC_GPA);
+	put32(t + 40, MADT_PCAT_COMPAT);
+	e = t + 44;
+	for (i = 0; i < cfg->ncpus; i++) {
+		if (i < 0xff) {
+			e[0] = MADT_LAPIC;
+			e[1] = 8;
+			e[2] = (uint8_t)i;		/* ACPI processor UID */
+			e[3] = (uint8_t)i;		/* APIC id */
+			put32(e + 4, MADT_ENABLED);
+			e += 8;
+		} else {
+			e[0] = MADT_X2APIC;
+			e[1] = 16;
+			put32(e + 4, (uint32_t)i);	/* x2APIC id */
+			put32(e + 8, MADT_ENABLED);
+			put32(e + 12, (uint32_t)i);	/* UID */
+			e += 16;
+		}
+	}
+	e[0] = MADT_IOAPIC;
+	e[1] = 12;
+	e[2] = x86_ioapic_id(cfg->ncpus);
+	put32(e + 4, (uint32_t)LAYOUT_IOAPIC_GPA);
+	put32(e + 8, 0);				/* GSI base */
+	e += 12;
+	if (!cfg->no_irq0_override)
+		e = madt_iso(e, 0, 2, 0);
+	e = madt_iso(e, X86_SCI_IRQ, X86_SCI_IRQ, INTI_ACTIVE_HIGH | INTI_LEVEL);
+	e[0] = MADT_LAPIC_NMI;
+	e[1] = 6;
+	e[2] = 0xff;					/* all processors */
+	put16(e + 3, 0);
+	e[5] = 1;					/* LINT1 */
+	e += 6;
+	if (cfg->ncpus > 0xff) {
+		e[0] = MADT_X2APIC_NMI;
+		e[1] = 12;
+		put32(e + 4, 0xffffffff);
+		e[8] = 1;
+		e += 12;
+	}
+	if ((size_t)(e - t) != len)
+		return -EINVAL;			/* broken invariant: madt_len() disagrees */
+	acpi_seal(t);
+	return 0;
+}
+
+static void dsdt_pci0(struct aml *a)
+{
+	uint8_t rbuf[256];
+	struct aml r;
+	unsigned slot, pin;
+
+	aml_device_open(a, "PCI0");
+	aml_name_eisaid(a, "_HID", "PNP0A03");	/* conventional PCI: config via 0xcf8, no ECAM/MCFG */
+	aml_name_integer(a, "_ADR", 0);
+	aml_name_integer(a, "_UID", 0);
+	aml_name_integer(a, "_SEG", 0);
+	aml_name_integer(a, "_BBN", 0);
+
+	aml_init(&r, rbuf, sizeof(rbuf));
+	aml_res_word_bus(&r, 0x00, 0xff);
+	aml_res_io(&r, PORT_PCI_CONFIG, PORT_PCI_CONFIG, 1, 8);
+	aml_res_word_io(&r, 0x0000, PORT_PCI_CONFIG - 1);
+	aml_res_word_io(&r, 0x0d00, 0xffff);
+	aml_res_dword_memory(&r, (uint32_t)LAYOUT_PCI_MMIO_GPA,
+			     (uint32_t)(LAYOUT_PCI_MMIO_GPA + LAYOUT_PCI_MMIO_SIZE - 1), 0);
+	aml_name(a, "_CRS");
+	aml_restemplate(a, &r);
+
+	/* _PRT (6.2.13): Package { Address = slot << 16 | 0xffff, Pin, Source = 0, GSI } */
+	aml_name(a, "_PRT");
+	aml_package_open(a, 32 * 4);
+	for (slot = 0; slot < 32; slot++)
+		for (pin = 0; pin < 4; pin++) {
+			aml_package_open(a, 4);
+			aml_integer(a, (uint64_t)slot << 16 | 0xffff);
+			aml_integer(a, pin);
+			aml_integer(a, 0);
+			aml_integer(a, x86_pci_intx_gsi(slot, pin));
+			aml_close(a);
+		}
+	aml_close(a);
+	aml_close(a);		/* PCI0 */
+}
+
+static void dsdt_com1(struct aml *a)
+{
+	uint8_t rbuf[64];
+	struct aml r;
+
+	aml_device_open(a, "COM1");
+	aml_name_eisaid(a, "_HID", "PNP0501");
+	aml_name_integer(a, "_UID", 1);
+	aml_init(&r, rbuf, sizeof(rbuf));
+	aml_res_io(&r, PORT_COM1, PORT_COM1, 0, 8);
+	aml_res_irq(&r, 1u << IRQ_COM1);
+	aml_name(a, "_CRS");
+	aml_restemplate(a, &r);
+	aml_close(a);
+}
+
+static int build_dsdt(struct acpi_buf *b, size_t *off)
+{
+	struct aml a;
+	uint8_t *t;
+	int ret = acpi_alloc(b, ACPI_HDR_LEN, 16, off);
+
+	if (ret)
+		return ret;
+	t = b->p + *off;
+	aml_init(&a, t + ACPI_HDR_LEN, b->cap - b->len);
+
+	/* \_S5_: SLP_TYPa, SLP_TYPb, reserved, reserved (7.4.2) */
+	aml_name(&a, "\\_S5");
+	aml_package_open(&a, 4);
+	aml_integer(&a, ACPI_PM_SLP_TYP_S5);
+	aml_integer(&a, ACPI_PM_SLP_TYP_S5);
+	aml_integer(&a, 0);
+	aml_integer(&a, 0);
+	aml_close(&a);
+
+	aml_scope_open(&a, "\\_SB");
+	dsdt_pci0(&a);
+	dsdt_com1(&a);
+	aml_close(&a);
+
+	ret = aml_finish(&a);
+	if (ret)
+		return ret == -E2BIG ? -ENOSPC : ret;
+	b->len += a.len;
+	acpi_header(t, "DSDT", (uint32_t)(ACPI_HDR_LEN + a.len), 2);
+	acpi_seal(t);
+	return 0;
+}
+
+/* RSDT (32-bit entries) and XSDT (64-bit entries) listing the same tables. */
+static int build_sdt(struct acpi_buf *b, const char *sig, unsigned width, const size_t *tabs, int n,
+		     size_t *off)
+{
+	uint32_t len = ACPI_HDR_LEN + width * (unsigned)n;
+	uint8_t *t;
+	int i, ret = acpi_alloc(b, len, 16, off);
+
+	if (ret)
+		return ret;
+	t = b->p + *off;
+	acpi_header(t, sig, len, 1);
+	for (i = 0; i < n; i++)
+		if (width == 8)
+			put64(t + ACPI_HDR_LEN + 8 * i, acpi_gpa(tabs[i]));
+		else
+			put32(t + ACPI_HDR_LEN + 4 * i, (uint32_t)acpi_gpa(tabs[i]));
+	acpi_seal(t);
+	return 0;
+}
+
+static void build_rsdp(uint8_t *r, size_t rsdt, size_t xsdt)
+{
+	memcpy(r, "RSD PTR ", 8);
+	memcpy(r + 9, ACPI_OEM_ID, 6);
+	r[15] = 2;					/* revision: ACPI 2.0+ */
+	put32(r + 16, (uint32_t)acpi_gpa(rsdt));
+	put32(r + 20, ACPI_RSDP_LEN);
+	put64(r + 24, acpi_gpa(xsdt));
+	r[8] = acpi_checksum(r, 20);
+	r[32] = acpi_checksum(r, ACPI_RSDP_LEN);
+}
+
+int acpi_build(const struct guest_mem *gm, const struct acpi_config *cfg, uint64_t *rsdp_gpa)
+{
+	struct acpi_buf b = { .cap = LAYOUT_ACPI_MAX };
+	size_t rsdp = 0, rsdt = 0, xsdt = 0, facs = 0, fadt = 0, madt = 0, dsdt = 0, tabs[2];
+	int ret;
+
+	if (!cfg || cfg->ncpus < 1 || cfg->ncpus > ACPI_MAX_CPUS)
+		return -EINVAL;
+	if (!gm_ptr(gm, LAYOUT_ACPI_GPA, LAYOUT_ACPI_MAX))
+		return -EFAULT;
+	b.p = calloc(1, b.cap);
+	if (!b.p)
+		return -ENOMEM;
+	ret = acpi_alloc(&b, ACPI_RSDP_LEN, 16, &rsdp);
+	if (!ret)
+		ret = build_dsdt(&b, &dsdt);
+	if (!ret)
+		ret = build_facs(&b, &facs);
+	if (!ret)
+		ret = build_fadt(&b, cfg, facs, dsdt, &fadt);
+	if (!ret)
+		ret = build_madt(&b, cfg, &madt);
+	tabs[0] = fadt;
+	tabs[1] = madt;
+	if (!ret)
+		ret = build_sdt(&b, "RSDT", 4, tabs, 2, &rsdt);
+	if (!ret)
+		ret = build_sdt(&b, "XSDT", 8, tabs, 2, &xsdt);
+	if (!ret) {
+		build_rsdp(b.p + rsdp, rsdt, xsdt);
+		/* Clear the whole area so stale bytes never look like a table. */
+		ret = gm_write(gm, LAYOUT_ACPI_GPA, b.p, b.cap);
+	}
+	free(b.p);
+	if (ret)
+		return ret;
+	*rsdp_gpa = acpi_gpa(rsdp);
+	return 0;
+}

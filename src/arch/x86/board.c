@@ -1,0 +1,335 @@
+/* THE MACHINE (x86 PC-like board): RAM and its e820 map, the in-kernel PIC/IOAPIC/LAPIC/PIT, the
+ * legacy devices at their ISA ports, the PCI host with virtio devices, ACPI/MP tables, the kernel.
+ * Built on the main thread; board_run() starts the I/O thread and the vCPU threads. */
+#include "arch/x86/board.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/quirks.h"
+#include "arch/x86/board_devices.h"
+#include "core/evloop.h"
+#include "core/vcpu.h"
+#include "log.h"
+
+static int map_file(const char *what, const char *path, void **map, size_t *len)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		log_errno(LOG_ERR, NULL, ret, "%s %s", what, path);
+		goto out;
+	}
+	if (st.st_size == 0) {
+		log_err(NULL, "%s %s: empty file", what, path);
+		ret = -ENOEXEC;
+		goto out;
+	}
+	*len = (size_t)st.st_size;
+	*map = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (*map == MAP_FAILED) {
+		*map = NULL;
+		ret = -errno;
+		log_errno(LOG_ERR, NULL, ret, "%s %s", what, path);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static uint64_t host_ram_bytes(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
+}
+
+static int e820_build(struct board *b)
+{
+	const struct guest_mem *gm = &b->vm.gm;
+	struct e820_table *t = &b->e820;
+	uint64_t low_end = gm_low_end(gm);
+	int ret = 0, i;
+
+	t->nr = 0;
+	ret |= e820_add(t, 0, LAYOUT_EBDA_GPA, E820_RAM);
+	ret |= e820_add(t, LAYOUT_EBDA_GPA, LAYOUT_LOWMEM_END - LAYOUT_EBDA_GPA, E820_RESERVED);
+	ret |= e820_add(t, LAYOUT_BIOS_GPA, LAYOUT_BIOS_END - LAYOUT_BIOS_GPA, E820_RESERVED);
+	ret |= e820_add(t, LAYOUT_KERNEL_GPA, low_end - LAYOUT_KERNEL_GPA, E820_RAM);
+	for (i = 0; i < gm->nr; i++)
+		if (gm->r[i].gpa >= (1ULL << 32))
+			ret |= e820_add(t, gm->r[i].gpa, gm->r[i].len, E820_RAM);
+	return ret ? -EINVAL : 0;
+}
+
+static enum boot_format boot_format_of(enum kernel_format k)
+{
+	switch (k) {
+	case KFMT_BZIMAGE: return BOOT_FMT_BZIMAGE;
+	case KFMT_ELF: return BOOT_FMT_ELF;
+	case KFMT_RAW: return BOOT_FMT_RAW;
+	default: return BOOT_FMT_UNKNOWN;
+	}
+}
+
+/* The command line the guest sees: the user's, plus the soft-KVM work-arounds for Linux guests. */
+static int cmdline_build(struct board *b, enum boot_format fmt)
+{
+	const char *user = b->cfg->cmdline ? b->cfg->cmdline : "";
+	size_t n = strlen(user) + strlen(quirks_linux_cmdline) + 2;
+
+	b->cmdline = malloc(n);
+	if (!b->cmdline)
+		return -ENOMEM;
+	if (b->vm.soft_kvm && b->vm.host_quirks && fmt != BOOT_FMT_RAW) {
+		snprintf(b->cmdline, n, "%s%s%s", user, *user ? " " : "", quirks_linux_cmdline);
+		log_info(NULL, "software KVM host: appending \"%s\" to the kernel command line "
+			 "(--no-host-quirks to disable)", quirks_linux_cmdline);
+	} else {
+		snprintf(b->cmdline, n, "%s", user);
+	}
+	return 0;
+}
+
+static int load_kernel(struct board *b, uint64_t rsdp_gpa)
+{
+	const struct vm_config *cfg = b->cfg;
+	enum boot_format fmt = boot_format_of(cfg->kernel_format);
+	struct boot_args a = { 0 };
+	int ret;
+
+	if (fmt == BOOT_FMT_UNKNOWN) {
+		fmt = boot_probe(b->kernel_map, b->kernel_len);
+		if (fmt == BOOT_FMT_UNKNOWN) {
+			log_err(NULL, "kernel %s: not a bzImage or ELF kernel (for a flat binary use "
+				"--kernel-format raw)", cfg->kernel);
+			return -ENOEXEC;
+		}
+	}
+	if ((ret = cmdline_build(b, fmt)))
+		return ret;
+	a.kernel = b->kernel_map;
+	a.kernel_len = b->kernel_len;
+	a.initrd = b->initrd_map;
+	a.initrd_len = b->initrd_len;
+	a.cmdline = b->cmdline;
+	a.e820 = &b->e820;
+	a.rsdp_gpa = rsdp_gpa;
+	a.load_gpa = cfg->load_gpa;
+	a.entry_gpa = cfg->entry_gpa;
+	ret = boot_load(&b->vm.gm, fmt, &a, &b->boot);
+	if (ret)
+		log_err(NULL, "kernel %s: %s", cfg->kernel, boot_strerror(ret));
+	return ret;
+}
+
+static struct kvm_cpuid2 *cpuid_alloc(int nent)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (size_t)nent * sizeof(c->entries[0]));
+
+	if (c)
+		c->nent = (uint32_t)nent;
+	return c;
+}
+
+static int vcpus_create(struct board *b)
+{
+	struct vm *vm = &b->vm;
+	struct kvm_cpuid2 *supported = cpuid_alloc(256), *cpuid = cpuid_alloc(280);
+	int ret = 0;
+	unsigned i;
+
+	if (!supported || !cpuid) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, supported) < 0) {
+		ret = -errno;
+		log_errno(LOG_ERR, NULL, ret, "KVM_GET_SUPPORTED_CPUID");
+		goto out;
+	}
+	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < vm->ncpus && !ret; i++) {
+		ret = vcpu_create(vm, i, &vm->vcpus[i]);
+		if (!ret)
+			ret = board_cpuid(b, supported, i, cpuid);
+		if (!ret)
+			ret = x86_vcpu_init(&vm->vcpus[i], cpuid, vm->irqchip);
+		if (ret)
+			log_errno(LOG_ERR, NULL, ret, "vCPU %u setup", i);
+	}
+	if (!ret)
+		ret = x86_vcpu_boot_regs(&vm->vcpus[0], &b->boot);
+out:
+	free(supported);
+	free(cpuid);
+	return ret;
+}
+
+static int board_build(struct board *b)
+{
+	const struct vm_config *cfg = b->cfg;
+	struct vm *vm = &b->vm;
+	uint64_t rsdp_gpa = 0;
+	char err[256];
+	int ret;
+
+	if ((ret = vm_create(vm)))
+		return EXIT_HOST_ERROR;
+	vm->ncpus = cfg->cpus;
+	vm->soft_kvm = quirks_host_is_soft_kvm();
+	vm->host_quirks = cfg->host_quirks;
+	vm->emul_failure = quirks_emulation_failure;
+	if (config_check_host(cfg, (unsigned)vm_max_vcpus(vm), host_ram_bytes(), err, sizeof(err))) {
+		log_err(NULL, "%s", err);
+		return EXIT_USAGE;
+	}
+	if ((ret = map_file("kernel", cfg->kernel, &b->kernel_map, &b->kernel_len)) ||
+	    (cfg->initrd && (ret = map_file("initrd", cfg->initrd, &b->initrd_map, &b->initrd_len))))
+		return EXIT_USAGE;
+	if ((ret = gm_alloc_ram(&vm->gm, cfg->memory_bytes, LAYOUT_MEM_HOLE_GPA))) {
+		log_errno(LOG_ERR, NULL, ret, "cannot allocate %lluM of guest RAM",
+			  (unsigned long long)(cfg->memory_bytes >> 20));
+		return EXIT_HOST_ERROR;
+	}
+	if ((ret = vm_map_memory(vm)))
+		return EXIT_HOST_ERROR;
+	/* A raw real-mode guest gets no in-kernel LAPIC, so its final HLT reaches us and ends the VM. */
+	if (cfg->kernel_format != KFMT_RAW &&
+	    (ret = vm_create_irqchip(vm, LAYOUT_TSS_GPA, LAYOUT_IDENT_MAP_GPA)))
+		return EXIT_HOST_ERROR;
+	if ((ret = evloop_create(&b->ev))) {
+		log_errno(LOG_ERR, NULL, ret, "event loop");
+		return EXIT_HOST_ERROR;
+	}
+	if ((ret = e820_build(b)) || (ret = x86_boot_tables_write(&vm->gm))) {
+		log_errno(LOG_ERR, NULL, ret, "boot tables");
+		return EXIT_HOST_ERROR;
+	}
+	if ((ret = board_devices_create(b)))
+		return ret;
+	if (cfg->kernel_format != KFMT_RAW && (ret = board_firmware_tables(b, &rsdp_gpa)))
+		return EXIT_HOST_ERROR;
+	if ((ret = load_kernel(b, rsdp_gpa)))
+		return ret == -ENOMEM ? EXIT_HOST_ERROR : EXIT_USAGE;
+	if ((ret = vcpus_create(b)))
+		return EXIT_HOST_ERROR;
+	bus_freeze(&vm->pio);
+	bus_freeze(&vm->mmio);
+	return 0;
+}
+
+int board_create(struct board *b, const struct vm_config *cfg)
+{
+	sigset_t set;
+
+	memset(b, 0, sizeof(*b));
+	b->cfg = cfg;
+	b->sigfd = -1;
+	for (int i = 0; i < CONFIG_MAX_NETS; i++)
+		b->tap_fds[i] = -1;
+	/* SIGINT/SIGTERM/SIGHUP arrive on a signalfd in the event loop, in no other thread. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return board_build(b);
+}
+
+static void on_signal(void *arg, uint32_t events)
+{
+	struct board *b = arg;
+	struct signalfd_siginfo si;
+	char msg[64];
+
+	(void)events;
+	if (read(b->sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	snprintf(msg, sizeof(msg), "stopped by signal %u", si.ssi_signo);
+	vm_stop(&b->vm, VM_STOP_USER, 0, msg);
+}
+
+static void *io_thread(void *arg)
+{
+	struct board *b = arg;
+	int ret;
+
+	pthread_setname_np(pthread_self(), "io");
+	ret = evloop_run(b->ev);
+	if (ret)
+		vm_stop(&b->vm, VM_STOP_HOST_ERROR, 0, "event loop failed");
+	return NULL;
+}
+
+enum vm_stop_reason board_run(struct board *b)
+{
+	sigset_t set;
+	enum vm_stop_reason why;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	b->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (b->sigfd >= 0)
+		evloop_add(b->ev, b->sigfd, EPOLLIN, on_signal, b);
+	board_devices_start(b);
+	if (pthread_create(&b->io_thread, NULL, io_thread, b) == 0)
+		b->io_started = true;
+	else
+		vm_stop(&b->vm, VM_STOP_HOST_ERROR, 0, "cannot start the I/O thread");
+	if (vm_stop_reason(&b->vm) == VM_STOP_NONE)
+		vcpus_start(&b->vm);
+	why = vm_wait_stop(&b->vm);
+	vcpus_stop(&b->vm);
+	board_devices_quiesce(b);
+	if (b->io_started) {
+		evloop_stop(b->ev);
+		pthread_join(b->io_thread, NULL);
+		b->io_started = false;
+	}
+	return why;
+}
+
+void board_destroy(struct board *b)
+{
+	unsigned i;
+
+	board_devices_destroy(b);
+	for (i = 0; b->vm.vcpus && i < b->vm.ncpus; i++)
+		vcpu_destroy(&b->vm.vcpus[i]);
+	free(b->vm.vcpus);
+	b->vm.vcpus = NULL;
+	if (b->sigfd >= 0)
+		close(b->sigfd);
+	evloop_destroy(b->ev);
+	b->ev = NULL;
+	if (b->kernel_map)
+		munmap(b->kernel_map, b->kernel_len);
+	if (b->initrd_map)
+		munmap(b->initrd_map, b->initrd_len);
+	free(b->cmdline);
+	vm_destroy(&b->vm);
+}

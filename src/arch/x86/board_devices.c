@@ -1,0 +1,209 @@
+/* THE DEVICE LIST of the x86 board: every device, its bus, address and interrupt, in one place.
+ *   port 0x3f8-0x3ff COM1 16550A, IRQ 4      port 0x60-0x64 i8042 (+0x61 system control port B)
+ *   port 0x70-0x71   CMOS/RTC                port 0x501-0x502 test-exit (with --test-exit)
+ *   port 0x600-0x60b ACPI PM1a evt/cnt + timer, SCI 9      port 0xcf8-0xcff PCI config (type 1)
+ *   MMIO 0xc0000000 + 512 MiB: PCI BARs; 00:00.0 host bridge, then virtio-blk disks, virtio-net
+ * Runs on the main thread during setup. */
+#include "arch/x86/board_devices.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "arch/x86/acpi.h"
+#include "arch/x86/board.h"
+#include "arch/x86/cpuid.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/mptable.h"
+#include "backend/console.h"
+#include "core/evloop.h"
+#include "core/vcpu.h"
+#include "dev/acpi_pm.h"
+#include "dev/cmos.h"
+#include "dev/i8042.h"
+#include "dev/pci.h"
+#include "dev/test_exit.h"
+#include "dev/uart8250.h"
+#include "log.h"
+
+static int pio_add(struct board *b, uint64_t port, uint64_t len, const struct bus_ops *ops, void *dev,
+		   const char *name)
+{
+	int ret = bus_add(&b->vm.pio, port, len, ops, dev, name);
+
+	if (ret)
+		log_errno(LOG_ERR, NULL, ret, "%s at port 0x%llx", name, (unsigned long long)port);
+	return ret;
+}
+
+static int serial_create(struct board *b)
+{
+	const struct vm_config *cfg = b->cfg;
+	struct console_config cc = {
+		.mode = cfg->serial == SERIAL_FILE ? CONSOLE_FILE :
+			cfg->serial == SERIAL_NONE ? CONSOLE_NONE : CONSOLE_STDIO,
+		.path = cfg->serial_path,
+		.ev = b->ev,
+		.vmm = &b->vm.ops,
+		.in_fd = 0,
+	};
+	struct uart_config uc = { .vmm = &b->vm.ops, .gsi = IRQ_COM1 };
+	int ret;
+
+	if ((ret = console_create(&b->console, &cc))) {
+		log_errno(LOG_ERR, NULL, ret, "serial %s", cfg->serial_path ? cfg->serial_path : "stdio");
+		return EXIT_USAGE;
+	}
+	uc.out_fd = console_out_fd(b->console);
+	uc.rx_ready = console_rx_ready;
+	uc.rx_ready_arg = b->console;
+	if ((ret = uart_create(&b->uart, &uc)))
+		return EXIT_HOST_ERROR;
+	if ((ret = console_attach(b->console, b->uart))) {
+		log_errno(LOG_ERR, NULL, ret, "console input");
+		return EXIT_HOST_ERROR;
+	}
+	return pio_add(b, PORT_COM1, UART_NR_PORTS, &uart_bus_ops, b->uart, "com1") ? EXIT_HOST_ERROR : 0;
+}
+
+static int legacy_create(struct board *b)
+{
+	struct vm *vm = &b->vm;
+	struct i8042_config kc = { .vmm = &vm->ops, .kbd_gsi = 1 };
+	struct cmos_config cc = { .nr_cpus = vm->ncpus };
+	int i;
+
+	for (i = 0; i < vm->gm.nr; i++) {
+		if (vm->gm.r[i].gpa < (1ULL << 32))
+			cc.ram_below_4g += vm->gm.r[i].len;
+		else
+			cc.ram_above_4g += vm->gm.r[i].len;
+	}
+	if (i8042_create(&b->i8042, &kc) || cmos_create(&b->cmos, &cc) ||
+	    acpi_pm_create(&b->acpi_pm, &vm->ops))
+		return -ENOMEM;
+	if (pio_add(b, PORT_I8042_DATA, I8042_NR_PORTS, &i8042_bus_ops, b->i8042, "i8042") ||
+	    pio_add(b, PORT_CMOS, CMOS_NR_PORTS, &cmos_bus_ops, b->cmos, "cmos") ||
+	    pio_add(b, PORT_ACPI_PM_BASE, ACPI_PM_RANGE_LEN, &acpi_pm_ops, b->acpi_pm, "acpi-pm"))
+		return -EEXIST;
+	if (b->cfg->test_exit) {
+		if (test_exit_create(&b->test_exit, &vm->ops))
+			return -ENOMEM;
+		if (pio_add(b, PORT_TEST_EXIT, TEST_EXIT_NR_PORTS, &test_exit_bus_ops, b->test_exit,
+			    "test-exit"))
+			return -EEXIST;
+	}
+	return 0;
+}
+
+static int pci_devices_create(struct board *b)
+{
+	struct vm *vm = &b->vm;
+	int ret;
+
+	if ((ret = pci_create(&b->pci, &vm->ops)))
+		return ret;
+	if ((ret = pio_add(b, PORT_PCI_CONFIG, 8, &pci_cfg_io_ops, b->pci, "pci-config")))
+		return ret;
+	ret = bus_add(&vm->mmio, LAYOUT_PCI_MMIO_GPA, LAYOUT_PCI_MMIO_SIZE, &pci_mmio_ops, b->pci,
+		      "pci-mmio");
+	if (ret)
+		return ret;
+	return board_virtio_create(b);
+}
+
+int board_devices_create(struct board *b)
+{
+	int ret;
+
+	if ((ret = serial_create(b)))
+		return ret;
+	if ((ret = legacy_create(b))) {
+		log_errno(LOG_ERR, NULL, ret, "legacy devices");
+		return EXIT_HOST_ERROR;
+	}
+	if (b->cfg->kernel_format == KFMT_RAW)
+		return 0;
+	return pci_devices_create(b);
+}
+
+int board_firmware_tables(struct board *b, uint64_t *rsdp_gpa)
+{
+	struct acpi_config ac = {
+		.ncpus = (int)b->vm.ncpus,
+		.i8042 = true,
+		.pm_timer = true,
+		.pci_slot_mask = board_pci_slot_mask(b),
+	};
+	uint64_t mpf_gpa;
+	int ret;
+
+	*rsdp_gpa = 0;
+	if (b->vm.ncpus <= MPTABLE_MAX_CPUS && (ret = mptable_build(&b->vm.gm, &ac, &mpf_gpa))) {
+		log_errno(LOG_ERR, NULL, ret, "MP table");
+		return ret;
+	}
+	if (!b->cfg->acpi)
+		return 0;
+	if ((ret = acpi_build(&b->vm.gm, &ac, rsdp_gpa)))
+		log_errno(LOG_ERR, NULL, ret, "ACPI tables");
+	return ret;
+}
+
+int board_cpuid(struct board *b, const struct kvm_cpuid2 *supported, unsigned id,
+		struct kvm_cpuid2 *out)
+{
+	struct cpuid_opts o = {
+		.ncpus = b->vm.ncpus,
+		.kvm_features_off = b->cfg->pv_off,
+		.clear_cx16 = b->vm.soft_kvm && b->vm.host_quirks,
+	};
+	int khz = ioctl(b->vm.vcpus[id].fd, KVM_GET_TSC_KHZ, 0);
+	uint32_t cap = out->nent;
+	int ret;
+
+	o.tsc_khz = khz > 0 ? (uint32_t)khz : 0;
+	o.host_invariant_tsc = board_host_invariant_tsc();
+	out->nent = cap;
+	ret = cpuid_build(supported, &o, id, out);
+	return ret;
+}
+
+void board_devices_start(struct board *b)
+{
+	(void)b;
+}
+
+void board_devices_quiesce(struct board *b)
+{
+	board_virtio_quiesce(b);
+}
+
+void board_devices_destroy(struct board *b)
+{
+	board_virtio_destroy(b);
+	if (b->pci)
+		pci_destroy(b->pci);
+	if (b->test_exit)
+		test_exit_destroy(b->test_exit);
+	if (b->acpi_pm)
+		acpi_pm_destroy(b->acpi_pm);
+	if (b->cmos)
+		cmos_destroy(b->cmos);
+	if (b->i8042)
+		i8042_destroy(b->i8042);
+	if (b->console)
+		console_destroy(b->console);	/* restores the terminal */
+	if (b->uart)
+		uart_destroy(b->uart);
+	b->pci = NULL;
+	b->test_exit = NULL;
+	b->acpi_pm = NULL;
+	b->cmos = NULL;
+	b->i8042 = NULL;
+	b->console = NULL;
+	b->uart = NULL;
+}

@@ -1,0 +1,48 @@
+/* Block backends: a small ops interface behind virtio-blk. blk_file is a raw image file or block
+ * device (OFD-locked so two VMs cannot write one image); blk_mem is a RAM disk (tests, scratch). */
+#ifndef CKVM_BLK_FILE_H
+#define CKVM_BLK_FILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct blk_backend;
+
+/* Thread: called by one device worker at a time. Transfers are all-or-nothing from the caller's view:
+ * 0 when every byte moved, else -errno (a short transfer that cannot progress is -EIO).
+ * iov may be modified by the call (advanced over partial transfers). */
+struct blk_backend_ops {
+	int (*preadv)(struct blk_backend *b, struct iovec *iov, int iovcnt, uint64_t off);
+	int (*pwritev)(struct blk_backend *b, struct iovec *iov, int iovcnt, uint64_t off);
+	int (*flush)(struct blk_backend *b);	/* durable (fdatasync) or -errno */
+	void (*close)(struct blk_backend *b);	/* frees b */
+};
+
+struct blk_backend {
+	const struct blk_backend_ops *ops;
+	uint64_t size_bytes;	/* multiple of 512 */
+	bool readonly;
+	const char *name;	/* for messages (the path) */
+	void *priv;		/* backend-private; free for wrappers (tests) */
+};
+
+/* Open a raw image: O_RDWR or O_RDONLY, O_CLOEXEC; regular file or block device; OFD write lock
+ * (read lock when readonly): -EAGAIN with "PATH: locked by another process" logged if taken.
+ * A size that is not a multiple of 512 is rounded down with a warning. 0 or -errno (logged). */
+int blk_file_open(struct blk_backend **out, const char *path, bool readonly);
+/* A zero-filled RAM disk of size_bytes (multiple of 512). 0 or -errno. */
+int blk_mem_create(struct blk_backend **out, uint64_t size_bytes, bool readonly);
+/* The RAM disk's bytes (tests inspect them). */
+uint8_t *blk_mem_data(struct blk_backend *b);
+
+static inline void blk_close(struct blk_backend *b)
+{
+	if (b)
+		b->ops->close(b);
+}
+
+/* Total bytes described by an iovec array. */
+uint64_t blk_iov_len(const struct iovec *iov, int iovcnt);
+
+#endif

@@ -1,0 +1,50 @@
+/* Serial console backend: where the UART's output goes (--serial stdio|file=PATH|none) and, in stdio
+ * mode, standard input fed into the UART from the event loop, with a Ctrl-A escape:
+ *   Ctrl-A x  stop the VM (VM_STOP_USER)    Ctrl-A Ctrl-A  send one Ctrl-A    Ctrl-A h  help
+ * A terminal on stdin is put in raw mode while the console is attached. */
+#ifndef CKVM_BACKEND_CONSOLE_H
+#define CKVM_BACKEND_CONSOLE_H
+
+#include "core/vmm_ops.h"
+
+struct console;
+struct uart;
+struct evloop;
+
+/* Same order as config.h's enum serial_mode. */
+enum console_mode { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE };
+
+struct console_config {
+	enum console_mode mode;
+	const char *path;		/* CONSOLE_FILE: created/truncated, mode 0644 */
+	struct evloop *ev;		/* input is read on this loop's thread */
+	const struct vmm_ops *vmm;	/* request_stop() for Ctrl-A x */
+	int in_fd;			/* CONSOLE_STDIO input: normally STDIN_FILENO (0) */
+};
+
+/* Opens the output side. 0 or -errno (a file that cannot be created, ...). */
+int console_create(struct console **out, const struct console_config *cfg);
+
+/* The fd the UART should transmit to (uart_config.out_fd): STDOUT_FILENO, the file, or -1. */
+int console_out_fd(const struct console *con);
+
+/* uart_config.rx_ready callback (arg = the console): the guest made room in the receive FIFO.
+ * Thread-safe and non-blocking (it writes an eventfd). */
+void console_rx_ready(void *con);
+
+/* Start feeding input into uart (CONSOLE_STDIO only; otherwise a no-op returning 0). Puts a terminal
+ * in raw mode and registers console_restore() with atexit(). Call on the main thread before
+ * evloop_run() starts. Non-terminal input (pipe, file, /dev/null, closed fd) is read while there is
+ * some; at EOF it is no longer watched and the VM keeps running. 0 or -errno. */
+int console_attach(struct console *con, struct uart *uart);
+
+/* Put the terminal back the way console_attach() found it. Idempotent, async-signal-safe (only
+ * tcsetattr), so it may be called from signal handlers, atexit handlers and error paths alike;
+ * console_destroy() calls it too. */
+void console_restore(void);
+
+/* Call after the vCPUs (which may call console_rx_ready) and the event loop have stopped, and after
+ * the UART stops transmitting to console_out_fd(). Restores the terminal. NULL is fine. */
+void console_destroy(struct console *con);
+
+#endif

@@ -1,0 +1,31 @@
+/* vCPU threads and the exit table: each KVM_RUN exit is dispatched by reason to a small handler. */
+#ifndef CKVM_VCPU_H
+#define CKVM_VCPU_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+struct vm;
+struct kvm_run;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+	unsigned long exits;
+};
+
+enum { VCPU_CONTINUE = 0, VCPU_STOP = 1 };
+
+int vcpu_create(struct vm *vm, unsigned id, struct vcpu *v);
+void vcpu_destroy(struct vcpu *v);
+/* Dispatch one exit through the exit table: VCPU_CONTINUE or VCPU_STOP (the VM's stop state set). */
+int vcpu_handle_exit(struct vcpu *v, struct kvm_run *run);
+/* Start one thread per vCPU; vcpus_stop() kicks every vCPU out of KVM_RUN and joins the threads. */
+int vcpus_start(struct vm *vm);
+void vcpus_stop(struct vm *vm);
+
+#endif

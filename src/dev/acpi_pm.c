@@ -1,0 +1,152 @@
+/* ACPI PM fixed-hardware registers: PM1a_EVT (status/enable), PM1a_CNT (sleep: S5 powers the VM off)
+ * and PM_TMR (32-bit, 3.579545 MHz, from CLOCK_MONOTONIC). ACPI 6.x 4.8.3 "PM1 Event/Control Registers",
+ * 4.8.3.3 "Power Management Timer". Accessed from vCPU threads, serialised by a mutex. */
+#include "dev/acpi_pm.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+struct acpi_pm {
+	pthread_mutex_t lock;
+	const struct vmm_ops *vmm;
+	uint16_t sts, en, cnt;
+	uint64_t t0_ns;
+};
+
+static uint64_t acpi_pm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint32_t acpi_pm_timer_ticks(uint64_t ns)
+{
+	/* Split to avoid overflowing 64 bits: whole seconds and the remainder separately. */
+	uint64_t sec = ns / 1000000000ULL, rem = ns % 1000000000ULL;
+
+	return (uint32_t)(sec * ACPI_PM_TIMER_HZ + rem * ACPI_PM_TIMER_HZ / 1000000000ULL);
+}
+
+int acpi_pm_create(struct acpi_pm **out, const struct vmm_ops *vmm)
+{
+	struct acpi_pm *pm = calloc(1, sizeof(*pm));
+
+	if (!pm)
+		return -ENOMEM;
+	pthread_mutex_init(&pm->lock, NULL);
+	pm->vmm = vmm;
+	pm->cnt = ACPI_PM1_CNT_SCI_EN;
+	pm->t0_ns = acpi_pm_now_ns();
+	*out = pm;
+	return 0;
+}
+
+void acpi_pm_destroy(struct acpi_pm *pm)
+{
+	if (!pm)
+		return;
+	pthread_mutex_destroy(&pm->lock);
+	free(pm);
+}
+
+/* One byte of the register image; off is inside the range. */
+static uint8_t acpi_pm_read_byte(struct acpi_pm *pm, uint64_t off, uint32_t tmr)
+{
+	uint16_t reg;
+
+	if (off >= ACPI_PM_TMR_REG_OFF)
+		return (uint8_t)(tmr >> (8 * (off - ACPI_PM_TMR_REG_OFF)));
+	switch (off & ~1ULL) {
+	case ACPI_PM_STS_OFF:
+		reg = pm->sts;
+		break;
+	case ACPI_PM_EN_OFF:
+		reg = pm->en;
+		break;
+	case ACPI_PM_CNT_OFF:
+		reg = pm->cnt & ~ACPI_PM1_CNT_SLP_EN;	/* SLP_EN is write-only */
+		break;
+	default:
+		return 0;				/* 6..7: unused */
+	}
+	return (uint8_t)(reg >> (8 * (off & 1)));
+}
+
+static void acpi_pm_read(void *dev, uint64_t off, void *data, uint32_t len)
+{
+	struct acpi_pm *pm = dev;
+	uint8_t *d = data;
+	uint32_t tmr = 0, i;
+
+	if (off < ACPI_PM_RANGE_LEN && off + len > ACPI_PM_TMR_REG_OFF)
+		tmr = acpi_pm_timer_ticks(acpi_pm_now_ns() - pm->t0_ns);
+	pthread_mutex_lock(&pm->lock);
+	for (i = 0; i < len; i++)
+		d[i] = off + i < ACPI_PM_RANGE_LEN ? acpi_pm_read_byte(pm, off + i, tmr) : 0xff;
+	pthread_mutex_unlock(&pm->lock);
+}
+
+static void acpi_pm_write_byte(struct acpi_pm *pm, uint64_t off, uint8_t v)
+{
+	unsigned shift = 8 * (unsigned)(off & 1);
+	uint16_t mask = (uint16_t)(0xffu << shift);
+
+	switch (off & ~1ULL) {
+	case ACPI_PM_STS_OFF:
+		pm->sts &= (uint16_t)~((unsigned)v << shift);	/* write one to clear */
+		break;
+	case ACPI_PM_EN_OFF:
+		pm->en = (uint16_t)((pm->en & ~mask) | ((unsigned)v << shift));
+		break;
+	case ACPI_PM_CNT_OFF:
+		pm->cnt = (uint16_t)((pm->cnt & ~mask) | ((unsigned)v << shift));
+		pm->cnt |= ACPI_PM1_CNT_SCI_EN;			/* hardwired: ACPI mode only */
+		break;
+	default:
+		break;						/* timer and holes: read-only */
+	}
+}
+
+static void acpi_pm_write(void *dev, uint64_t off, const void *data, uint32_t len)
+{
+	struct acpi_pm *pm = dev;
+	const uint8_t *d = data;
+	unsigned slp_typ = 0;
+	bool sleep = false;
+	uint32_t i;
+
+	pthread_mutex_lock(&pm->lock);
+	for (i = 0; i < len && off + i < ACPI_PM_RANGE_LEN; i++)
+		acpi_pm_write_byte(pm, off + i, d[i]);
+	if (pm->cnt & ACPI_PM1_CNT_SLP_EN) {
+		sleep = true;
+		slp_typ = (pm->cnt & ACPI_PM1_CNT_SLP_TYP_MASK) >> ACPI_PM1_CNT_SLP_TYP_SHIFT;
+		pm->cnt &= (uint16_t)~ACPI_PM1_CNT_SLP_EN;
+		/* A sleep we do not implement "wakes" at once, so the OS's wait for WAK_STS ends. */
+		if (slp_typ != ACPI_PM_SLP_TYP_S5)
+			pm->sts |= ACPI_PM1_STS_WAK;
+	}
+	pthread_mutex_unlock(&pm->lock);
+
+	if (!sleep)
+		return;
+	if (slp_typ == ACPI_PM_SLP_TYP_S5) {
+		log_info("acpi", "guest requested S5 (soft off)");
+		vmm_request_stop(pm->vmm, VM_STOP_POWEROFF, 0);
+	} else {
+		log_guest("acpi", "sleep type %u not supported, ignored", slp_typ);
+	}
+}
+
+const struct bus_ops acpi_pm_ops = {
+	.read = acpi_pm_read,
+	.write = acpi_pm_write,
+};

@@ -1,0 +1,52 @@
+/* Test-exit port modelled on QEMU's isa-debug-exit device: the value written ends the VM run.
+ * Runs on vCPU threads; stateless apart from the vmm_ops pointer, so it needs no lock. */
+#include "dev/test_exit.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct test_exit {
+	const struct vmm_ops *vmm;
+};
+
+static void test_exit_read(void *dev, uint64_t off, void *data, uint32_t len)
+{
+	(void)dev;
+	(void)off;
+	memset(data, 0xff, len);
+}
+
+static void test_exit_write(void *dev, uint64_t off, const void *data, uint32_t len)
+{
+	struct test_exit *t = dev;
+	const uint8_t *p = data;
+	uint32_t v = 0;
+
+	(void)off;
+	for (uint32_t i = 0; i < len && i < 4; i++)
+		v |= (uint32_t)p[i] << (8 * i);
+	vmm_request_stop(t->vmm, VM_STOP_TEST_EXIT, (int)v);
+}
+
+const struct bus_ops test_exit_bus_ops = {
+	.read = test_exit_read,
+	.write = test_exit_write,
+};
+
+int test_exit_create(struct test_exit **out, const struct vmm_ops *vmm)
+{
+	struct test_exit *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->vmm = vmm;
+	*out = t;
+	return 0;
+}
+
+void test_exit_destroy(struct test_exit *t)
+{
+	free(t);
+}

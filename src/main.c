@@ -1,0 +1,69 @@
+/* ckvm entry point: parse the configuration, build the board, run it, and map the way the VM stopped
+ * to the process exit status. The only place that calls exit(). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86/board.h"
+#include "config.h"
+#include "log.h"
+
+static int stop_exit_code(enum vm_stop_reason why, int code)
+{
+	switch (why) {
+	case VM_STOP_POWEROFF:
+	case VM_STOP_REBOOT:
+	case VM_STOP_USER:
+		return EXIT_GUEST_OK;
+	case VM_STOP_TEST_EXIT:
+		return ((code << 1) | 1) & 0xff;
+	case VM_STOP_CRASH:
+		return EXIT_GUEST_CRASH;
+	case VM_STOP_NONE:
+	case VM_STOP_HOST_ERROR:
+	default:
+		return EXIT_HOST_ERROR;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct vm_config cfg;
+	static struct board board;
+	enum config_action action;
+	enum vm_stop_reason why;
+	char err[512];
+	int ret, code;
+
+	if (config_parse(argc, argv, &cfg, &action, err, sizeof(err))) {
+		fprintf(stderr, "ckvm: error: %s\n", err);
+		exit(EXIT_USAGE);
+	}
+	if (action == CONFIG_HELP) {
+		config_usage(stdout);
+		exit(EXIT_GUEST_OK);
+	}
+	if (action == CONFIG_VERSION) {
+		printf("ckvm %s\n", CKVM_VERSION);
+		exit(EXIT_GUEST_OK);
+	}
+	if (cfg.print_config) {
+		config_print(&cfg, stdout);
+		exit(EXIT_GUEST_OK);
+	}
+	if (cfg.verbose)
+		log_threshold = LOG_DEBUG;
+
+	ret = board_create(&board, &cfg);
+	if (ret) {
+		board_destroy(&board);
+		exit(ret);	/* board_create logged one line; ret is EXIT_USAGE or EXIT_HOST_ERROR */
+	}
+	why = board_run(&board);
+	code = stop_exit_code(why, board.vm.stop_code);
+	if (board.vm.stop_msg[0])
+		log_msg(why == VM_STOP_CRASH || why == VM_STOP_HOST_ERROR ? LOG_ERR : LOG_DEBUG, NULL,
+			"%s", board.vm.stop_msg);
+	board_destroy(&board);
+	exit(code);
+}

@@ -1,0 +1,37 @@
+/* virtio-blk device (virtio 1.x spec §5.2): one request queue served by a per-disk worker thread. */
+#ifndef CKVM_VIRTIO_BLK_H
+#define CKVM_VIRTIO_BLK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend/blk_file.h"
+#include "core/guest_mem.h"
+#include "virtio/virtio.h"
+
+#define VBLK_QUEUE_SIZE 256	/* default Queue Size offered; seg_max = queue size - 2 */
+
+struct vblk;
+
+struct vblk_config {
+	struct blk_backend *backend;	/* on success the vblk owns it (closed by vblk_destroy) */
+	const struct guest_mem *gm;
+	bool readonly;			/* forced on when backend->readonly */
+	const char *serial;		/* GET_ID string, at most 20 bytes; NULL = empty */
+	const char *name;		/* log name, e.g. "vblk0"; NULL = "vblk" */
+	uint16_t queue_size;		/* power of two 4..32768; 0 = VBLK_QUEUE_SIZE */
+};
+
+/* Build the device and start its (idle) worker thread. 0 or -errno (-EINVAL: bad serial/queue size). */
+int vblk_create(struct vblk **out, const struct vblk_config *cfg);
+/* Stop and join the worker, close the backend, free. */
+void vblk_destroy(struct vblk *b);
+/* The device's virtio contract, to hand to a transport (virtio-pci). */
+struct virtio_dev *vblk_virtio(struct vblk *b);
+
+/* Process every available request on the calling thread and return 0, or -EINVAL on a malformed
+ * chain (needs_reset has then been called). For tests and fuzzing only: the device must not be
+ * activated (its worker must be idle). */
+int vblk_poll(struct vblk *b);
+
+#endif

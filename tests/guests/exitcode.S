@@ -1,0 +1,12 @@
+/* exitcode: PVH entry (32-bit protected mode); writes 0x2a to the test-exit port, so the VM must end
+ * with status (0x2a << 1) | 1 = 85. Prints nothing: the exit status is the whole result. */
+#include "guest.h"
+
+	PVH_NOTE pvh_start
+
+	.section .text.entry, "ax"
+	.code32
+	.globl	_start
+_start:
+pvh_start:
+	TEST_EXIT 0x2a
