@@ -31,9 +31,9 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
-include tests/unit/files.mk tests/guests/files.mk tests/fuzz/files.mk
+include tests/unit/files.mk tests/guests/files.mk tests/fuzz/files.mk tests/linux/files.mk
 
-check: check-unit check-guests check-linux
+check: check-unit check-fuzz check-guests check-linux
 	@echo "check: all tiers done"
 
 clean:

@@ -22,6 +22,7 @@ tsc_mhz=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' 
 [ -n "$tsc_mhz" ] || tsc_mhz=$(sed -n 's/^cpu MHz[^:]*: *//p' /proc/cpuinfo | head -n 1)
 
 qemu_accel=${QEMU_ACCEL:-kvm}
+for v in ckvm qemu; do eval "${v}_ok=0 ${v}_w0=nan ${v}_wn=nan ${v}_rss=0 ${v}_cyc=nan"; done
 
 # run_one VMM N: one run; prints "wall_ms rss_kib cycles status" (cycles - if the guest said nothing)
 run_one() {
@@ -72,7 +73,7 @@ echo "exit-bench: N=$n writes to unclaimed port 0x1234, $runs runs per point, gu
 if [ -x "$ckvm" ]; then
 	bench ckvm
 else
-	echo "ckvm: $ckvm not executable, skipped" >&2; ckvm_ok=0
+	echo "ckvm: $ckvm not executable, skipped" >&2
 fi
 if [ "$qemu_accel" = kvm ]; then
 	set -- $(run_one qemu 0)

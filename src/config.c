@@ -1,6 +1,7 @@
 /* Command-line parsing into struct vm_config: getopt_long plus key=value sub-options for --disk and
  * --net. Every bad input yields one line naming the problem; nothing here touches the host beyond stat(). */
 #include "config.h"
+#include "backend/tap.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -109,22 +110,6 @@ static int parse_u64(const char *s, uint64_t *out)
 	return errno || *end ? -EINVAL : 0;
 }
 
-int config_parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char tail;
-	int i;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-		   &tail) != 6 || strlen(s) != 17)
-		return -EINVAL;
-	for (i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	if (mac[0] & 1)		/* multicast bit: not a valid station address */
-		return -EINVAL;
-	return 0;
-}
-
 /* Split "k1=v1,k2=v2" in place; calls fn for each pair. A bare first item is key "path"/"tap". */
 static int parse_kv(char *s, const char *bare_key, int (*fn)(void *ctx, const char *k, const char *v),
 		    void *ctx)
@@ -185,7 +170,7 @@ static int net_kv(void *ctx, const char *k, const char *v)
 	if (!strcmp(k, "tap") && *v && strlen(v) < 16)
 		n->tap = v;
 	else if (!strcmp(k, "mac")) {
-		if (config_parse_mac(v, n->mac))
+		if (tap_mac_parse(v, n->mac))
 			return -EINVAL;
 		n->mac_set = true;
 	} else

@@ -59,7 +59,6 @@ int config_check_host(const struct vm_config *cfg, unsigned max_vcpus, uint64_t 
 		      char *err, size_t errlen);
 /* Sizes: decimal or 0x hex with optional K/M/G/T suffix (binary multiples). */
 int config_parse_size(const char *s, uint64_t *out);
-int config_parse_mac(const char *s, uint8_t mac[6]);
 void config_print(const struct vm_config *cfg, FILE *f);
 void config_usage(FILE *f);
 

@@ -14,7 +14,8 @@ static const char *const level_name[] = {
 	[LOG_ERR] = "error", [LOG_WARN] = "warning", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
-static void log_emit(enum log_level lvl, const char *sub, int err, const char *fmt, va_list ap)
+static __attribute__((format(printf, 4, 0))) void log_emit(enum log_level lvl, const char *sub, int err,
+							     const char *fmt, va_list ap)
 {
 	char line[1024];
 	int n;

@@ -16,7 +16,7 @@ static int stop_exit_code(enum vm_stop_reason why, int code)
 	case VM_STOP_USER:
 		return EXIT_GUEST_OK;
 	case VM_STOP_TEST_EXIT:
-		return ((code << 1) | 1) & 0xff;
+		return (int)((((unsigned)code << 1) | 1) & 0xff);
 	case VM_STOP_CRASH:
 		return EXIT_GUEST_CRASH;
 	case VM_STOP_NONE:

@@ -90,7 +90,8 @@ static void acpi_pm_read(void *dev, uint64_t off, void *data, uint32_t len)
 		tmr = acpi_pm_timer_ticks(acpi_pm_now_ns() - pm->t0_ns);
 	pthread_mutex_lock(&pm->lock);
 	for (i = 0; i < len; i++)
-		d[i] = off + i < ACPI_PM_RANGE_LEN ? acpi_pm_read_byte(pm, off + i, tmr) : 0xff;
+		d[i] = off < ACPI_PM_RANGE_LEN && i < ACPI_PM_RANGE_LEN - off ?
+		       acpi_pm_read_byte(pm, off + i, tmr) : 0xff;
 	pthread_mutex_unlock(&pm->lock);
 }
 
@@ -124,7 +125,7 @@ static void acpi_pm_write(void *dev, uint64_t off, const void *data, uint32_t le
 	uint32_t i;
 
 	pthread_mutex_lock(&pm->lock);
-	for (i = 0; i < len && off + i < ACPI_PM_RANGE_LEN; i++)
+	for (i = 0; off < ACPI_PM_RANGE_LEN && i < len && i < ACPI_PM_RANGE_LEN - off; i++)
 		acpi_pm_write_byte(pm, off + i, d[i]);
 	if (pm->cnt & ACPI_PM1_CNT_SLP_EN) {
 		sleep = true;

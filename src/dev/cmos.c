@@ -233,7 +233,7 @@ static void cmos_read(void *dev, uint64_t off, void *data, uint32_t len)
 
 	pthread_mutex_lock(&c->lock);
 	for (uint32_t i = 0; i < len; i++)
-		p[i] = off + i == 1 ? data_read(c) : 0xff;	/* the index port is write-only */
+		p[i] = off <= 1 && off + i == 1 ? data_read(c) : 0xff;	/* the index port is write-only */
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -243,7 +243,7 @@ static void cmos_write(void *dev, uint64_t off, const void *data, uint32_t len)
 	const uint8_t *p = data;
 
 	pthread_mutex_lock(&c->lock);
-	for (uint32_t i = 0; i < len; i++) {
+	for (uint32_t i = 0; i < len && off <= 1; i++) {
 		if (off + i == 0)
 			c->index = p[i] & CMOS_INDEX_MASK;
 		else if (off + i == 1)

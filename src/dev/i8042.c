@@ -214,7 +214,7 @@ static void i8042_read(void *dev, uint64_t off, void *data, uint32_t len)
 
 	pthread_mutex_lock(&k->lock);
 	for (uint32_t i = 0; i < len; i++)
-		p[i] = reg_read(k, off + i);
+		p[i] = off < I8042_NR_PORTS ? reg_read(k, off + i) : 0xff;
 	irq_update(k);
 	pthread_mutex_unlock(&k->lock);
 }
@@ -226,7 +226,7 @@ static void i8042_write(void *dev, uint64_t off, const void *data, uint32_t len)
 	bool reset = false;
 
 	pthread_mutex_lock(&k->lock);
-	for (uint32_t i = 0; i < len; i++) {
+	for (uint32_t i = 0; i < len && off < I8042_NR_PORTS; i++) {
 		if (off + i == OFF_DATA)
 			reset |= data_write(k, p[i]);
 		else if (off + i == OFF_CMD)

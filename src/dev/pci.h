@@ -16,13 +16,15 @@
 #define PCI_CFG_SIZE	256
 #define PCI_CAP_START	0x40	/* first capability offset */
 
-/* INTx routing (documented for the MP table / MADT / interrupt line register): device in slot N
- * (N >= 1) with INTA..INTD uses IOAPIC pin 10 + ((N + pin - 1) & 1): slot 1 INTA -> 10, slot 2 INTA
- * -> 11, slot 3 INTA -> 10... Lines are level-triggered and shared (the bus ORs the devices). */
-#define PCI_INTX_GSI_BASE	10
+/* INTx routing (must agree with the DSDT _PRT and MP table, see arch/x86/acpi.h): the function in
+ * slot S with pin P (1 = INTA .. 4 = INTD) drives IOAPIC pin 16 + ((S + P - 1) % 8): slot 1 INTA -> 17,
+ * slot 2 INTA -> 18, ... slot 9 INTA -> 17 again. Lines are level-triggered and may be shared (the
+ * bus ORs its devices). The interrupt line register starts out holding that GSI. */
+#define PCI_INTX_GSI_BASE	16
+#define PCI_INTX_GSI_COUNT	8
 static inline uint32_t pci_intx_gsi(int slot, int pin)
 {
-	return PCI_INTX_GSI_BASE + (uint32_t)((slot + pin - 1) & 1);
+	return PCI_INTX_GSI_BASE + (uint32_t)((slot + pin - 1) % PCI_INTX_GSI_COUNT);
 }
 
 struct pci;

@@ -329,7 +329,8 @@ static void uart_read(void *dev, uint64_t off, void *data, uint32_t len)
 
 	pthread_mutex_lock(&u->lock);
 	for (uint32_t i = 0; i < len; i++)
-		p[i] = off + i < UART_NR_PORTS ? reg_read(u, (unsigned)(off + i)) : 0xff;
+		p[i] = off < UART_NR_PORTS && off + i < UART_NR_PORTS ?
+		       reg_read(u, (unsigned)(off + i)) : 0xff;
 	irq_update(u);
 	notify = rx_room_ready(u);
 	pthread_mutex_unlock(&u->lock);
@@ -345,7 +346,7 @@ static void uart_write(void *dev, uint64_t off, const void *data, uint32_t len)
 
 	pthread_mutex_lock(&u->lock);
 	for (uint32_t i = 0; i < len; i++) {
-		if (off + i < UART_NR_PORTS)
+		if (off < UART_NR_PORTS && off + i < UART_NR_PORTS)
 			reg_write(u, (unsigned)(off + i), p[i]);
 	}
 	irq_update(u);

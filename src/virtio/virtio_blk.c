@@ -17,6 +17,7 @@
 #define SECTOR_SIZE (1u << SECTOR_SHIFT)
 #define VBLK_HDR_LEN 16u	/* struct virtio_blk_outhdr: type, ioprio, sector */
 #define VBLK_BATCH 32		/* completions between interrupt decisions */
+#define VBLK_BUDGET 1024	/* requests per worker pass */
 
 struct vblk {
 	struct virtio_dev vdev;
@@ -166,16 +167,22 @@ static uint8_t vblk_request(struct vblk *b, struct vq_chain *c, uint32_t *writte
 	}
 }
 
-/* Pop and serve until the queue is empty, the device is stopped, or a chain is malformed. */
+/* Pop and serve until the queue is empty (0), the device is stopped (0), a chain is malformed
+ * (-EINVAL), or VBLK_BUDGET requests were served (1: call again; keeps reset responsive and bounds
+ * a guest whose buffers overlap its own avail ring). */
 static int vblk_drain(struct vblk *b, bool worker)
 {
 	struct vq_chain *c = &b->chain;
-	unsigned pending = 0;
+	unsigned pending = 0, served = 0;
 	int ret;
 
 	for (;;) {
 		if (worker && !__atomic_load_n(&b->running, __ATOMIC_ACQUIRE)) {
 			ret = 0;	/* reset in progress: leave the rest alone */
+			break;
+		}
+		if (served++ >= VBLK_BUDGET) {
+			ret = 1;
 			break;
 		}
 		ret = vq_pop(&b->vq, c);
@@ -204,9 +211,8 @@ static int vblk_drain(struct vblk *b, bool worker)
 	if (ret < 0) {
 		log_guest("vblk", "%s: malformed virtqueue, device needs reset", b->name);
 		virtio_needs_reset(&b->vdev);
-		return ret;
 	}
-	return 0;
+	return ret;
 }
 
 int vblk_poll(struct vblk *b)
@@ -217,6 +223,7 @@ int vblk_poll(struct vblk *b)
 static void *vblk_worker(void *arg)
 {
 	struct vblk *b = arg;
+	int ret;
 
 	pthread_mutex_lock(&b->lock);
 	for (;;) {
@@ -228,11 +235,12 @@ static void *vblk_worker(void *arg)
 		b->busy = true;
 		pthread_mutex_unlock(&b->lock);
 
-		int ret = vblk_drain(b, true);
+		ret = vblk_drain(b, true);
 
 		pthread_mutex_lock(&b->lock);
-		if (ret < 0)
-			/* stay quiet until the driver resets us */
+		if (ret > 0)	/* budget used up: go round again */
+			b->kick = true;
+		if (ret < 0)	/* stay quiet until the driver resets us */
 			__atomic_store_n(&b->running, false, __ATOMIC_RELEASE);
 		b->busy = false;
 		pthread_cond_broadcast(&b->cond);

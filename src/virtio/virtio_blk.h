@@ -29,9 +29,9 @@ void vblk_destroy(struct vblk *b);
 /* The device's virtio contract, to hand to a transport (virtio-pci). */
 struct virtio_dev *vblk_virtio(struct vblk *b);
 
-/* Process every available request on the calling thread and return 0, or -EINVAL on a malformed
- * chain (needs_reset has then been called). For tests and fuzzing only: the device must not be
- * activated (its worker must be idle). */
+/* Serve available requests on the calling thread: 0 when the queue is empty, 1 when a budget of
+ * requests was served and more may wait, -EINVAL on a malformed chain (needs_reset has then been
+ * called). For tests and fuzzing only: the device must not be activated (its worker is idle). */
 int vblk_poll(struct vblk *b);
 
 #endif

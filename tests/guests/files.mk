@@ -8,12 +8,29 @@ GUEST_LDFLAGS := -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecst
 GUEST_RAW     := hello reboot
 GUEST_ELF     := serial64 pvh32 exitcode unclaimed triplefault int3
 GUEST_ELF64   := serial64 unclaimed int3
-GUEST_BINS    := $(GUEST_RAW:%=$(GUEST_DIR)/%.bin) $(GUEST_ELF:%=$(GUEST_DIR)/%.elf)
-GUEST_QEMU    := $(GUEST_ELF64:%=$(GUEST_DIR)/%-qemu.elf)
+GUEST_C       := virtio_hostile
+GUEST_BINS    := $(GUEST_RAW:%=$(GUEST_DIR)/%.bin) $(GUEST_ELF:%=$(GUEST_DIR)/%.elf) \
+		 $(GUEST_C:%=$(GUEST_DIR)/%.elf)
+GUEST_QEMU    := $(GUEST_ELF64:%=$(GUEST_DIR)/%-qemu.elf) $(GUEST_C:%=$(GUEST_DIR)/%-qemu.elf)
+GUEST_CFLAGS  := -O2 -ffreestanding -fno-pic -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+		 -fno-asynchronous-unwind-tables -fcf-protection=none -Wall -Wextra -Werror
 
 $(GUEST_DIR)/%.o: tests/guests/%.S tests/guests/guest.h
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_FLAGS) -c -o $@ $<
+
+$(GUEST_DIR)/%.o: tests/guests/%.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+# C guests: crt64.S entry + the C file (+ the PVH shim for the QEMU variant)
+$(GUEST_C:%=$(GUEST_DIR)/%.elf): $(GUEST_DIR)/%.elf: $(GUEST_DIR)/%.o $(GUEST_DIR)/crt64.o tests/guests/guest.ld
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $(GUEST_DIR)/crt64.o $<
+
+$(GUEST_C:%=$(GUEST_DIR)/%-qemu.elf): $(GUEST_DIR)/%-qemu.elf: $(GUEST_DIR)/%.o $(GUEST_DIR)/crt64.o \
+		$(GUEST_DIR)/pvh64.o tests/guests/guest.ld
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $(GUEST_DIR)/crt64.o $< \
+		$(GUEST_DIR)/pvh64.o
 
 $(GUEST_DIR)/%.bin: $(GUEST_DIR)/%.o tests/guests/flat.ld
 	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/flat.ld -o $(@:.bin=.rom.elf) $<
@@ -45,4 +62,4 @@ bench: $(BENCH_GUEST) $(O)/ckvm
 	bench/exit-bench.sh $(O)/ckvm $(BENCH_GUEST)
 
 .PHONY: guests check-guests check-guests-qemu bench
-.SECONDARY: $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.o $(GUEST_RAW:%=$(GUEST_DIR)/%.o) $(GUEST_ELF:%=$(GUEST_DIR)/%.o)
+.SECONDARY: $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.o $(GUEST_DIR)/crt64.o $(GUEST_C:%=$(GUEST_DIR)/%.o) $(GUEST_RAW:%=$(GUEST_DIR)/%.o) $(GUEST_ELF:%=$(GUEST_DIR)/%.o)

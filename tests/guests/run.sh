@@ -18,6 +18,8 @@ fi
 work=$(mktemp -d) || exit 2
 trap 'rm -rf "$work"' EXIT INT TERM
 pass=0; fail=0
+disk=$work/disk.img
+dd if=/dev/zero of="$disk" bs=1024 count=1024 2>/dev/null || exit 2
 
 fail() { echo "FAIL $name ($1)"; fail=$((fail + 1)); }
 
@@ -26,16 +28,20 @@ while read -r name status errre qemu args; do
 	[ "$only" = "  " ] || case $only in *" $name "*) ;; *) continue ;; esac
 	out=$work/$name.serial; err=$work/$name.stderr
 	rm -f "$out"; : > "$out"
-	args=$(echo "$args" | sed "s|@|$gdir|g")
+	args=$(echo "$args" | sed "s|@|$gdir|g; s|%DISK|$disk|g")
 	if [ "$vmm" = --qemu ]; then
 		[ "$qemu" != - ] || { echo "SKIP $name (no QEMU variant)"; continue; }
 		status=${qemu#*:}; errre=-
 		append=$(echo " $args " | sed -n 's/.* --cmdline \([^ ]*\) .*/\1/p')
+		qdisk=$(echo " $args " | sed -n 's/.* --disk path=\([^ ,]*\).*/\1/p')
+		set --
+		[ -z "$qdisk" ] || set -- -drive "file=$qdisk,if=none,id=d0,format=raw" \
+			-device virtio-blk-pci,drive=d0,disable-legacy=on
 		# shellcheck disable=SC2086
 		timeout "$tmo" qemu-system-x86_64 -accel "$accel" -machine pc -m 64M -display none \
 			-no-reboot -monitor none -serial "file:$out" \
 			-device isa-debug-exit,iobase=0x501,iosize=2 \
-			-kernel "$gdir/${qemu%%:*}" ${append:+-append "$append"} \
+			-kernel "$gdir/${qemu%%:*}" ${append:+-append "$append"} "$@" \
 			</dev/null >"$work/$name.stdout" 2>"$err"
 		rc=$?
 	else

@@ -1,6 +1,7 @@
 /* CLI parsing: sizes, sub-options, and the one-line errors for bad input. */
 #include <errno.h>
 
+#include "backend/tap.h"
 #include "config.h"
 #include "test.h"
 
@@ -38,12 +39,12 @@ static void test_mac(void)
 {
 	uint8_t m[6];
 
-	CHECK_EQ(config_parse_mac("52:54:00:12:34:56", m), 0);
+	CHECK_EQ(tap_mac_parse("52:54:00:12:34:56", m), 0);
 	CHECK_EQ(m[5], 0x56);
-	CHECK_EQ(config_parse_mac("52:54:00:12:34", m), -EINVAL);
-	CHECK_EQ(config_parse_mac("52:54:00:12:34:56:78", m), -EINVAL);
-	CHECK_EQ(config_parse_mac("01:00:5e:00:00:01", m), -EINVAL);	/* multicast */
-	CHECK_EQ(config_parse_mac("zz:54:00:12:34:56", m), -EINVAL);
+	CHECK_EQ(tap_mac_parse("52:54:00:12:34", m), -EINVAL);
+	CHECK_EQ(tap_mac_parse("52:54:00:12:34:56:78", m), -EINVAL);
+	CHECK_EQ(tap_mac_parse("01:00:5e:00:00:01", m), -EINVAL);	/* multicast */
+	CHECK_EQ(tap_mac_parse("zz:54:00:12:34:56", m), -EINVAL);
 }
 
 static void test_good_run(void)

@@ -290,33 +290,37 @@ static void test_cap_walk(void)
 
 static void test_intx(void)
 {
-	struct tdev t, t2, t3;
+	struct tdev t;
+	struct pci_dev other[8];
 	struct pci *pci = setup(&t);
 	uint32_t gsi = pci_intx_gsi(1, 1);
 
-	/* a second device on slot 3 shares the same pin */
-	pci_dev_init(&t2.pci, "t2", 0x1234, 0x1, 0xff0000, 0);
-	t2.pci.intx_pin = 1;
-	CHECK_EQ(pci_add_device(pci, &t2.pci), 0);
-	CHECK_EQ(t2.pci.slot, 2);
-	CHECK(pci_intx_gsi(2, 1) != gsi);
-	pci_dev_init(&t3.pci, "t3", 0x1234, 0x1, 0xff0000, 0);
-	t3.pci.intx_pin = 1;
-	CHECK_EQ(pci_add_device(pci, &t3.pci), 0);
-	CHECK_EQ(t3.pci.slot, 3);
-	CHECK_EQ(pci_intx_gsi(3, 1), gsi);
+	/* slots 2..9: slot 9 INTA shares slot 1's line, the others have their own */
+	CHECK_EQ(gsi, 17);
+	for (int i = 0; i < 8; i++) {
+		pci_dev_init(&other[i], "o", 0x1234, 0x1, 0xff0000, 0);
+		other[i].intx_pin = 1;
+		CHECK_EQ(pci_add_device(pci, &other[i]), 0);
+		CHECK_EQ(other[i].slot, i + 2);
+	}
+	CHECK_EQ(pci_intx_gsi(2, 1), 18);
+	CHECK_EQ(pci_intx_gsi(2, 2), 19);
+	CHECK_EQ(pci_intx_gsi(9, 1), gsi);
+	CHECK_EQ(cfgr(pci, 9, PCI_INTERRUPT_LINE, 1), gsi);
 
 	pci_irq_set(&t.pci, true);
 	CHECK_EQ(fv.line[gsi], 1);
 	CHECK(cfgr(pci, 1, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
-	pci_irq_set(&t2.pci, true);		/* other pin */
-	pci_irq_set(&t3.pci, true);
+	pci_irq_set(&other[0], true);		/* slot 2: another line */
+	pci_irq_set(&other[7], true);		/* slot 9: the same line */
 	pci_irq_set(&t.pci, false);
-	CHECK_EQ(fv.line[gsi], 1);		/* still held by the other device */
-	CHECK_EQ(fv.line[pci_intx_gsi(2, 1)], 1);
+	CHECK_EQ(fv.line[gsi], 1);		/* still held by slot 9 */
+	CHECK_EQ(fv.line[18], 1);
 	CHECK(!(cfgr(pci, 1, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT));
-	pci_irq_set(&t3.pci, false);
+	pci_irq_set(&other[7], false);
 	CHECK_EQ(fv.line[gsi], 0);
+	pci_irq_set(&other[0], false);
+	CHECK_EQ(fv.line[18], 0);
 	/* INTx disable in the command register masks the line but not the status bit */
 	cfgw(pci, 1, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE);
 	pci_irq_set(&t.pci, true);

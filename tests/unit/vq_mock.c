@@ -160,15 +160,14 @@ uint16_t vqm_add(struct vq_mock *m, const struct vqm_seg *segs, int n)
 
 void vqm_set_used_event(struct vq_mock *m, uint16_t v)
 {
-	vqm_avail(m)->ring[m->size] = v;
+	__atomic_store_n(&vqm_avail(m)->ring[m->size], v, __ATOMIC_RELAXED);
 }
 
 uint16_t vqm_avail_event(struct vq_mock *m)
 {
-	uint16_t v;
+	void *p = &vqm_used(m)->ring[m->size];
 
-	memcpy(&v, &vqm_used(m)->ring[m->size], sizeof(v));
-	return v;
+	return __atomic_load_n((uint16_t *)p, __ATOMIC_RELAXED);
 }
 
 int vqm_get_used(struct vq_mock *m, uint32_t *id, uint32_t *len)

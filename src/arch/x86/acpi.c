@@ -281,7 +281,6 @@ static void dsdt_pci0(struct aml *a)
 
 	aml_device_open(a, "PCI0");
 	aml_name_eisaid(a, "_HID", "PNP0A03");	/* conventional PCI: config via 0xcf8, no ECAM/MCFG */
-	aml_name_integer(a, "_ADR", 0);
 	aml_name_integer(a, "_UID", 0);
 	aml_name_integer(a, "_SEG", 0);
 	aml_name_integer(a, "_BBN", 0);

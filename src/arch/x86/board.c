@@ -139,6 +139,8 @@ static int load_kernel(struct board *b, uint64_t rsdp_gpa)
 	return ret;
 }
 
+#define CPUID_MAX 256
+
 static struct kvm_cpuid2 *cpuid_alloc(int nent)
 {
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (size_t)nent * sizeof(c->entries[0]));
@@ -151,7 +153,7 @@ static struct kvm_cpuid2 *cpuid_alloc(int nent)
 static int vcpus_create(struct board *b)
 {
 	struct vm *vm = &b->vm;
-	struct kvm_cpuid2 *supported = cpuid_alloc(256), *cpuid = cpuid_alloc(280);
+	struct kvm_cpuid2 *supported = cpuid_alloc(CPUID_MAX), *cpuid = cpuid_alloc(CPUID_MAX + 32);
 	int ret = 0;
 	unsigned i;
 
@@ -171,6 +173,7 @@ static int vcpus_create(struct board *b)
 	}
 	for (i = 0; i < vm->ncpus && !ret; i++) {
 		ret = vcpu_create(vm, i, &vm->vcpus[i]);
+		cpuid->nent = CPUID_MAX + 32;	/* capacity in, entries out */
 		if (!ret)
 			ret = board_cpuid(b, supported, i, cpuid);
 		if (!ret)
@@ -246,8 +249,6 @@ int board_create(struct board *b, const struct vm_config *cfg)
 	memset(b, 0, sizeof(*b));
 	b->cfg = cfg;
 	b->sigfd = -1;
-	for (int i = 0; i < CONFIG_MAX_NETS; i++)
-		b->tap_fds[i] = -1;
 	/* SIGINT/SIGTERM/SIGHUP arrive on a signalfd in the event loop, in no other thread. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

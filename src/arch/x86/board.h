@@ -26,7 +26,7 @@ struct acpi_pm;
 struct pci;
 struct vblk;
 struct vnet;
-struct blk_backend;
+struct virtio_pci;
 
 struct board {
 	struct vm vm;
@@ -44,9 +44,9 @@ struct board {
 	struct acpi_pm *acpi_pm;
 	struct pci *pci;
 	struct vblk *disks[CONFIG_MAX_DISKS];
-	struct blk_backend *disk_backends[CONFIG_MAX_DISKS];
 	struct vnet *nets[CONFIG_MAX_NETS];
-	int tap_fds[CONFIG_MAX_NETS];
+	struct virtio_pci *vpci[CONFIG_MAX_DISKS + CONFIG_MAX_NETS];
+	int nvpci;
 
 	struct e820_table e820;
 	struct boot_info boot;

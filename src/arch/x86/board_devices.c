@@ -162,14 +162,10 @@ int board_cpuid(struct board *b, const struct kvm_cpuid2 *supported, unsigned id
 		.clear_cx16 = b->vm.soft_kvm && b->vm.host_quirks,
 	};
 	int khz = ioctl(b->vm.vcpus[id].fd, KVM_GET_TSC_KHZ, 0);
-	uint32_t cap = out->nent;
-	int ret;
 
 	o.tsc_khz = khz > 0 ? (uint32_t)khz : 0;
 	o.host_invariant_tsc = board_host_invariant_tsc();
-	out->nent = cap;
-	ret = cpuid_build(supported, &o, id, out);
-	return ret;
+	return cpuid_build(supported, &o, id, out);
 }
 
 void board_devices_start(struct board *b)

@@ -1,0 +1,38 @@
+/* virtio-net device (virtio 1.x spec §5.1) over a tap-like fd: receiveq 0, transmitq 1, MAC and link
+ * status in config space, no offloads. */
+#ifndef CKVM_VIRTIO_NET_H
+#define CKVM_VIRTIO_NET_H
+
+#include <stdint.h>
+
+#include "core/evloop.h"
+#include "core/guest_mem.h"
+#include "virtio/virtio.h"
+
+#define VNET_QUEUE_SIZE	256
+#define VNET_TX_MAX	(65536 + 12)	/* largest frame + header accepted from the guest */
+
+struct vnet;
+
+struct vnet_config {
+	int tap_fd;			/* non-blocking, frames prefixed by a 12-byte virtio_net_hdr_v1
+					 * (tap_open(), or a SOCK_SEQPACKET socket in tests); vnet owns it */
+	uint8_t mac[6];
+	const struct guest_mem *gm;
+	struct evloop *ev;		/* the tap fd is watched here (edge-triggered) */
+	const char *name;		/* log name; NULL = "vnet" */
+	uint16_t queue_size;		/* power of two; 0 = VNET_QUEUE_SIZE */
+};
+
+struct vnet_stats {
+	uint64_t rx_frames, tx_frames, rx_dropped, tx_dropped;
+};
+
+/* 0 or -errno. On success the vnet owns cfg->tap_fd. */
+int vnet_create(struct vnet **out, const struct vnet_config *cfg);
+/* After the vCPUs and the event loop have stopped: unwatch and close the tap, free. */
+void vnet_destroy(struct vnet *n);
+struct virtio_dev *vnet_virtio(struct vnet *n);
+void vnet_get_stats(struct vnet *n, struct vnet_stats *st);
+
+#endif

@@ -1,0 +1,16 @@
+# boot: the default guest reaches init, which prints release, uptime, CPU model, RTC date, CPU count
+# in that order and reboots; ckvm exits 0. Prints the boot time.
+boot boot
+if [ "$RC" -ne 0 ]; then
+	bad "exit status $RC (expected 0)"
+elif ! why=$(in_order CKVM-RELEASE CKVM-UPTIME CKVM-CPU CKVM-RTC CKVM-NPROC CKVM-DONE); then
+	bad "$why"
+elif [ "$(marker CKVM-RELEASE)" != "$(cat "$CACHE/kernel.release")" ]; then
+	bad "release '$(marker CKVM-RELEASE)' is not $(cat "$CACHE/kernel.release")"
+elif [ "$(marker CKVM-RTC | cut -c1-10)" != "$(date -u +%Y-%m-%d)" ] &&
+     [ "$(marker CKVM-RTC | cut -c1-10)" != "$(date -u -d '-1 min' +%Y-%m-%d)" ]; then
+	bad "RTC date '$(marker CKVM-RTC)' is not today"
+else
+	ok "kernel $(marker CKVM-RELEASE), init at uptime $(marker CKVM-UPTIME)s, whole boot+reboot ${SECS}s wall"
+	echo "  boot time: ${SECS} s from exec to exit; guest uptime at init $(marker CKVM-UPTIME) s"
+fi
