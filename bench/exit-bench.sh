@@ -22,7 +22,7 @@ tsc_mhz=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' 
 [ -n "$tsc_mhz" ] || tsc_mhz=$(sed -n 's/^cpu MHz[^:]*: *//p' /proc/cpuinfo | head -n 1)
 
 qemu_accel=${QEMU_ACCEL:-kvm}
-for v in ckvm qemu; do eval "${v}_ok=0 ${v}_w0=nan ${v}_wn=nan ${v}_rss=0 ${v}_cyc=nan"; done
+for v in ckvm qemu; do echo "0 nan nan 0 nan" > "$work/$v.res"; done
 
 # run_one VMM N: one run; prints "wall_ms rss_kib cycles status" (cycles - if the guest said nothing)
 run_one() {
@@ -47,25 +47,26 @@ run_one() {
 
 median() { sort -n | awk '{v[NR] = $1} END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# bench VMM: RUNS runs at N=0 and at N; sets globals <vmm>_w0 _wn _rss _cyc _ok
+# bench VMM: RUNS runs at N=0 and at N; writes "ok wall0_ms wallN_ms peak_rss_kib cyclesN" (medians,
+# RSS the maximum) to $work/VMM.res
 bench() {
 	vmm=$1; ok=1; : > "$work/r0"; : > "$work/rn"
 	i=0
 	while [ $i -lt "$runs" ]; do
 		for count in 0 "$n"; do
 			r=$(run_one "$vmm" "$count")
-			set -- $r
+			set -- $r	# split "wall rss cycles status"
 			echo "  $vmm n=$count run $((i + 1)): wall $1 ms, peak RSS $2 KiB, guest cycles $3, exit status $4" >&2
-			[ "$4" -eq 1 ] && [ "$3" != - ] || { ok=0; sed 's/^/    stderr: /' "$work/stderr" | head -n 3 >&2; }
+			if [ "$4" -ne 1 ] || [ "$3" = - ]; then
+				ok=0; sed 's/^/    stderr: /' "$work/stderr" | head -n 3 >&2
+			fi
 			if [ "$count" = 0 ]; then echo "$r" >> "$work/r0"; else echo "$r" >> "$work/rn"; fi
 		done
 		i=$((i + 1))
 	done
-	eval "${vmm}_ok=$ok"
-	eval "${vmm}_w0=$(cut -d' ' -f1 "$work/r0" | median)"
-	eval "${vmm}_wn=$(cut -d' ' -f1 "$work/rn" | median)"
-	eval "${vmm}_rss=$(cut -d' ' -f2 "$work/r0" "$work/rn" | sort -n | tail -n 1)"
-	eval "${vmm}_cyc=$(cut -d' ' -f3 "$work/rn" | grep -v -- - | median)"
+	echo "$ok $(cut -d' ' -f1 "$work/r0" | median) $(cut -d' ' -f1 "$work/rn" | median)" \
+		"$(cut -d' ' -f2 "$work/r0" "$work/rn" | sort -n | tail -n 1)" \
+		"$(cut -d' ' -f3 "$work/rn" | grep -v -- - | median)" > "$work/$vmm.res"
 }
 
 echo "exit-bench: N=$n writes to unclaimed port 0x1234, $runs runs per point, guest RAM $mem_mib MiB," \
@@ -76,7 +77,7 @@ else
 	echo "ckvm: $ckvm not executable, skipped" >&2
 fi
 if [ "$qemu_accel" = kvm ]; then
-	set -- $(run_one qemu 0)
+	set -- $(run_one qemu 0)	# split "wall rss cycles status"
 	if [ "$4" -ne 1 ] || [ "$3" = - ]; then
 		echo "QEMU with -accel kvm failed here (status $4); falling back to -accel tcg" >&2
 		qemu_accel=tcg
@@ -85,7 +86,7 @@ fi
 bench qemu
 
 report() {
-	vmm=$1; eval "ok=\$${vmm}_ok w0=\$${vmm}_w0 wn=\$${vmm}_wn rss=\$${vmm}_rss cyc=\$${vmm}_cyc"
+	vmm=$1; read -r ok w0 wn rss cyc < "$work/$vmm.res"
 	[ "$ok" = 1 ] || { printf '%-5s (runs failed, see above)\n' "$vmm"; return; }
 	awk -v v="$vmm" -v w0="$w0" -v wn="$wn" -v rss="$rss" -v cyc="$cyc" -v n="$n" -v mhz="${tsc_mhz:-0}" \
 		-v mem="$mem_mib" -v acc="$2" 'BEGIN {
@@ -98,11 +99,13 @@ report() {
 echo "results (medians of $runs runs):"
 report ckvm kvm
 report qemu "$qemu_accel"
+read -r ckvm_ok ckvm_w0 ckvm_wn ckvm_rss ckvm_cyc < "$work/ckvm.res"
+read -r qemu_ok qemu_w0 qemu_wn qemu_rss qemu_cyc < "$work/qemu.res"
 if [ "$ckvm_ok" = 1 ] && [ "$qemu_ok" = 1 ]; then
 	awk -v a0="$ckvm_w0" -v an="$ckvm_wn" -v ar="$ckvm_rss" -v ac="$ckvm_cyc" \
 	    -v b0="$qemu_w0" -v bn="$qemu_wn" -v br="$qemu_rss" -v bc="$qemu_cyc" -v acc="$qemu_accel" 'BEGIN {
-		r = (bn - b0) > 0 ? (an - a0) / (bn - b0) : 0
-		printf "ckvm/QEMU(%s): startup wall %.3fx, per exit (wall diff) %.3fx, per exit (guest TSC) %.3fx, peak RSS %.3fx\n",
+		r = (bn - b0) > 0 ? sprintf("%.3fx", (an - a0) / (bn - b0)) : "n/a (QEMU startup noise > exit time)"
+		printf "ckvm/QEMU(%s): startup wall %.3fx, per exit (wall diff) %s, per exit (guest TSC) %.3fx, peak RSS %.3fx\n",
 			acc, a0 / b0, r, ac / bc, ar / br
 	}'
 fi

@@ -25,6 +25,8 @@ static int exit_io(struct vcpu *v, struct kvm_run *run)
 
 	if (size != 1 && size != 2 && size != 4)
 		return VCPU_CONTINUE;
+	if (v->vm->io_hist)
+		__atomic_add_fetch(&v->vm->io_hist[run->io.port], 1, __ATOMIC_RELAXED);
 	for (i = 0; i < run->io.count; i++, data += size) {
 		if (run->io.direction == KVM_EXIT_IO_OUT)
 			bus_write(&v->vm->pio, run->io.port, data, size);
@@ -131,6 +133,7 @@ int vcpu_handle_exit(struct vcpu *v, struct kvm_run *run)
 	char msg[64];
 
 	v->exits++;
+	v->exits_by_reason[run->exit_reason & 63]++;
 	if (run->exit_reason < sizeof(exit_table) / sizeof(exit_table[0]) && exit_table[run->exit_reason])
 		return exit_table[run->exit_reason](v, run);
 	snprintf(msg, sizeof(msg), "vCPU %u: unhandled KVM exit reason %u", v->id, run->exit_reason);
@@ -244,5 +247,37 @@ void vcpus_stop(struct vm *vm)
 		if (vm->vcpus[i].started)
 			pthread_join(vm->vcpus[i].thread, NULL);
 		vm->vcpus[i].started = false;
+	}
+}
+
+void vcpus_log_stats(struct vm *vm)
+{
+	static const char *const names[] = {
+		[KVM_EXIT_IO] = "io", [KVM_EXIT_MMIO] = "mmio", [KVM_EXIT_HLT] = "hlt",
+		[KVM_EXIT_INTR] = "intr", [KVM_EXIT_INTERNAL_ERROR] = "internal-error",
+		[KVM_EXIT_SHUTDOWN] = "shutdown", [KVM_EXIT_SYSTEM_EVENT] = "system-event",
+	};
+	unsigned long total[64] = { 0 };
+	unsigned i, r;
+
+	for (i = 0; i < vm->ncpus; i++)
+		for (r = 0; r < 64; r++)
+			total[r] += vm->vcpus[i].exits_by_reason[r];
+	for (r = 0; r < 64; r++)
+		if (total[r])
+			log_debug(NULL, "exits: %-14s %lu", r < sizeof(names) / sizeof(names[0]) &&
+				  names[r] ? names[r] : "other", total[r]);
+	for (i = 0; vm->io_hist && i < 8; i++) {
+		uint32_t best = 0, port = 0;
+
+		for (r = 0; r < 65536; r++)
+			if (vm->io_hist[r] > best) {
+				best = vm->io_hist[r];
+				port = r;
+			}
+		if (!best)
+			break;
+		log_debug(NULL, "exits: port 0x%04x     %u", port, best);
+		vm->io_hist[port] = 0;
 	}
 }

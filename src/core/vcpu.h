@@ -16,6 +16,7 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	unsigned long exits;
+	unsigned long exits_by_reason[64];	/* statistics, printed by vcpus_log_stats */
 };
 
 enum { VCPU_CONTINUE = 0, VCPU_STOP = 1 };
@@ -27,5 +28,7 @@ int vcpu_handle_exit(struct vcpu *v, struct kvm_run *run);
 /* Start one thread per vCPU; vcpus_stop() kicks every vCPU out of KVM_RUN and joins the threads. */
 int vcpus_start(struct vm *vm);
 void vcpus_stop(struct vm *vm);
+/* Debug log: exits per reason over all vCPUs and the busiest I/O ports (with vm->io_hist). */
+void vcpus_log_stats(struct vm *vm);
 
 #endif

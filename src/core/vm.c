@@ -263,6 +263,8 @@ void vm_destroy(struct vm *vm)
 	vm->vm_fd = vm->kvm_fd = -1;
 	free(vm->routes);
 	vm->routes = NULL;
+	free(vm->io_hist);
+	vm->io_hist = NULL;
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
 	gm_free(&vm->gm);

@@ -35,6 +35,8 @@ struct vm {
 	int stop_code;
 	char stop_msg[256];
 
+	uint32_t *io_hist;		/* --verbose: exits per port (65536 entries), else NULL */
+
 	struct kvm_irq_routing *routes;
 	uint32_t next_gsi;
 };

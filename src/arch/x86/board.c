@@ -203,6 +203,8 @@ static int board_build(struct board *b)
 	vm->soft_kvm = quirks_host_is_soft_kvm();
 	vm->host_quirks = cfg->host_quirks;
 	vm->emul_failure = quirks_emulation_failure;
+	if (cfg->verbose)
+		vm->io_hist = calloc(65536, sizeof(*vm->io_hist));
 	if (config_check_host(cfg, (unsigned)vm_max_vcpus(vm), host_ram_bytes(), err, sizeof(err))) {
 		log_err(NULL, "%s", err);
 		return EXIT_USAGE;
@@ -305,6 +307,7 @@ enum vm_stop_reason board_run(struct board *b)
 		vcpus_start(&b->vm);
 	why = vm_wait_stop(&b->vm);
 	vcpus_stop(&b->vm);
+	vcpus_log_stats(&b->vm);
 	board_devices_quiesce(b);
 	if (b->io_started) {
 		evloop_stop(b->ev);
