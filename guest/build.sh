@@ -26,28 +26,52 @@ PATCHES=("$GUEST_DIR"/patches/*.patch)
 shopt -u nullglob
 
 src_ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-# The source tree depends on the Debian source version and the patches; the
-# kernel image additionally on the config fragment and this script.
-src_stamp=$( { echo "$src_ver"; hash_files "${PATCHES[@]}" /dev/null; } | sha256sum | cut -d' ' -f1)
-kern_stamp=$( { echo "$src_stamp"; hash_files "$FRAGMENT" "$0" "$GUEST_DIR/lib.sh"; } |
+patch_stamp=$(hash_files "${PATCHES[@]}" /dev/null)
+# The kernel image depends on the source, the patches, the config fragment
+# and these scripts.
+kern_stamp=$( { echo "$src_ver $patch_stamp"; hash_files "$FRAGMENT" "$0" "$GUEST_DIR/lib.sh"; } |
 	sha256sum | cut -d' ' -f1)
 
+# extract_source: a pristine tree of $src_ver in $SRC (kept across builds).
 extract_source() {
-	if [ -f "$SRC/.ckvm-src-stamp" ] && [ "$(cat "$SRC/.ckvm-src-stamp")" = "$src_stamp" ]; then
-		log "source tree $SRC up to date"
+	if [ -f "$SRC/.ckvm-src-version" ] && [ "$(cat "$SRC/.ckvm-src-version")" = "$src_ver" ]; then
 		return
 	fi
 	log "extracting $TARBALL ($src_ver) into $SRC"
 	rm -rf "$SRC" "$SRC.tmp"
 	mkdir -p "$SRC.tmp"
 	tar -xJf "$TARBALL" -C "$SRC.tmp" --strip-components=1 || die "tar failed"
-	local p
+	mkdir -p "$SRC.tmp/.ckvm-applied"
+	echo "$src_ver" > "$SRC.tmp/.ckvm-src-version"
+	mv "$SRC.tmp" "$SRC"
+}
+
+# apply_patches: make the tree carry exactly guest/patches/*.patch. Patches
+# applied earlier are reverted from the copies kept in .ckvm-applied (only the
+# touched files get rebuilt); if that fails the tree is extracted again.
+apply_patches() {
+	local applied=$SRC/.ckvm-applied p old
+	if [ "$(cat "$applied/stamp" 2>/dev/null)" = "$patch_stamp" ]; then
+		log "source tree $SRC up to date ($src_ver, ${#PATCHES[@]} patches)"
+		return
+	fi
+	for old in $(ls "$applied"/*.patch 2>/dev/null | sort -r); do
+		log "reverting $(basename "$old")"
+		if ! patch -d "$SRC" -p1 -R --batch --silent < "$old"; then
+			log "revert failed; extracting a fresh tree"
+			rm -rf "$SRC"
+			extract_source
+			break
+		fi
+		rm -f "$old"
+	done
+	rm -f "$applied"/*.patch "$applied/stamp"
 	for p in "${PATCHES[@]}"; do
 		log "applying $(basename "$p")"
-		patch -d "$SRC.tmp" -p1 --batch --forward < "$p" || die "patch $p does not apply"
+		patch -d "$SRC" -p1 --batch --forward < "$p" || die "patch $p does not apply"
+		cp "$p" "$applied/"
 	done
-	echo "$src_stamp" > "$SRC.tmp/.ckvm-src-stamp"
-	mv "$SRC.tmp" "$SRC"
+	echo "$patch_stamp" > "$applied/stamp"
 }
 
 # verify_config: every option the fragment sets must end up with that value.
@@ -86,6 +110,7 @@ build_kernel() {
 	fi
 	rm -f "$CACHE/.kernel-stamp"
 	extract_source
+	apply_patches
 	log "configuring: tinyconfig + $(basename "$FRAGMENT")"
 	make -C "$SRC" -s tinyconfig >/dev/null || die "make tinyconfig failed"
 	(cd "$SRC" && scripts/kconfig/merge_config.sh -m .config "$FRAGMENT" >/dev/null) ||

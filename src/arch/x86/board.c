@@ -99,8 +99,9 @@ static int cmdline_build(struct board *b, enum boot_format fmt)
 		return -ENOMEM;
 	if (b->vm.soft_kvm && b->vm.host_quirks && fmt != BOOT_FMT_RAW) {
 		snprintf(b->cmdline, n, "%s%s%s", user, *user ? " " : "", quirks_linux_cmdline);
-		log_info(NULL, "software KVM host: appending \"%s\" to the kernel command line "
-			 "(--no-host-quirks to disable)", quirks_linux_cmdline);
+		log_info(NULL, "software KVM host: appending \"%s\" to the kernel command line; "
+			 "CX16 and PV send-ipi/sched-yield/unhalt hidden (--no-host-quirks to disable)",
+			 quirks_linux_cmdline);
 	} else {
 		snprintf(b->cmdline, n, "%s", user);
 	}

@@ -18,6 +18,7 @@
 #include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/mptable.h"
+#include "arch/x86/quirks.h"
 #include "backend/console.h"
 #include "core/evloop.h"
 #include "core/vcpu.h"
@@ -156,10 +157,11 @@ int board_firmware_tables(struct board *b, uint64_t *rsdp_gpa)
 int board_cpuid(struct board *b, const struct kvm_cpuid2 *supported, unsigned id,
 		struct kvm_cpuid2 *out)
 {
+	bool quirks = b->vm.soft_kvm && b->vm.host_quirks;
 	struct cpuid_opts o = {
 		.ncpus = b->vm.ncpus,
-		.kvm_features_off = b->cfg->pv_off,
-		.clear_cx16 = b->vm.soft_kvm && b->vm.host_quirks,
+		.kvm_features_off = b->cfg->pv_off | (quirks ? quirks_kvm_features_off : 0),
+		.clear_cx16 = quirks,
 	};
 	int khz = ioctl(b->vm.vcpus[id].fd, KVM_GET_TSC_KHZ, 0);
 

@@ -4,6 +4,7 @@
 
 #include <cpuid.h>
 #include <errno.h>
+#include <asm/kvm_para.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,9 @@
 
 const char quirks_linux_cmdline[] =
 	"noxsave noreplace-smp rodata=off clearcpuid=smap,popcnt,ssse3,erms,fsrm,rep_good";
+
+const uint32_t quirks_kvm_features_off =
+	1u << KVM_FEATURE_PV_SEND_IPI | 1u << KVM_FEATURE_PV_SCHED_YIELD | 1u << KVM_FEATURE_PV_UNHALT;
 
 bool quirks_host_is_soft_kvm(void)
 {

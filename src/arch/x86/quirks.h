@@ -14,6 +14,10 @@ struct kvm_run;
 bool quirks_host_is_soft_kvm(void);
 /* The kernel parameters appended for Linux guests on such hosts. */
 extern const char quirks_linux_cmdline[];
+/* KVM PV features hidden on such hosts: they are hypercalls (vmcall), and a vmcall never returns
+ * there (measured: with PV send-IPI a 2-vCPU Linux hangs bringing up its second CPU). Bit mask of
+ * (1 << KVM_FEATURE_x). */
+extern const uint32_t quirks_kvm_features_off;
 
 enum quirk_action {
 	QUIRK_NONE,		/* not an instruction we know how to handle */
