@@ -114,42 +114,36 @@ uint64_t gm_low_end(const struct guest_mem *gm)
 	return end;
 }
 
-int gm_read(const struct guest_mem *gm, void *dst, uint64_t gpa, size_t len)
+/* Copy between host memory and [gpa, gpa+len), region by region. */
+static int gm_copy(const struct guest_mem *gm, uint64_t gpa, uint8_t *host, size_t len, int to_guest)
 {
-	uint8_t *d = dst;
-
 	if (gpa + len < gpa)
 		return -EFAULT;
 	while (len) {
 		uint64_t span = gm_span(gm, gpa);
 		size_t n = span < len ? (size_t)span : len;
+		uint8_t *g;
 
 		if (!n)
 			return -EFAULT;
-		memcpy(d, gm_ptr(gm, gpa, n), n);
-		d += n;
+		g = gm_ptr(gm, gpa, n);
+		if (to_guest)
+			memcpy(g, host, n);
+		else
+			memcpy(host, g, n);
+		host += n;
 		gpa += n;
 		len -= n;
 	}
 	return 0;
 }
 
+int gm_read(const struct guest_mem *gm, void *dst, uint64_t gpa, size_t len)
+{
+	return gm_copy(gm, gpa, dst, len, 0);
+}
+
 int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, size_t len)
 {
-	const uint8_t *s = src;
-
-	if (gpa + len < gpa)
-		return -EFAULT;
-	while (len) {
-		uint64_t span = gm_span(gm, gpa);
-		size_t n = span < len ? (size_t)span : len;
-
-		if (!n)
-			return -EFAULT;
-		memcpy(gm_ptr(gm, gpa, n), s, n);
-		s += n;
-		gpa += n;
-		len -= n;
-	}
-	return 0;
+	return gm_copy(gm, gpa, (uint8_t *)(uintptr_t)src, len, 1);
 }

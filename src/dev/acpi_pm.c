@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dev/isa_split.h"
 #include "log.h"
 
 struct acpi_pm {
@@ -17,6 +18,7 @@ struct acpi_pm {
 	const struct vmm_ops *vmm;
 	uint16_t sts, en, cnt;
 	uint64_t t0_ns;
+	uint32_t tmr;		/* PM_TMR as sampled for the read in progress */
 };
 
 static uint64_t acpi_pm_now_ns(void)
@@ -58,13 +60,14 @@ void acpi_pm_destroy(struct acpi_pm *pm)
 }
 
 /* One byte of the register image; off is inside the range. */
-static uint8_t acpi_pm_read_byte(struct acpi_pm *pm, uint64_t off, uint32_t tmr)
+static uint8_t acpi_pm_read_byte(void *dev, unsigned off)
 {
+	struct acpi_pm *pm = dev;
 	uint16_t reg;
 
 	if (off >= ACPI_PM_TMR_REG_OFF)
-		return (uint8_t)(tmr >> (8 * (off - ACPI_PM_TMR_REG_OFF)));
-	switch (off & ~1ULL) {
+		return (uint8_t)(pm->tmr >> (8 * (off - ACPI_PM_TMR_REG_OFF)));
+	switch (off & ~1u) {
 	case ACPI_PM_STS_OFF:
 		reg = pm->sts;
 		break;
@@ -83,24 +86,23 @@ static uint8_t acpi_pm_read_byte(struct acpi_pm *pm, uint64_t off, uint32_t tmr)
 static void acpi_pm_read(void *dev, uint64_t off, void *data, uint32_t len)
 {
 	struct acpi_pm *pm = dev;
-	uint8_t *d = data;
-	uint32_t tmr = 0, i;
+	uint32_t tmr = 0;
 
 	if (off < ACPI_PM_RANGE_LEN && off + len > ACPI_PM_TMR_REG_OFF)
 		tmr = acpi_pm_timer_ticks(acpi_pm_now_ns() - pm->t0_ns);
 	pthread_mutex_lock(&pm->lock);
-	for (i = 0; i < len; i++)
-		d[i] = off < ACPI_PM_RANGE_LEN && i < ACPI_PM_RANGE_LEN - off ?
-		       acpi_pm_read_byte(pm, off + i, tmr) : 0xff;
+	pm->tmr = tmr;
+	isa_split_read(off, data, len, ACPI_PM_RANGE_LEN, acpi_pm_read_byte, pm);
 	pthread_mutex_unlock(&pm->lock);
 }
 
-static void acpi_pm_write_byte(struct acpi_pm *pm, uint64_t off, uint8_t v)
+static void acpi_pm_write_byte(void *dev, unsigned off, uint8_t v)
 {
-	unsigned shift = 8 * (unsigned)(off & 1);
+	struct acpi_pm *pm = dev;
+	unsigned shift = 8 * (off & 1);
 	uint16_t mask = (uint16_t)(0xffu << shift);
 
-	switch (off & ~1ULL) {
+	switch (off & ~1u) {
 	case ACPI_PM_STS_OFF:
 		pm->sts &= (uint16_t)~((unsigned)v << shift);	/* write one to clear */
 		break;
@@ -119,14 +121,11 @@ static void acpi_pm_write_byte(struct acpi_pm *pm, uint64_t off, uint8_t v)
 static void acpi_pm_write(void *dev, uint64_t off, const void *data, uint32_t len)
 {
 	struct acpi_pm *pm = dev;
-	const uint8_t *d = data;
 	unsigned slp_typ = 0;
 	bool sleep = false;
-	uint32_t i;
 
 	pthread_mutex_lock(&pm->lock);
-	for (i = 0; off < ACPI_PM_RANGE_LEN && i < len && i < ACPI_PM_RANGE_LEN - off; i++)
-		acpi_pm_write_byte(pm, off + i, d[i]);
+	isa_split_write(off, data, len, ACPI_PM_RANGE_LEN, acpi_pm_write_byte, pm);
 	if (pm->cnt & ACPI_PM1_CNT_SLP_EN) {
 		sleep = true;
 		slp_typ = (pm->cnt & ACPI_PM1_CNT_SLP_TYP_MASK) >> ACPI_PM1_CNT_SLP_TYP_SHIFT;

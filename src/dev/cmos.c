@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev/isa_split.h"
 #include "log.h"
 
 #define CMOS_SIZE	128
@@ -226,29 +227,37 @@ static void data_write(struct cmos *c, uint8_t v)
 	}
 }
 
+/* Port 0 is the (write-only) index, port 1 the data of the register it selects. */
+static uint8_t port_read(void *dev, unsigned port)
+{
+	return port == 1 ? data_read(dev) : 0xff;
+}
+
+static void port_write(void *dev, unsigned port, uint8_t v)
+{
+	struct cmos *c = dev;
+
+	if (port == 0)
+		c->index = v & CMOS_INDEX_MASK;
+	else
+		data_write(c, v);
+}
+
 static void cmos_read(void *dev, uint64_t off, void *data, uint32_t len)
 {
 	struct cmos *c = dev;
-	uint8_t *p = data;
 
 	pthread_mutex_lock(&c->lock);
-	for (uint32_t i = 0; i < len; i++)
-		p[i] = off <= 1 && off + i == 1 ? data_read(c) : 0xff;	/* the index port is write-only */
+	isa_split_read(off, data, len, CMOS_NR_PORTS, port_read, c);
 	pthread_mutex_unlock(&c->lock);
 }
 
 static void cmos_write(void *dev, uint64_t off, const void *data, uint32_t len)
 {
 	struct cmos *c = dev;
-	const uint8_t *p = data;
 
 	pthread_mutex_lock(&c->lock);
-	for (uint32_t i = 0; i < len && off <= 1; i++) {
-		if (off + i == 0)
-			c->index = p[i] & CMOS_INDEX_MASK;
-		else if (off + i == 1)
-			data_write(c, p[i]);
-	}
+	isa_split_write(off, data, len, CMOS_NR_PORTS, port_write, c);
 	pthread_mutex_unlock(&c->lock);
 }
 

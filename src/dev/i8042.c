@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "dev/isa_split.h"
 #include "log.h"
 
 /* Offsets inside the 0x60..0x64 window. */
@@ -64,6 +65,7 @@ struct i8042 {
 	uint8_t pending;	/* command waiting for its data byte, 0 if none */
 	uint8_t out;		/* output buffer (stays readable after it was taken, like hardware) */
 	bool obf, aux, timeout, last_cmd;
+	bool reset_req;		/* a write of the current access pulsed the reset line */
 };
 
 static void out_put(struct i8042 *k, uint8_t v, bool aux, bool timeout)
@@ -192,9 +194,11 @@ static void irq_update(struct i8042 *k)
 	vmm_irq_line(k->vmm, (uint32_t)k->kbd_gsi, level);
 }
 
-static uint8_t reg_read(struct i8042 *k, uint64_t off)
+static uint8_t reg_read(void *dev, unsigned reg)
 {
-	switch (off) {
+	struct i8042 *k = dev;
+
+	switch (reg) {
 	case OFF_DATA:
 		k->obf = false;
 		k->timeout = false;
@@ -207,14 +211,23 @@ static uint8_t reg_read(struct i8042 *k, uint64_t off)
 	return 0xff;
 }
 
+static void reg_write(void *dev, unsigned reg, uint8_t v)
+{
+	struct i8042 *k = dev;
+
+	if (reg == OFF_DATA)
+		k->reset_req |= data_write(k, v);
+	else if (reg == OFF_CMD)
+		k->reset_req |= command(k, v);
+	/* port B and the unused ports ignore writes */
+}
+
 static void i8042_read(void *dev, uint64_t off, void *data, uint32_t len)
 {
 	struct i8042 *k = dev;
-	uint8_t *p = data;
 
 	pthread_mutex_lock(&k->lock);
-	for (uint32_t i = 0; i < len; i++)
-		p[i] = off < I8042_NR_PORTS ? reg_read(k, off + i) : 0xff;
+	isa_split_read(off, data, len, I8042_NR_PORTS, reg_read, k);
 	irq_update(k);
 	pthread_mutex_unlock(&k->lock);
 }
@@ -222,17 +235,12 @@ static void i8042_read(void *dev, uint64_t off, void *data, uint32_t len)
 static void i8042_write(void *dev, uint64_t off, const void *data, uint32_t len)
 {
 	struct i8042 *k = dev;
-	const uint8_t *p = data;
-	bool reset = false;
+	bool reset;
 
 	pthread_mutex_lock(&k->lock);
-	for (uint32_t i = 0; i < len && off < I8042_NR_PORTS; i++) {
-		if (off + i == OFF_DATA)
-			reset |= data_write(k, p[i]);
-		else if (off + i == OFF_CMD)
-			reset |= command(k, p[i]);
-		/* port B and the unused ports ignore writes */
-	}
+	k->reset_req = false;
+	isa_split_write(off, data, len, I8042_NR_PORTS, reg_write, k);
+	reset = k->reset_req;
 	irq_update(k);
 	pthread_mutex_unlock(&k->lock);
 	if (reset)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dev/isa_split.h"
 #include "log.h"
 
 /* Register offsets (DLAB=1 maps DLL/DLM over RBR/THR and IER). */
@@ -229,8 +230,9 @@ static void tx_byte(struct uart *u, uint8_t c)
 	u->thr_ipending = true;
 }
 
-static uint8_t reg_read(struct uart *u, unsigned reg)
+static uint8_t reg_read(void *dev, unsigned reg)
 {
+	struct uart *u = dev;
 	uint8_t v;
 
 	switch (reg) {
@@ -261,8 +263,10 @@ static uint8_t reg_read(struct uart *u, unsigned reg)
 	return 0xff;
 }
 
-static void reg_write(struct uart *u, unsigned reg, uint8_t v)
+static void reg_write(void *dev, unsigned reg, uint8_t v)
 {
+	struct uart *u = dev;
+
 	switch (reg) {
 	case UART_THR:
 		if (u->lcr & LCR_DLAB)
@@ -324,13 +328,10 @@ static void uart_reset(struct uart *u)
 static void uart_read(void *dev, uint64_t off, void *data, uint32_t len)
 {
 	struct uart *u = dev;
-	uint8_t *p = data;
 	bool notify;
 
 	pthread_mutex_lock(&u->lock);
-	for (uint32_t i = 0; i < len; i++)
-		p[i] = off < UART_NR_PORTS && off + i < UART_NR_PORTS ?
-		       reg_read(u, (unsigned)(off + i)) : 0xff;
+	isa_split_read(off, data, len, UART_NR_PORTS, reg_read, u);
 	irq_update(u);
 	notify = rx_room_ready(u);
 	pthread_mutex_unlock(&u->lock);
@@ -341,14 +342,10 @@ static void uart_read(void *dev, uint64_t off, void *data, uint32_t len)
 static void uart_write(void *dev, uint64_t off, const void *data, uint32_t len)
 {
 	struct uart *u = dev;
-	const uint8_t *p = data;
 	bool notify;
 
 	pthread_mutex_lock(&u->lock);
-	for (uint32_t i = 0; i < len; i++) {
-		if (off < UART_NR_PORTS && off + i < UART_NR_PORTS)
-			reg_write(u, (unsigned)(off + i), p[i]);
-	}
+	isa_split_write(off, data, len, UART_NR_PORTS, reg_write, u);
 	irq_update(u);
 	notify = rx_room_ready(u);
 	pthread_mutex_unlock(&u->lock);

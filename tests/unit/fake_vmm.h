@@ -1,4 +1,5 @@
-/* A recording fake of struct vmm_ops for device unit tests (PCI, MSI-X, virtio-pci): no /dev/kvm. */
+/* A recording fake of struct vmm_ops for device unit tests (PCI, MSI-X, virtio-pci, the legacy ISA
+ * devices, the console): no /dev/kvm. Optional hooks let threaded tests post a semaphore. */
 #ifndef CKVM_FAKE_VMM_H
 #define CKVM_FAKE_VMM_H
 
@@ -26,6 +27,14 @@ struct fake_vmm {
 	int ioev_nr;			/* currently assigned ioeventfds */
 	uint64_t ioev_addr[FAKE_MAX];
 	int ioev_efd[FAKE_MAX];
+	uint32_t last_gsi;		/* the latest irq_line call, any GSI */
+	int last_level;
+	int stops;			/* request_stop calls, and the latest one's reason and code */
+	enum vm_stop_reason why;
+	int code;
+	/* Called after recording, if set (after fake_vmm_init): e.g. to wake a waiting test thread. */
+	void (*on_irq_line)(struct fake_vmm *f, uint32_t gsi, int level);
+	void (*on_stop)(struct fake_vmm *f);
 };
 
 static int fake_irq_line(void *ctx, uint32_t gsi, int level)
@@ -36,7 +45,22 @@ static int fake_irq_line(void *ctx, uint32_t gsi, int level)
 		f->line[gsi] = level;
 		f->line_changes++;
 	}
+	f->last_gsi = gsi;
+	f->last_level = level;
+	if (f->on_irq_line)
+		f->on_irq_line(f, gsi, level);
 	return 0;
+}
+
+static void fake_request_stop(void *ctx, enum vm_stop_reason why, int code)
+{
+	struct fake_vmm *f = ctx;
+
+	f->stops++;
+	f->why = why;
+	f->code = code;
+	if (f->on_stop)
+		f->on_stop(f);
 }
 
 static int fake_msi_alloc(void *ctx)
@@ -120,7 +144,7 @@ static inline void fake_vmm_init(struct fake_vmm *f, struct vmm_ops *ops)
 	*ops = (struct vmm_ops){
 		.ctx = f, .irq_line = fake_irq_line, .msi_alloc = fake_msi_alloc,
 		.msi_route = fake_msi_route, .msi_send = fake_msi_send, .irqfd = fake_irqfd,
-		.ioeventfd = fake_ioeventfd,
+		.ioeventfd = fake_ioeventfd, .request_stop = fake_request_stop,
 	};
 }
 

@@ -5,6 +5,7 @@
 
 #include "dev/cmos.h"
 #include "log.h"
+#include "port_io.h"
 #include "test.h"
 
 static time_t clock_now;
@@ -222,16 +223,8 @@ static void test_cmos_hostile(void)
 	CHECK_EQ(rd(c, 0x40), 0x77);
 	for (int i = 0; i < 100000; i++) {
 		uint8_t d[4];
-		unsigned off, len;
 
-		seed = seed * 1103515245u + 12345u;
-		off = (seed >> 8) % 4;
-		len = 1 + (seed >> 16) % 4;
-		memcpy(d, &seed, 4);
-		if (seed & 0x80000000u)
-			cmos_bus_ops.read(c, off, d, len);
-		else
-			cmos_bus_ops.write(c, off, d, len);
+		port_random_access(&cmos_bus_ops, c, &seed, 4, d);
 		if (i % 997 == 0)
 			clock_now += seed % 100000;
 	}

@@ -13,51 +13,39 @@
 #include "backend/console.h"
 #include "core/evloop.h"
 #include "dev/uart8250.h"
+#include "fake_vmm.h"
 #include "log.h"
+#include "port_io.h"
 #include "test.h"
 
-struct fake {
-	sem_t irq_up, stopped;
-	int stops;
-	enum vm_stop_reason why;
-};
+static struct fake_vmm fk;
+static struct vmm_ops fake_ops;
+static sem_t irq_up, stopped;	/* posted on the rising edge of the UART's line, on a stop request */
 
-static struct fake fk;
-
-static int fake_irq_line(void *ctx, uint32_t gsi, int level)
+static void fake_on_irq_line(struct fake_vmm *f, uint32_t gsi, int level)
 {
+	(void)f;
 	(void)gsi;
 	if (level)
-		sem_post(&((struct fake *)ctx)->irq_up);
-	return 0;
+		sem_post(&irq_up);
 }
 
-static void fake_stop(void *ctx, enum vm_stop_reason why, int code)
+static void fake_on_stop(struct fake_vmm *f)
 {
-	struct fake *f = ctx;
-
-	(void)code;
-	f->stops++;
-	f->why = why;
-	sem_post(&f->stopped);
+	(void)f;
+	sem_post(&stopped);
 }
-
-static const struct vmm_ops fake_ops = { .ctx = &fk, .irq_line = fake_irq_line,
-					 .request_stop = fake_stop };
 
 static char tmpdir[] = "/tmp/ckvm-console-XXXXXX";
 
 static uint8_t in8(struct uart *u, unsigned off)
 {
-	uint8_t v = 0;
-
-	uart_bus_ops.read(u, off, &v, 1);
-	return v;
+	return port_in8(&uart_bus_ops, u, off);
 }
 
 static void out8(struct uart *u, unsigned off, uint8_t v)
 {
-	uart_bus_ops.write(u, off, &v, 1);
+	port_out8(&uart_bus_ops, u, off, v);
 }
 
 /* Console on in_fd wired to a UART whose FIFO and receive interrupt the "guest" has enabled. */
@@ -189,7 +177,7 @@ static void test_escapes_from_file(void)
 	teardown(ev, con, u);
 	close(fd);
 	unlink(path);
-	while (sem_trywait(&fk.stopped) == 0)
+	while (sem_trywait(&stopped) == 0)
 		;
 }
 
@@ -272,14 +260,14 @@ static void test_pipe_flow(void)
 		for (size_t i = 0; i < n; i++)
 			bad += buf[i] != pattern(got + i);
 		got += n;
-		if (!n && wait_sem(&fk.irq_up) < 0)
+		if (!n && wait_sem(&irq_up) < 0)
 			break;
 	}
 	CHECK_EQ(got, w.len);
 	CHECK_EQ(bad, 0);
 	pthread_join(wt, NULL);
 	CHECK_EQ(write(p[1], "\x01x", 2), 2);
-	CHECK_EQ(wait_sem(&fk.stopped), 0);
+	CHECK_EQ(wait_sem(&stopped), 0);
 	CHECK_EQ(fk.stops, 1);
 	CHECK_EQ(fk.why, VM_STOP_USER);
 	close(p[1]);					/* EOF: the loop must keep running idle */
@@ -318,7 +306,7 @@ static void test_pipe_backpressure(void)
 		for (size_t i = 0; i < n; i++)
 			bad += buf[i] != pattern(got + i);
 		got += n;
-		if (!n && wait_sem(&fk.irq_up) < 0)
+		if (!n && wait_sem(&irq_up) < 0)
 			break;
 	}
 	CHECK_EQ(got, w.len);
@@ -374,8 +362,11 @@ static void test_pty_raw_mode(void)
 int main(void)
 {
 	log_threshold = LOG_ERR;
-	sem_init(&fk.irq_up, 0, 0);
-	sem_init(&fk.stopped, 0, 0);
+	fake_vmm_init(&fk, &fake_ops);
+	fk.on_irq_line = fake_on_irq_line;
+	fk.on_stop = fake_on_stop;
+	sem_init(&irq_up, 0, 0);
+	sem_init(&stopped, 0, 0);
 	if (!mkdtemp(tmpdir))
 		return 1;
 	RUN(test_output_modes);

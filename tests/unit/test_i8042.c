@@ -4,63 +4,33 @@
 
 #include "dev/i8042.h"
 #include "dev/test_exit.h"
+#include "fake_vmm.h"
+#include "port_io.h"
 #include "test.h"
 
 enum { DATA = 0, PORT_B = 1, CMD = 4, STATUS = 4 };
 
-struct fake {
-	int stops;
-	enum vm_stop_reason why;
-	int code;
-	int level, changes;
-	uint32_t gsi;
-};
-
-static struct fake fk;
-
-static void fake_stop(void *ctx, enum vm_stop_reason why, int code)
-{
-	struct fake *f = ctx;
-
-	f->stops++;
-	f->why = why;
-	f->code = code;
-}
-
-static int fake_irq_line(void *ctx, uint32_t gsi, int level)
-{
-	struct fake *f = ctx;
-
-	f->gsi = gsi;
-	f->level = level;
-	f->changes++;
-	return 0;
-}
-
-static const struct vmm_ops fake_ops = { .ctx = &fk, .irq_line = fake_irq_line,
-					 .request_stop = fake_stop };
+static struct fake_vmm fk;
+static struct vmm_ops fake_ops;
 
 static struct i8042 *mk(int gsi)
 {
 	struct i8042 *k = NULL;
 	struct i8042_config cfg = { .vmm = &fake_ops, .kbd_gsi = gsi };
 
-	memset(&fk, 0, sizeof(fk));
+	fake_vmm_init(&fk, &fake_ops);
 	CHECK_EQ(i8042_create(&k, &cfg), 0);
 	return k;
 }
 
 static uint8_t in8(struct i8042 *k, unsigned off)
 {
-	uint8_t v = 0;
-
-	i8042_bus_ops.read(k, off, &v, 1);
-	return v;
+	return port_in8(&i8042_bus_ops, k, off);
 }
 
 static void out8(struct i8042 *k, unsigned off, uint8_t v)
 {
-	i8042_bus_ops.write(k, off, &v, 1);
+	port_out8(&i8042_bus_ops, k, off, v);
 }
 
 /* A command with one result byte, the way Linux's i8042_command() does it. */
@@ -158,18 +128,18 @@ static void test_kbd_irq(void)
 	out8(k, CMD, 0x60);
 	out8(k, DATA, 0x00);			/* keyboard interrupt off */
 	out8(k, DATA, 0xf2);
-	CHECK_EQ(fk.changes, 0);
+	CHECK_EQ(fk.line_changes, 0);
 	in8(k, DATA);
 	out8(k, CMD, 0x60);
 	out8(k, DATA, 0x01);
 	out8(k, DATA, 0xf2);
-	CHECK_EQ(fk.level, 1);
-	CHECK_EQ(fk.gsi, 1);
+	CHECK_EQ(fk.last_level, 1);
+	CHECK_EQ(fk.last_gsi, 1);
 	in8(k, STATUS);
-	CHECK_EQ(fk.changes, 1);
+	CHECK_EQ(fk.line_changes, 1);
 	in8(k, DATA);
-	CHECK_EQ(fk.level, 0);
-	CHECK_EQ(fk.changes, 2);
+	CHECK_EQ(fk.last_level, 0);
+	CHECK_EQ(fk.line_changes, 2);
 	i8042_destroy(k);
 }
 
@@ -190,16 +160,8 @@ static void test_i8042_hostile(void)
 	CHECK_EQ(fk.stops, 0);
 	for (int i = 0; i < 100000; i++) {
 		uint8_t d[4];
-		unsigned off, len;
 
-		seed = seed * 1103515245u + 12345u;
-		off = (seed >> 8) % 7;
-		len = 1 + (seed >> 16) % 4;
-		memcpy(d, &seed, 4);
-		if (seed & 0x80000000u)
-			i8042_bus_ops.read(k, off, d, len);
-		else
-			i8042_bus_ops.write(k, off, d, len);
+		port_random_access(&i8042_bus_ops, k, &seed, 7, d);
 	}
 	CHECK(fk.stops > 0);			/* garbage includes reset pulses; each one survived */
 	CHECK_EQ(fk.why, VM_STOP_REBOOT);
@@ -212,7 +174,7 @@ static void test_exit_codes(void)
 	struct test_exit *t = NULL;
 	uint64_t v = 0;
 
-	memset(&fk, 0, sizeof(fk));
+	fake_vmm_init(&fk, &fake_ops);
 	CHECK_EQ(test_exit_create(&t, &fake_ops), 0);
 	test_exit_bus_ops.read(t, 0, &v, 8);
 	CHECK_EQ(v, ~0ULL);

@@ -51,24 +51,6 @@ struct acpi_buf {
 	size_t len, cap;
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 uint8_t acpi_checksum(const void *p, size_t len)
 {
 	const uint8_t *b = p;
@@ -99,13 +81,13 @@ static uint64_t acpi_gpa(size_t off)
 static void acpi_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(t, sig, 4);
-	put32(t + 4, len);
+	acpi_put32(t + 4, len);
 	t[8] = rev;
 	memcpy(t + 10, ACPI_OEM_ID, 6);
 	memcpy(t + 16, ACPI_OEM_TABLE_ID, 8);
-	put32(t + 24, 1);
+	acpi_put32(t + 24, 1);
 	memcpy(t + 28, ACPI_CREATOR_ID, 4);
-	put32(t + 32, 1);
+	acpi_put32(t + 32, 1);
 }
 
 static void acpi_seal(uint8_t *t)
@@ -123,7 +105,7 @@ static void acpi_gas(uint8_t *p, uint8_t space, uint8_t bits, uint8_t access, ui
 	p[1] = bits;
 	p[2] = 0;
 	p[3] = access;
-	put64(p + 4, addr);
+	acpi_put64(p + 4, addr);
 }
 
 static int build_facs(struct acpi_buf *b, size_t *off)
@@ -135,7 +117,7 @@ static int build_facs(struct acpi_buf *b, size_t *off)
 		return ret;
 	t = b->p + *off;
 	memcpy(t, "FACS", 4);
-	put32(t + 4, ACPI_FACS_LEN);
+	acpi_put32(t + 4, ACPI_FACS_LEN);
 	t[32] = 2;			/* version; no checksum in the FACS */
 	return 0;
 }
@@ -154,20 +136,20 @@ static int build_fadt(struct acpi_buf *b, const struct acpi_config *cfg, size_t 
 		return ret;
 	t = b->p + *off;
 	acpi_header(t, "FACP", ACPI_FADT_LEN, 6);
-	put32(t + 36, (uint32_t)acpi_gpa(facs));	/* FIRMWARE_CTRL (below 4 GiB: X_ stays 0) */
-	put32(t + 40, (uint32_t)acpi_gpa(dsdt));
+	acpi_put32(t + 36, (uint32_t)acpi_gpa(facs));	/* FIRMWARE_CTRL (below 4 GiB: X_ stays 0) */
+	acpi_put32(t + 40, (uint32_t)acpi_gpa(dsdt));
 	t[45] = 0;					/* Preferred_PM_Profile: unspecified */
-	put16(t + 46, X86_SCI_IRQ);
+	acpi_put16(t + 46, X86_SCI_IRQ);
 	/* SMI_CMD = 0: no SMM; the system is in ACPI mode from reset (SCI_EN reads 1). */
-	put32(t + 56, pm);				/* PM1a_EVT_BLK */
-	put32(t + 64, pm + ACPI_PM_CNT_OFF);		/* PM1a_CNT_BLK */
+	acpi_put32(t + 56, pm);				/* PM1a_EVT_BLK */
+	acpi_put32(t + 64, pm + ACPI_PM_CNT_OFF);		/* PM1a_CNT_BLK */
 	if (cfg->pm_timer)
-		put32(t + 76, pm + ACPI_PM_TMR_REG_OFF);	/* PM_TMR_BLK */
+		acpi_put32(t + 76, pm + ACPI_PM_TMR_REG_OFF);	/* PM_TMR_BLK */
 	t[88] = PM1_EVT_LEN;
 	t[89] = PM1_CNT_LEN;
 	t[91] = cfg->pm_timer ? PM_TMR_LEN : 0;
-	put16(t + 96, 101);				/* P_LVL2_LAT > 100: no C2 */
-	put16(t + 98, 1001);				/* P_LVL3_LAT > 1000: no C3 */
+	acpi_put16(t + 96, 101);				/* P_LVL2_LAT > 100: no C2 */
+	acpi_put16(t + 98, 1001);				/* P_LVL3_LAT > 1000: no C3 */
 	if (cfg->i8042) {
 		boot |= FADT_BOOT_8042;
 		flags |= FADT_F_RESET_REG_SUP;
@@ -176,10 +158,10 @@ static int build_fadt(struct acpi_buf *b, const struct acpi_config *cfg, size_t 
 	}
 	if (cfg->pm_timer)
 		flags |= FADT_F_TMR_VAL_EXT;
-	put16(t + 109, boot);
-	put32(t + 112, flags);
+	acpi_put16(t + 109, boot);
+	acpi_put32(t + 112, flags);
 	t[131] = 0;					/* FADT minor version */
-	put64(t + 140, acpi_gpa(dsdt));			/* X_DSDT */
+	acpi_put64(t + 140, acpi_gpa(dsdt));			/* X_DSDT */
 	acpi_gas(t + 148, GAS_SYSTEM_IO, 8 * PM1_EVT_LEN, 0, pm);
 	acpi_gas(t + 172, GAS_SYSTEM_IO, 8 * PM1_CNT_LEN, 0, pm + ACPI_PM_CNT_OFF);
 	if (cfg->pm_timer)
@@ -210,8 +192,8 @@ static uint8_t *madt_iso(uint8_t *e, uint8_t irq, uint32_t gsi, uint16_t flags)
 	e[1] = 10;
 	e[2] = 0;			/* bus: ISA */
 	e[3] = irq;
-	put32(e + 4, gsi);
-	put16(e + 8, flags);
+	acpi_put32(e + 4, gsi);
+	acpi_put16(e + 8, flags);
 	return e + 10;
 }
 
@@ -225,8 +207,8 @@ static int build_madt(struct acpi_buf *b, const struct acpi_config *cfg, size_t 
 		return ret;
 	t = b->p + *off;
 	acpi_header(t, "APIC", (uint32_t)len, 5);
-	put32(t + 36, (uint32_t)LAYOUT_LAPIC_GPA);
-	put32(t + 40, MADT_PCAT_COMPAT);
+	acpi_put32(t + 36, (uint32_t)LAYOUT_LAPIC_GPA);
+	acpi_put32(t + 40, MADT_PCAT_COMPAT);
 	e = t + 44;
 	for (i = 0; i < cfg->ncpus; i++) {
 		if (i < 0xff) {
@@ -234,22 +216,22 @@ static int build_madt(struct acpi_buf *b, const struct acpi_config *cfg, size_t 
 			e[1] = 8;
 			e[2] = (uint8_t)i;		/* ACPI processor UID */
 			e[3] = (uint8_t)i;		/* APIC id */
-			put32(e + 4, MADT_ENABLED);
+			acpi_put32(e + 4, MADT_ENABLED);
 			e += 8;
 		} else {
 			e[0] = MADT_X2APIC;
 			e[1] = 16;
-			put32(e + 4, (uint32_t)i);	/* x2APIC id */
-			put32(e + 8, MADT_ENABLED);
-			put32(e + 12, (uint32_t)i);	/* UID */
+			acpi_put32(e + 4, (uint32_t)i);	/* x2APIC id */
+			acpi_put32(e + 8, MADT_ENABLED);
+			acpi_put32(e + 12, (uint32_t)i);	/* UID */
 			e += 16;
 		}
 	}
 	e[0] = MADT_IOAPIC;
 	e[1] = 12;
 	e[2] = x86_ioapic_id(cfg->ncpus);
-	put32(e + 4, (uint32_t)LAYOUT_IOAPIC_GPA);
-	put32(e + 8, 0);				/* GSI base */
+	acpi_put32(e + 4, (uint32_t)LAYOUT_IOAPIC_GPA);
+	acpi_put32(e + 8, 0);				/* GSI base */
 	e += 12;
 	if (!cfg->no_irq0_override)
 		e = madt_iso(e, 0, 2, 0);
@@ -257,13 +239,13 @@ static int build_madt(struct acpi_buf *b, const struct acpi_config *cfg, size_t 
 	e[0] = MADT_LAPIC_NMI;
 	e[1] = 6;
 	e[2] = 0xff;					/* all processors */
-	put16(e + 3, 0);
+	acpi_put16(e + 3, 0);
 	e[5] = 1;					/* LINT1 */
 	e += 6;
 	if (cfg->ncpus > 0xff) {
 		e[0] = MADT_X2APIC_NMI;
 		e[1] = 12;
-		put32(e + 4, 0xffffffff);
+		acpi_put32(e + 4, 0xffffffff);
 		e[8] = 1;
 		e += 12;
 	}
@@ -375,9 +357,9 @@ static int build_sdt(struct acpi_buf *b, const char *sig, unsigned width, const 
 	acpi_header(t, sig, len, 1);
 	for (i = 0; i < n; i++)
 		if (width == 8)
-			put64(t + ACPI_HDR_LEN + 8 * i, acpi_gpa(tabs[i]));
+			acpi_put64(t + ACPI_HDR_LEN + 8 * i, acpi_gpa(tabs[i]));
 		else
-			put32(t + ACPI_HDR_LEN + 4 * i, (uint32_t)acpi_gpa(tabs[i]));
+			acpi_put32(t + ACPI_HDR_LEN + 4 * i, (uint32_t)acpi_gpa(tabs[i]));
 	acpi_seal(t);
 	return 0;
 }
@@ -387,9 +369,9 @@ static void build_rsdp(uint8_t *r, size_t rsdt, size_t xsdt)
 	memcpy(r, "RSD PTR ", 8);
 	memcpy(r + 9, ACPI_OEM_ID, 6);
 	r[15] = 2;					/* revision: ACPI 2.0+ */
-	put32(r + 16, (uint32_t)acpi_gpa(rsdt));
-	put32(r + 20, ACPI_RSDP_LEN);
-	put64(r + 24, acpi_gpa(xsdt));
+	acpi_put32(r + 16, (uint32_t)acpi_gpa(rsdt));
+	acpi_put32(r + 20, ACPI_RSDP_LEN);
+	acpi_put64(r + 24, acpi_gpa(xsdt));
 	r[8] = acpi_checksum(r, 20);
 	r[32] = acpi_checksum(r, ACPI_RSDP_LEN);
 }

@@ -50,6 +50,25 @@ int acpi_build(const struct guest_mem *gm, const struct acpi_config *cfg, uint64
 /* Byte sum helper: the value that makes sum(p[0..len)) + value == 0 (mod 256). */
 uint8_t acpi_checksum(const void *p, size_t len);
 
+/* Little-endian stores into a table being built (ACPI and MP tables are little-endian, at any alignment). */
+static inline void acpi_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void acpi_put32(uint8_t *p, uint32_t v)
+{
+	acpi_put16(p, (uint16_t)v);
+	acpi_put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static inline void acpi_put64(uint8_t *p, uint64_t v)
+{
+	acpi_put32(p, (uint32_t)v);
+	acpi_put32(p + 4, (uint32_t)(v >> 32));
+}
+
 /* Standard description header (ACPI 5.2.6), also used by the tests. */
 #define ACPI_HDR_LEN		36
 #define ACPI_FADT_LEN		276

@@ -25,18 +25,6 @@ enum { MP_INT = 0, MP_NMI = 1, MP_EXTINT = 3 };
 #define MP_FLAG_HIGH_LEVEL	0x0d	/* polarity 01 active high, trigger 11 level */
 #define MP_FLAG_LOW_LEVEL	0x0f	/* polarity 11 active low, trigger 11 level: PCI */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
 static int popcount32(uint32_t v)
 {
 	return __builtin_popcount(v);
@@ -59,7 +47,7 @@ static uint8_t *mpc_int(uint8_t *e, uint8_t type, uint8_t itype, uint16_t flags,
 {
 	e[0] = type;
 	e[1] = itype;
-	put16(e + 2, flags);
+	acpi_put16(e + 2, flags);
 	e[4] = bus;
 	e[5] = irq;
 	e[6] = dst;
@@ -79,8 +67,8 @@ static int mpc_fill(uint8_t *t, size_t len, const struct acpi_config *cfg)
 		e[1] = (uint8_t)i;
 		e[2] = MP_APIC_VERSION;
 		e[3] = (uint8_t)(MP_CPU_EN | (i == 0 ? MP_CPU_BP : 0));
-		put32(e + 4, 0x600);		/* signature: family 6 */
-		put32(e + 8, 0x201);		/* features: FPU, APIC */
+		acpi_put32(e + 4, 0x600);		/* signature: family 6 */
+		acpi_put32(e + 8, 0x201);		/* features: FPU, APIC */
 		e += MPC_PROC_LEN;
 	}
 	e[0] = MP_BUS;
@@ -95,7 +83,7 @@ static int mpc_fill(uint8_t *t, size_t len, const struct acpi_config *cfg)
 	e[1] = ioapic;
 	e[2] = MP_IOAPIC_VERSION;
 	e[3] = 1;				/* enabled */
-	put32(e + 4, (uint32_t)LAYOUT_IOAPIC_GPA);
+	acpi_put32(e + 4, (uint32_t)LAYOUT_IOAPIC_GPA);
 	e += MPC_ENTRY_LEN;
 	count += 3;
 	for (i = 0; i < 16; i++) {
@@ -126,12 +114,12 @@ static int mpc_fill(uint8_t *t, size_t len, const struct acpi_config *cfg)
 		return -EINVAL;			/* broken invariant: mpc_len() disagrees */
 
 	memcpy(t, "PCMP", 4);
-	put16(t + 4, (uint16_t)len);
+	acpi_put16(t + 4, (uint16_t)len);
 	t[6] = 4;				/* spec revision 1.4 */
 	memcpy(t + 8, "CKVM    ", 8);
 	memcpy(t + 16, "CKVM        ", 12);
-	put16(t + 34, (uint16_t)count);
-	put32(t + 36, (uint32_t)LAYOUT_LAPIC_GPA);
+	acpi_put16(t + 34, (uint16_t)count);
+	acpi_put32(t + 36, (uint32_t)LAYOUT_LAPIC_GPA);
 	t[7] = 0;
 	t[7] = acpi_checksum(t, len);
 	return count;
@@ -169,7 +157,7 @@ int mptable_build(const struct guest_mem *gm, const struct acpi_config *cfg, uin
 		return ret;
 
 	memcpy(ebda, "_MP_", 4);
-	put32(ebda + 4, (uint32_t)mpc_gpa);
+	acpi_put32(ebda + 4, (uint32_t)mpc_gpa);
 	ebda[8] = 1;				/* length in 16-byte units */
 	ebda[9] = 4;				/* spec revision 1.4 */
 	/* Feature bytes 0: a configuration table is present; IMCR absent (virtual wire mode). */
