@@ -10,13 +10,7 @@
 #define BENCH_PORT	0x1234
 #define SI_CMDLINE	24
 
-	PVH_NOTE pvh_start
-
-	.section .text.entry, "ax"
-	.code32
-	.globl	_start
-_start:
-pvh_start:
+	PVH_ENTRY32
 	mov	$0x8000, %esp
 	mov	$BENCH_N, %ecx
 	test	%ebx, %ebx

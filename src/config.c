@@ -238,7 +238,7 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 			return fail(err, errlen, "--memory %s: not a size (use e.g. 512M, 2G)", arg);
 		break;
 	case OPT_CPUS:
-		if (parse_u64(arg, &v) || v == 0 || v > 4096)
+		if (parse_u64(arg, &v) || v == 0 || v > UINT16_MAX)
 			return fail(err, errlen, "--cpus %s: not a CPU count from 1 up", arg);
 		cfg->cpus = (unsigned)v;
 		break;

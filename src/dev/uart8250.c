@@ -325,13 +325,12 @@ static void uart_reset(struct uart *u)
 	u->irq_level = 0;
 }
 
-static void uart_read(void *dev, uint64_t off, void *data, uint32_t len)
+/* After a guest access, with the lock held: drive the line, unlock, then offer held input if the
+ * access made room for it (outside the lock: the callback belongs to the backend). */
+static void access_end(struct uart *u)
 {
-	struct uart *u = dev;
 	bool notify;
 
-	pthread_mutex_lock(&u->lock);
-	isa_split_read(off, data, len, UART_NR_PORTS, reg_read, u);
 	irq_update(u);
 	notify = rx_room_ready(u);
 	pthread_mutex_unlock(&u->lock);
@@ -339,18 +338,22 @@ static void uart_read(void *dev, uint64_t off, void *data, uint32_t len)
 		u->rx_ready(u->rx_ready_arg);
 }
 
+static void uart_read(void *dev, uint64_t off, void *data, uint32_t len)
+{
+	struct uart *u = dev;
+
+	pthread_mutex_lock(&u->lock);
+	isa_split_read(off, data, len, UART_NR_PORTS, reg_read, u);
+	access_end(u);
+}
+
 static void uart_write(void *dev, uint64_t off, const void *data, uint32_t len)
 {
 	struct uart *u = dev;
-	bool notify;
 
 	pthread_mutex_lock(&u->lock);
 	isa_split_write(off, data, len, UART_NR_PORTS, reg_write, u);
-	irq_update(u);
-	notify = rx_room_ready(u);
-	pthread_mutex_unlock(&u->lock);
-	if (notify && u->rx_ready)
-		u->rx_ready(u->rx_ready_arg);
+	access_end(u);
 }
 
 const struct bus_ops uart_bus_ops = {

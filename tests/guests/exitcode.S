@@ -2,11 +2,5 @@
  * with status (0x2a << 1) | 1 = 85. Prints nothing: the exit status is the whole result. */
 #include "guest.h"
 
-	PVH_NOTE pvh_start
-
-	.section .text.entry, "ax"
-	.code32
-	.globl	_start
-_start:
-pvh_start:
+	PVH_ENTRY32
 	TEST_EXIT 0x2a

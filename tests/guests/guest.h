@@ -37,6 +37,33 @@
 	.popsection
 .endm
 
+/* Entry of a PVH guest: the Xen note and _start (alias pvh_start), entered in 32-bit protected mode
+ * with paging off and EBX = hvm_start_info. Opens the .text.entry section. */
+.macro PVH_ENTRY32
+	PVH_NOTE pvh_start
+
+	.section .text.entry, "ax"
+	.code32
+	.globl	_start
+_start:
+pvh_start:
+.endm
+
+/* Send the byte in %bl to COM1 once the transmit holding register is empty; the wait is bounded, so a broken
+ * LSR garbles the output instead of hanging the guest. Clobbers %al, %ecx, %dx; works in 32/64-bit. */
+.macro COM1_PUTC_BL
+	mov	$COM1_LSR, %dx
+	mov	$100000, %ecx
+993:	in	(%dx), %al
+	test	$LSR_THRE, %al
+	jnz	994f
+	dec	%ecx
+	jnz	993b
+994:	mov	$COM1, %dx
+	mov	%bl, %al
+	out	%al, (%dx)
+.endm
+
 /* Print a string literal (puts32/puts64 from lib.S). */
 .macro PUTS64 str
 	.pushsection .rodata

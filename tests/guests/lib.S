@@ -1,5 +1,5 @@
 /* Serial output for the 32- and 64-bit test guests: a polled 16550 transmitter (THRE in LSR bit 5).
- * The wait is bounded so a broken LSR shows up as garbled output, not a hung guest. */
+ * The wait (COM1_PUTC_BL in guest.h) is bounded so a broken LSR garbles the output, not hangs the guest. */
 #include "guest.h"
 
 	.text
@@ -15,16 +15,7 @@ puts32:
 1:	movb	(%esi), %bl
 	test	%bl, %bl
 	jz	4f
-	mov	$COM1_LSR, %dx
-	mov	$100000, %ecx
-2:	in	(%dx), %al
-	test	$LSR_THRE, %al
-	jnz	3f
-	dec	%ecx
-	jnz	2b
-3:	mov	$COM1, %dx
-	mov	%bl, %al
-	out	%al, (%dx)
+	COM1_PUTC_BL
 	inc	%esi
 	jmp	1b
 4:	pop	%esi
@@ -46,16 +37,7 @@ puts64:
 1:	movb	(%rsi), %bl
 	test	%bl, %bl
 	jz	4f
-	mov	$COM1_LSR, %dx
-	mov	$100000, %ecx
-2:	in	(%dx), %al
-	test	$LSR_THRE, %al
-	jnz	3f
-	dec	%ecx
-	jnz	2b
-3:	mov	$COM1, %dx
-	mov	%bl, %al
-	out	%al, (%dx)
+	COM1_PUTC_BL
 	inc	%rsi
 	jmp	1b
 4:	pop	%rsi

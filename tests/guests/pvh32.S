@@ -11,13 +11,7 @@
 #define MM_ENTRY_SIZE	24		/* addr u64, size u64, type u32, reserved u32 */
 #define E820_RAM	1
 
-	PVH_NOTE pvh_start
-
-	.section .text.entry, "ax"
-	.code32
-	.globl	_start
-_start:
-pvh_start:
+	PVH_ENTRY32
 	mov	$0x8000, %esp		/* low memory is RAM; the ABI leaves the stack to us */
 	mov	%cr0, %eax
 	test	$1, %eax

@@ -3,13 +3,7 @@
  * crash (status 3, one line on stderr) and not hang or die on a signal. */
 #include "guest.h"
 
-	PVH_NOTE pvh_start
-
-	.section .text.entry, "ax"
-	.code32
-	.globl	_start
-_start:
-pvh_start:
+	PVH_ENTRY32
 	mov	$0x8000, %esp
 	PUTS32	"triple fault next\n"
 	lidt	null_idt

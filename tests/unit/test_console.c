@@ -230,6 +230,27 @@ static void *writer_thread(void *arg)
 	return NULL;
 }
 
+/* The guest's side of a pipe test: read len bytes through the UART, waiting for the receive
+ * interrupt whenever the FIFO is empty; *bad counts bytes that differ from the writer's pattern.
+ * Returns how many bytes arrived (less than len if the interrupt stopped coming). */
+static size_t read_pattern(struct uart *u, size_t len, size_t *bad)
+{
+	uint8_t buf[64];
+	size_t got = 0;
+
+	*bad = 0;
+	while (got < len) {
+		size_t n = drain(u, buf, sizeof(buf));
+
+		for (size_t i = 0; i < n; i++)
+			*bad += buf[i] != pattern(got + i);
+		got += n;
+		if (!n && wait_sem(&irq_up) < 0)
+			break;
+	}
+	return got;
+}
+
 static void *loop_thread(void *ev)
 {
 	evloop_run(ev);
@@ -245,8 +266,7 @@ static void test_pipe_flow(void)
 	pthread_t lt, wt;
 	int p[2];
 	struct writer w = { .len = 200000 };
-	size_t got = 0, bad = 0;
-	uint8_t buf[64];
+	size_t got, bad;
 
 	CHECK_EQ(pipe(p), 0);
 	w.fd = p[1];
@@ -254,15 +274,7 @@ static void test_pipe_flow(void)
 	setup(&ev, &con, &u, p[0]);
 	CHECK_EQ(pthread_create(&lt, NULL, loop_thread, ev), 0);
 	CHECK_EQ(pthread_create(&wt, NULL, writer_thread, &w), 0);
-	while (got < w.len) {
-		size_t n = drain(u, buf, sizeof(buf));
-
-		for (size_t i = 0; i < n; i++)
-			bad += buf[i] != pattern(got + i);
-		got += n;
-		if (!n && wait_sem(&irq_up) < 0)
-			break;
-	}
+	got = read_pattern(u, w.len, &bad);
 	CHECK_EQ(got, w.len);
 	CHECK_EQ(bad, 0);
 	pthread_join(wt, NULL);
@@ -287,7 +299,7 @@ static void test_pipe_backpressure(void)
 	pthread_t lt, wt;
 	int p[2];
 	struct writer w = { .len = 69000 };	/* > 16 + 64 KiB buffer + 4 KiB pipe - 1 KiB read */
-	size_t got = 0, bad = 0;
+	size_t got, bad;
 	uint8_t buf[64];
 	struct timespec ts;
 
@@ -300,15 +312,7 @@ static void test_pipe_backpressure(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 20;
 	CHECK_EQ(pthread_timedjoin_np(wt, NULL, &ts), 0);	/* all absorbed, nothing read yet */
-	while (got < w.len) {
-		size_t n = drain(u, buf, sizeof(buf));
-
-		for (size_t i = 0; i < n; i++)
-			bad += buf[i] != pattern(got + i);
-		got += n;
-		if (!n && wait_sem(&irq_up) < 0)
-			break;
-	}
+	got = read_pattern(u, w.len, &bad);
 	CHECK_EQ(got, w.len);
 	CHECK_EQ(bad, 0);
 	CHECK_EQ(drain(u, buf, sizeof(buf)), 0);
