@@ -139,7 +139,8 @@ build_kernel() {
 build_initramfs() {
 	local stamp
 	stamp=$( { dpkg-query -W -f='${Version}' busybox-static;
-		hash_files "$GUEST_DIR/init" "$GUEST_DIR/lib.sh"; } | sha256sum | cut -d' ' -f1)
+		hash_files "$GUEST_DIR/init" "$GUEST_DIR/lib.sh" \
+			"$GUEST_DIR"/tools/*.c; } | sha256sum | cut -d' ' -f1)
 	if [ -f "$CACHE/initramfs.cpio" ] && [ -f "$CACHE/.initramfs-stamp" ] &&
 	   [ "$(cat "$CACHE/.initramfs-stamp")" = "$stamp" ]; then
 		log "initramfs up to date"

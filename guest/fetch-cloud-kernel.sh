@@ -28,7 +28,8 @@ ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ { print $2 }')
 log "$meta -> $pkg $ver"
 
 stamp=$( { echo "$pkg $ver"; dpkg-query -W -f='${Version}' busybox-static;
-	hash_files "$GUEST_DIR/init" "$GUEST_DIR/lib.sh" "$0"; } | sha256sum | cut -d' ' -f1)
+	hash_files "$GUEST_DIR/init" "$GUEST_DIR/lib.sh" "$0" \
+	"$GUEST_DIR"/tools/*.c; } | sha256sum | cut -d' ' -f1)
 if [ -f "$CLOUD/.stamp" ] && [ "$(cat "$CLOUD/.stamp")" = "$stamp" ] &&
    [ -f "$CLOUD/vmlinuz" ] && [ -f "$CLOUD/initramfs.cpio" ]; then
 	log "cloud kernel up to date ($(cat "$CLOUD/kernel.release"))"

@@ -1,10 +1,12 @@
 /* ckvm entry point: parse the configuration, build the board, run it, and map the way the VM stopped
  * to the process exit status. The only place that calls exit(). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arch/x86/board.h"
+#include "backend/console.h"
 #include "config.h"
 #include "log.h"
 
@@ -24,6 +26,22 @@ static int stop_exit_code(enum vm_stop_reason why, int code)
 	default:
 		return EXIT_HOST_ERROR;
 	}
+}
+
+/* A crash of ckvm itself must not leave the terminal in raw mode: restore it, then die as before. */
+static void on_fatal_signal(int sig)
+{
+	console_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void fatal_signals_catch(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGQUIT };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], on_fatal_signal);
 }
 
 int main(int argc, char **argv)
@@ -53,6 +71,7 @@ int main(int argc, char **argv)
 	}
 	if (cfg.verbose)
 		log_threshold = LOG_DEBUG;
+	fatal_signals_catch();
 
 	ret = board_create(&board, &cfg);
 	if (ret) {

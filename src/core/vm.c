@@ -178,6 +178,15 @@ int vm_max_vcpus(const struct vm *vm)
 	return n > 0 ? n : 1;
 }
 
+int vm_set_halt_poll(struct vm *vm, uint64_t max_ns)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_HALT_POLL, .args = { max_ns } };
+
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_HALT_POLL) <= 0)
+		return -ENOTSUP;
+	return ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0 ? -errno : 0;
+}
+
 int vm_map_memory(struct vm *vm)
 {
 	for (int i = 0; i < vm->gm.nr; i++) {

@@ -49,6 +49,8 @@ int vm_map_memory(struct vm *vm);
 /* In-kernel IRQ chip (PIC + IOAPIC + LAPICs) and PIT, with TSS/identity-map pages. */
 int vm_create_irqchip(struct vm *vm, uint64_t tss_gpa, uint64_t ident_gpa);
 int vm_max_vcpus(const struct vm *vm);
+/* Cap KVM's halt polling (ns); 0 turns it off, which suits more vCPUs than host CPUs. */
+int vm_set_halt_poll(struct vm *vm, uint64_t max_ns);
 /* First caller wins; later requests are ignored. Wakes vm_wait_stop(). msg may be NULL. */
 void vm_stop(struct vm *vm, enum vm_stop_reason why, int code, const char *msg);
 enum vm_stop_reason vm_stop_reason(struct vm *vm);

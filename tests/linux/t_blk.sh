@@ -12,6 +12,8 @@ else
 	got=$(debugfs -R "cat /output.txt" "$IMG" 2>/dev/null | tr -d '\r')
 	if [ "$RC" -ne 0 ]; then
 		bad "exit status $RC"
+	elif ! grep -q '^CKVM-PCI 0000:00:01.0 1af4:1042 018000' "$OUT"; then
+		bad "guest's PCI list lacks virtio-blk 1af4:1042 at 00:01.0: $(grep CKVM-PCI "$OUT" | tr '\n' ' ')"
 	elif [ "$(marker CKVM-SHA)" != "$want" ]; then
 		bad "guest read sha256 '$(marker CKVM-SHA)', file has $want"
 	elif ! has CKVM-BLK-DONE; then
@@ -21,6 +23,6 @@ else
 	elif ! e2fsck -fn "$IMG" >/dev/null 2>&1; then
 		bad "e2fsck finds the image inconsistent after the guest's write"
 	else
-		ok "sha256 matched, guest write visible on the host, fsck clean, ${SECS}s"
+		ok "guest PCI: $(grep -c '^CKVM-PCI' "$OUT") functions incl. virtio-blk; sha256 matched, guest write visible on the host, fsck clean, ${SECS}s"
 	fi
 fi

@@ -1,9 +1,9 @@
 # net: a network namespace made by the test holds a tap; ckvm runs inside it with --net tap=...;
-# the guest configures 10.77.0.2/24, pings the host side (10.77.0.1) and fetches 256 KiB over TCP
+# the guest configures 10.77.0.2/24, pings the host side (10.77.0.1) and fetches 512 KiB over TCP
 # from a busybox nc server there, comparing sha256. No address outside the namespace is used.
 NS=ckvm-test-$$
 TAP=ckvmtap0
-head -c 262144 /dev/urandom > "$WORK/net.bin"
+head -c 524288 /dev/urandom > "$WORK/net.bin"
 want=$(sha256sum "$WORK/net.bin" | cut -d' ' -f1)
 if ! ip netns add "$NS" 2>"$WORK/ns.err"; then
 	bad "cannot create network namespace: $(cat "$WORK/ns.err")"
@@ -32,6 +32,6 @@ else
 	elif [ "$(marker CKVM-NET-SHA)" != "$want" ]; then
 		bad "TCP data sha256 '$(marker CKVM-NET-SHA)' (bytes $(marker CKVM-NET-BYTES)), sent $want"
 	else
-		ok "ping ok, 256 KiB TCP transfer checksum matched, ${SECS}s"
+		ok "ping ok, 512 KiB TCP transfer checksum matched, ${SECS}s"
 	fi
 fi

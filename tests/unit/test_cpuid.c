@@ -59,6 +59,9 @@ static struct kvm_cpuid2 *fake_supported(bool amd)
 	add(t, 0x40000000, 0, false, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d);
 	add(t, 0x40000001, 0, false, FAKE_KVM_FEATURES, 0, 0, 0);
 	add(t, 0x80000000, 0, false, 0x80000021, 0, 0, 0);
+	add(t, 0x80000002, 0, false, 0, 0, 0, 0);	/* KVM reports the brand as zeros */
+	add(t, 0x80000003, 0, false, 0, 0, 0, 0);
+	add(t, 0x80000004, 0, false, 0, 0, 0, 0);
 	add(t, 0x80000007, 0, false, 0, 0, 0, 1u << 8);
 	add(t, 0x80000008, 0, false, 0x3030, 0, 0x0000700f, 0);
 	if (amd) {
@@ -224,6 +227,33 @@ static void test_amd(void)
 	free(out);
 }
 
+static void test_brand(void)
+{
+	struct kvm_cpuid2 *sup = fake_supported(false), *out = table_alloc(32 + CPUID_EXTRA_ENTRIES);
+	static const char name[48] = "Test CPU @ 1.00GHz";
+	uint32_t brand[12];
+	struct cpuid_opts o = { .ncpus = 1 };
+	char got[49] = { 0 };
+	int i;
+
+	memcpy(brand, name, sizeof(brand));
+	CHECK_EQ(build(sup, &o, 0, out), 0);
+	CHECK_EQ(get(out, 0x80000002, 0)->eax, 0);		/* no brand given: passed through */
+	o.brand = brand;
+	CHECK_EQ(build(sup, &o, 0, out), 0);
+	for (i = 0; i < 3; i++) {
+		const struct kvm_cpuid_entry2 *e = get(out, 0x80000002 + (uint32_t)i, 0);
+
+		memcpy(got + 16 * i, &e->eax, 4);
+		memcpy(got + 16 * i + 4, &e->ebx, 4);
+		memcpy(got + 16 * i + 8, &e->ecx, 4);
+		memcpy(got + 16 * i + 12, &e->edx, 4);
+	}
+	CHECK_STR(got, name);
+	free(sup);
+	free(out);
+}
+
 static void test_errors(void)
 {
 	struct kvm_cpuid2 *sup = fake_supported(false), *out = table_alloc(32 + CPUID_EXTRA_ENTRIES);
@@ -260,6 +290,7 @@ int main(void)
 	RUN(test_kvm_leaves);
 	RUN(test_leaf1);
 	RUN(test_amd);
+	RUN(test_brand);
 	RUN(test_errors);
 	return test_summary();
 }

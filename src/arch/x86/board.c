@@ -210,6 +210,9 @@ static int board_build(struct board *b)
 		log_err(NULL, "%s", err);
 		return EXIT_USAGE;
 	}
+	/* Overcommitted: a halted vCPU must give its host CPU away at once rather than poll. */
+	if (vm->ncpus > (unsigned)sysconf(_SC_NPROCESSORS_ONLN) && vm_set_halt_poll(vm, 0) == 0)
+		log_debug(NULL, "more vCPUs than host CPUs: KVM halt polling off");
 	if ((ret = map_file("kernel", cfg->kernel, &b->kernel_map, &b->kernel_len)) ||
 	    (cfg->initrd && (ret = map_file("initrd", cfg->initrd, &b->initrd_map, &b->initrd_len))))
 		return EXIT_USAGE;

@@ -15,6 +15,7 @@
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/board.h"
+#include "arch/x86/cpu.h"
 #include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/mptable.h"
@@ -164,9 +165,13 @@ int board_cpuid(struct board *b, const struct kvm_cpuid2 *supported, unsigned id
 		.clear_cx16 = quirks,
 	};
 	int khz = ioctl(b->vm.vcpus[id].fd, KVM_GET_TSC_KHZ, 0);
+	uint32_t brand[12];
+
+	if (x86_host_cpu_brand(brand))
+		o.brand = brand;
 
 	o.tsc_khz = khz > 0 ? (uint32_t)khz : 0;
-	o.host_invariant_tsc = board_host_invariant_tsc();
+	o.host_invariant_tsc = x86_host_invariant_tsc();
 	return cpuid_build(supported, &o, id, out);
 }
 

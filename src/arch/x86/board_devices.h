@@ -28,4 +28,3 @@ int board_virtio_create(struct board *b);
 uint32_t board_pci_slot_mask(const struct board *b);
 void board_virtio_quiesce(struct board *b);
 void board_virtio_destroy(struct board *b);
-bool board_host_invariant_tsc(void);

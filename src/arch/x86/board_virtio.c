@@ -1,7 +1,6 @@
 /* The board's virtio devices: one virtio-blk per --disk, then one virtio-net per --net, on PCI bus 0
  * in command-line order (slots 1, 2, ...), each with MSI-X, ioeventfd doorbells and irqfd interrupts.
  * Runs on the main thread during setup and teardown. */
-#include <cpuid.h>
 #include <stdbool.h>
 #include <string.h>
 #include <stdio.h>
@@ -16,13 +15,6 @@
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_pci.h"
-
-bool board_host_invariant_tsc(void)
-{
-	unsigned a, b, c, d;
-
-	return __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8));
-}
 
 static int vpci_add(struct board *b, struct virtio_dev *vdev, const char *what)
 {

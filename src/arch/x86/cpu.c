@@ -3,6 +3,7 @@
  * Runs on the main thread before the vCPU threads start. */
 #include "arch/x86/cpu.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/kvm.h>
 #include <string.h>
@@ -161,4 +162,27 @@ int x86_vcpu_init(struct vcpu *v, const struct kvm_cpuid2 *cpuid, int lapic)
 	if (ioctl(v->fd, KVM_SET_MSRS, &msrs) < 0)
 		return -errno;
 	return lapic ? lapic_lint_setup(v) : 0;
+}
+
+bool x86_host_invariant_tsc(void)
+{
+	unsigned a, b, c, d;
+
+	return __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8));
+}
+
+bool x86_host_cpu_brand(uint32_t brand[12])
+{
+	unsigned a, b, c, d, i;
+
+	if (!__get_cpuid(0x80000000, &a, &b, &c, &d) || a < 0x80000004)
+		return false;
+	for (i = 0; i < 3; i++) {
+		__get_cpuid(0x80000002 + i, &a, &b, &c, &d);
+		brand[4 * i] = a;
+		brand[4 * i + 1] = b;
+		brand[4 * i + 2] = c;
+		brand[4 * i + 3] = d;
+	}
+	return true;
 }

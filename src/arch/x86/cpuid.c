@@ -222,6 +222,14 @@ int cpuid_build(const struct kvm_cpuid2 *supported, const struct cpuid_opts *o, 
 			ret = cpuid_put_amd_topology(&c);
 			continue;
 		}
+		if (e.function >= 0x80000002 && e.function <= 0x80000004 && o->brand) {
+			const uint32_t *w = o->brand + 4 * (e.function - 0x80000002);
+
+			e.eax = w[0];
+			e.ebx = w[1];
+			e.ecx = w[2];
+			e.edx = w[3];
+		}
 		cpuid_adjust(&c, &e);
 		ret = cpuid_put(&c, &e);
 	}

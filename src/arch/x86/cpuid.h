@@ -32,6 +32,7 @@ struct cpuid_opts {
 	uint32_t tsc_khz;		/* KVM_GET_TSC_KHZ; 0: no 0x40000010 timing leaf */
 	bool host_invariant_tsc;	/* host TSC is invariant: set 0x80000007 EDX[8], else clear it */
 	bool clear_cx16;		/* hide CMPXCHG16B (leaf 1 ECX[13]), e.g. on software-KVM hosts */
+	const uint32_t *brand;		/* 12 words for leaves 0x80000002-4 (EAX..EDX each), or NULL */
 };
 
 /* Build vCPU vcpu_id's table (APIC id = vcpu_id). On entry out->nent is the capacity of
