@@ -12,7 +12,12 @@ trap 'rm -rf "$WORK"' EXIT
 pass=0; fail=0
 
 ok()  { echo "PASS $T${1:+ ($1)}"; pass=$((pass + 1)); }
-bad() { echo "FAIL $T: $*"; fail=$((fail + 1)); [ -f "$OUT" ] && sed -n '$p' "$OUT" | cut -c1-200 | sed 's/^/  last line: /'; }
+bad() {
+	echo "FAIL $T: $*"; fail=$((fail + 1))
+	[ -f "$OUT" ] && tail -n 25 "$OUT" | tr -d '\r' | cut -c1-200 | sed 's/^/  serial: /'
+	[ -n "${CKVM_KEEP_LOGS:-}" ] && mkdir -p "$CKVM_KEEP_LOGS" && cp "$OUT" "$CKVM_KEEP_LOGS/$T.serial"
+	return 0
+}
 
 # boot MODE [ckvm args...]: run the default guest; sets OUT (serial log), RC, SECS.
 boot() {

@@ -5,7 +5,7 @@ head -c 1048576 /dev/urandom > "$WORK/blkroot/input.bin"
 want=$(sha256sum "$WORK/blkroot/input.bin" | cut -d' ' -f1)
 IMG=$WORK/disk.img
 rm -f "$IMG"
-if ! mkfs.ext4 -q -F -d "$WORK/blkroot" "$IMG" 32M; then
+if ! mkfs.ext4 -q -F -d "$WORK/blkroot" "$IMG" 32M >/dev/null; then
 	bad "mkfs.ext4 failed"
 else
 	boot blk --disk "path=$IMG,serial=ckvm-test-disk"
