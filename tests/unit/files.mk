@@ -20,9 +20,11 @@ $(O)/tests/unit/%.o: tests/unit/%.c
 
 unit: $(UNIT_BINS)
 
-# Unit tests run under ASan/UBSan in their own build directory.
+# Unit tests run under ASan/UBSan in their own build directory; the ACPI tables they build are
+# also disassembled and recompiled with iasl (tests/acpi-iasl.sh).
 check-unit:
 	$(MAKE) O=$(O)/san SAN=1 unit
-	tests/run-tier.sh unit $(UNIT_TESTS:%=$(O)/san/tests/unit/test_%)
+	TEST_ACPI=$(O)/san/tests/unit/test_acpi tests/run-tier.sh unit \
+		$(UNIT_TESTS:%=$(O)/san/tests/unit/test_%) tests/acpi-iasl.sh
 
 .PHONY: unit check-unit
