@@ -108,21 +108,26 @@ static int cmdline_build(struct board *b, enum boot_format fmt)
 	return 0;
 }
 
+/* The kernel's format, known before any device (or the terminal) is touched. */
+static int kernel_format_resolve(struct board *b)
+{
+	b->format = boot_format_of(b->cfg->kernel_format);
+	if (b->format == BOOT_FMT_UNKNOWN)
+		b->format = boot_probe(b->kernel_map, b->kernel_len);
+	if (b->format != BOOT_FMT_UNKNOWN)
+		return 0;
+	log_err(NULL, "kernel %s: not a bzImage or ELF kernel (for a flat binary use "
+		"--kernel-format raw)", b->cfg->kernel);
+	return -ENOEXEC;
+}
+
 static int load_kernel(struct board *b, uint64_t rsdp_gpa)
 {
 	const struct vm_config *cfg = b->cfg;
-	enum boot_format fmt = boot_format_of(cfg->kernel_format);
+	enum boot_format fmt = b->format;
 	struct boot_args a = { 0 };
 	int ret;
 
-	if (fmt == BOOT_FMT_UNKNOWN) {
-		fmt = boot_probe(b->kernel_map, b->kernel_len);
-		if (fmt == BOOT_FMT_UNKNOWN) {
-			log_err(NULL, "kernel %s: not a bzImage or ELF kernel (for a flat binary use "
-				"--kernel-format raw)", cfg->kernel);
-			return -ENOEXEC;
-		}
-	}
 	if ((ret = cmdline_build(b, fmt)))
 		return ret;
 	a.kernel = b->kernel_map;
@@ -214,7 +219,8 @@ static int board_build(struct board *b)
 	if (vm->ncpus > (unsigned)sysconf(_SC_NPROCESSORS_ONLN) && vm_set_halt_poll(vm, 0) == 0)
 		log_debug(NULL, "more vCPUs than host CPUs: KVM halt polling off");
 	if ((ret = map_file("kernel", cfg->kernel, &b->kernel_map, &b->kernel_len)) ||
-	    (cfg->initrd && (ret = map_file("initrd", cfg->initrd, &b->initrd_map, &b->initrd_len))))
+	    (cfg->initrd && (ret = map_file("initrd", cfg->initrd, &b->initrd_map, &b->initrd_len))) ||
+	    (ret = kernel_format_resolve(b)))
 		return EXIT_USAGE;
 	if ((ret = gm_alloc_ram(&vm->gm, cfg->memory_bytes, LAYOUT_MEM_HOLE_GPA))) {
 		log_errno(LOG_ERR, NULL, ret, "cannot allocate %lluM of guest RAM",

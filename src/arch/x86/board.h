@@ -49,6 +49,7 @@ struct board {
 	int nvpci;
 
 	struct e820_table e820;
+	enum boot_format format;
 	struct boot_info boot;
 	void *kernel_map, *initrd_map;
 	size_t kernel_len, initrd_len;
