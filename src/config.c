@@ -32,7 +32,7 @@ static const struct {
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL, OPT_TEST_EXIT,
 	OPT_KFORMAT, OPT_LOAD, OPT_ENTRY, OPT_DISK, OPT_NET, OPT_NO_QUIRKS, OPT_NO_ACPI, OPT_PV_OFF,
-	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
+	OPT_PRINT, OPT_VERBOSE, OPT_HELP, OPT_KDECOMP,
 };
 
 static const struct option run_opts[] = {
@@ -44,6 +44,7 @@ static const struct option run_opts[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "test-exit", no_argument, NULL, OPT_TEST_EXIT },
 	{ "kernel-format", required_argument, NULL, OPT_KFORMAT },
+	{ "kernel-decompress", required_argument, NULL, OPT_KDECOMP },
 	{ "load-addr", required_argument, NULL, OPT_LOAD },
 	{ "entry", required_argument, NULL, OPT_ENTRY },
 	{ "disk", required_argument, NULL, OPT_DISK },
@@ -262,6 +263,12 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 		else
 			return fail(err, errlen, "--kernel-format %s: expected auto, bzimage, elf or raw", arg);
 		break;
+	case OPT_KDECOMP:
+		if (!strcmp(arg, "host")) cfg->kernel_decompress = KDECOMP_HOST;
+		else if (!strcmp(arg, "guest")) cfg->kernel_decompress = KDECOMP_GUEST;
+		else
+			return fail(err, errlen, "--kernel-decompress %s: expected host or guest", arg);
+		break;
 	case OPT_LOAD:
 		if (parse_u64(arg, &cfg->load_gpa))
 			return fail(err, errlen, "--load-addr %s: not an address", arg);
@@ -391,6 +398,7 @@ void config_print(const struct vm_config *c, FILE *f)
 	int i;
 
 	fprintf(f, "kernel=%s\nkernel-format=%s\n", c->kernel, fmt[c->kernel_format]);
+	fprintf(f, "kernel-decompress=%s\n", c->kernel_decompress == KDECOMP_GUEST ? "guest" : "host");
 	if (c->kernel_format == KFMT_RAW)
 		fprintf(f, "load-addr=0x%llx\nentry=0x%llx\n", (unsigned long long)c->load_gpa,
 			(unsigned long long)c->entry_gpa);
@@ -427,6 +435,8 @@ void config_usage(FILE *f)
 	      "  --serial MODE           stdio (default), file=PATH or none\n"
 	      "  --test-exit             enable the test-exit port 0x501 (exit code (V<<1)|1)\n"
 	      "  --kernel-format F       auto (default), bzimage, elf or raw\n"
+	      "  --kernel-decompress W   bzImage payload inflated by the host (default; KASLR unless\n"
+	      "                          nokaslr) or by the guest's own decompressor\n"
 	      "  --load-addr A --entry A raw format: load and real-mode entry address (< 1 MiB)\n"
 	      "  --disk path=F[,readonly=on][,serial=ID]   virtio-blk disk (raw image), repeatable\n"
 	      "  --net tap=NAME[,mac=M]  virtio-net on a tap device, repeatable\n"

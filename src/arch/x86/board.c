@@ -139,6 +139,7 @@ static int load_kernel(struct board *b, uint64_t rsdp_gpa)
 	a.rsdp_gpa = rsdp_gpa;
 	a.load_gpa = cfg->load_gpa;
 	a.entry_gpa = cfg->entry_gpa;
+	a.host_decompress = cfg->kernel_decompress == KDECOMP_HOST;
 	ret = boot_load(&b->vm.gm, fmt, &a, &b->boot);
 	if (ret)
 		log_err(NULL, "kernel %s: %s", cfg->kernel, boot_strerror(ret));
