@@ -1,6 +1,7 @@
 /* Seed corpus generator for the virtqueue fuzz targets: builds well-formed rings with the driver-side
  * mock (tests/unit/vq_mock.c) and writes them in the fuzz_ring.h input format.
- * Usage: gen_seeds virtq|virtio_blk DIR. Runs at build/check time on the host. */
+ * Usage: gen_seeds virtq|virtio_blk|kdecomp DIR (kdecomp: synthetic kernels from tests/unit/kimg_mock.c).
+ * Runs at build/check time on the host. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <linux/virtio_blk.h>
 
 #include "fuzz_ring.h"
+#include "kimg_mock.h"
 #include "log.h"
 #include "vq_mock.h"
 
@@ -135,7 +137,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s virtq|virtio_blk DIR\n", argv[0]);
+		fprintf(stderr, "usage: %s virtq|virtio_blk|kdecomp DIR\n", argv[0]);
 		return 2;
 	}
 	log_threshold = LOG_ERR;
@@ -144,6 +146,8 @@ int main(int argc, char **argv)
 		ret = gen_virtq();
 	else if (!strcmp(argv[1], "virtio_blk"))
 		ret = gen_virtio_blk();
+	else if (!strcmp(argv[1], "kdecomp"))
+		ret = kimg_write_seeds(out_dir);
 	else
 		ret = -EINVAL;
 	if (ret) {

@@ -5,6 +5,7 @@
 #include <asm/bootparam.h>
 #include <elf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -356,5 +357,47 @@ int kimg_build(enum decomp_format f, uint64_t bss_len, bool relocs, uint8_t **im
 		return ret;
 	ret = kimg_bzimage(z, zlen, img, img_len);
 	free(z);
+	return ret;
+}
+
+static int seed_write(const char *dir, const char *name, uint8_t mode, const uint8_t *d, size_t len)
+{
+	char path[4096];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/kdecomp-%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f)
+		return -errno;
+	ok = fwrite(&mode, 1, 1, f) == 1 && fwrite(d, 1, len, f) == len;
+	ok = !fclose(f) && ok;
+	return ok ? 0 : -EIO;
+}
+
+int kimg_write_seeds(const char *dir)
+{
+	static const enum decomp_format fmts[] = { DECOMP_GZIP, DECOMP_BZIP2, DECOMP_LZMA, DECOMP_XZ,
+						   DECOMP_LZO, DECOMP_LZ4, DECOMP_ZSTD };
+	static const char *const names[] = { "gzip", "bzip2", "lzma", "xz", "lzo", "lz4", "zstd" };
+	struct kimg k;
+	uint8_t *img;
+	size_t len, i;
+	int ret = 0;
+
+	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]) && !ret; i++) {
+		if ((ret = kimg_build(fmts[i], 0x3000, true, &img, &len)))
+			break;
+		ret = seed_write(dir, names[i], (uint8_t)(i & 2), img, len);
+		free(img);
+	}
+	if (!ret && !(ret = kimg_make(&k, 0x3000, true))) {
+		ret = seed_write(dir, "elf-relocs", 1, k.data, k.len);
+		kimg_free(&k);
+	}
+	if (!ret && !(ret = kimg_make(&k, 0x100000, false))) {
+		ret = seed_write(dir, "elf", 3, k.data, k.len);
+		kimg_free(&k);
+	}
 	return ret;
 }

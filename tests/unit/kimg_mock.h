@@ -51,4 +51,8 @@ int kimg_bzimage(const uint8_t *payload, size_t plen, uint8_t **img, size_t *img
 /* Everything above in one call: ELF (+relocs) compressed with f in a bzImage. */
 int kimg_build(enum decomp_format f, uint64_t bss_len, bool relocs, uint8_t **img, size_t *img_len);
 
+/* Seeds for tests/fuzz/fuzz_kdecomp.c in DIR (its input: a mode byte, then a bzImage, or with mode
+ * bit 0 an inflated payload). 0 or -errno. */
+int kimg_write_seeds(const char *dir);
+
 #endif
