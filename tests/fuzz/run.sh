@@ -20,7 +20,7 @@ run_one() {
 		runs=$(grep -o 'Done [0-9]* runs' "$dir/fuzz_$t.log" | tail -n 1)
 		rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/fuzz_$t.log" | tail -n 1)
 		cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$dir/fuzz_$t.log" | tail -n 1)
-		echo "ok $t ($runs, ${rate:-?} exec/s, $cov, corpus $(ls "$corpus" | wc -l))" >"$dir/result_$t"
+		echo "ok $t ($runs, ${rate:-?} exec/s, $cov, corpus $(find "$corpus" -type f | wc -l))" >"$dir/result_$t"
 	else
 		echo "FAIL $t" >"$dir/result_$t"
 	fi
