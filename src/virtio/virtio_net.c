@@ -1,8 +1,6 @@
-/* virtio-net device (virtio 1.2 spec §5.1): frames between a tap fd and the receive/transmit queues,
- * each behind a 12-byte virtio_net_hdr_v1 that is checked and rebuilt in both directions (§5.1.6.2,
- * §5.1.6.4): only negotiated offloads pass, pointing inside the frame. MAC + link status config.
- * Receive runs on the I/O thread (tap readable) or on a kick; transmit on a kick (I/O thread or vCPU).
- * Each queue has its own lock. */
+/* virtio-net device (virtio 1.2 §5.1): frames between a tap fd and the queues behind a virtio_net_hdr
+ * rebuilt both ways (§5.1.6.2, §5.1.6.4: only negotiated offloads pass); MAC, link status. Receive:
+ * I/O thread (tap readable) or a kick; transmit: a kick (I/O or vCPU thread). A lock per queue. */
 #include "virtio/virtio_net.h"
 
 #include <endian.h>
