@@ -1,23 +1,18 @@
-/* Command-line parsing into struct vm_config: getopt_long over one option table, key=value
- * sub-options for --disk and --net, and the one number parser every option uses. Every bad input
- * yields one line naming the problem; config_check.c then validates the whole. Main thread. */
+/* Command-line parsing into struct vm_config: getopt_long over one option table and the one number
+ * parser every option uses. --disk/--net sub-options are parsed in config_sub.c, the whole is
+ * validated in config_check.c. Every bad input yields one line naming the problem. Main thread. */
 #include "config.h"
-#include "backend/tap.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <asm/kvm_para.h>
-#include <linux/virtio_blk.h>
-#include <net/if.h>
 
 #include "arch/x86/layout.h"
 
 #define MIB		(1ULL << 20)
 #define MIN_MEMORY	(16 * MIB)
-#define DISK_SERIAL_MAX	VIRTIO_BLK_ID_BYTES	/* the device's ID string, not NUL-terminated */
 
 static const struct {
 	const char *name;
@@ -161,9 +156,11 @@ static int num_arg(const char *opt, const char *arg, uint64_t min, uint64_t max,
 	if (ret == -EINVAL)
 		return config_fail(err, errlen, "%s %s: not a decimal number (digits only)", opt, arg);
 	if (ret && *out < min)
-		return config_fail(err, errlen, "%s %s: must be at least %llu", opt, arg, (unsigned long long)min);
+		return config_fail(err, errlen, "%s %s: must be at least %llu", opt, arg,
+				   (unsigned long long)min);
 	if (ret)
-		return config_fail(err, errlen, "%s %s: must be at most %llu", opt, arg, (unsigned long long)max);
+		return config_fail(err, errlen, "%s %s: must be at most %llu", opt, arg,
+				   (unsigned long long)max);
 	return 0;
 }
 
@@ -173,7 +170,7 @@ static int memory_arg(const char *arg, uint64_t *out, char *err, size_t errlen)
 
 	if (ret == -EINVAL)
 		return config_fail(err, errlen, "--memory %s: not a size (decimal with an optional K, M, G or T "
-			    "suffix, e.g. 512M)", arg);
+				   "suffix, e.g. 512M)", arg);
 	if (ret)
 		return config_fail(err, errlen, "--memory %s: too large", arg);
 	if (*out < MIN_MEMORY)
@@ -189,206 +186,11 @@ static int addr_arg(const char *opt, const char *arg, uint64_t *out, char *err, 
 	int ret = config_parse_addr(arg, out);
 
 	if (ret == -EINVAL)
-		return config_fail(err, errlen, "%s %s: not an address (hexadecimal with 0x, or decimal)", opt, arg);
+		return config_fail(err, errlen, "%s %s: not an address (hexadecimal with 0x, or decimal)",
+				   opt, arg);
 	if (ret || *out >= LAYOUT_BIOS_END)
 		return config_fail(err, errlen, "%s %s: must be below 0x%llx (a raw guest starts in real "
 				   "mode)", opt, arg, (unsigned long long)LAYOUT_BIOS_END);
-	return 0;
-}
-
-/* ---- --disk and --net: comma-separated key=value lists ---- */
-
-struct kv {
-	const char *key, *val;	/* key NULL: a bare item */
-	int key_len, val_len;
-};
-
-/* The next item at *pos (NULL at the end); advances *pos past it. 1 = an item, 0 = the end. */
-static int kv_next(const char **pos, struct kv *kv)
-{
-	const char *item = *pos, *end, *eq;
-
-	if (!item)
-		return 0;
-	end = item + strcspn(item, ",");
-	*pos = *end ? end + 1 : NULL;
-	eq = memchr(item, '=', (size_t)(end - item));
-	if (eq) {
-		kv->key = item;
-		kv->key_len = (int)(eq - item);
-		kv->val = eq + 1;
-		kv->val_len = (int)(end - eq - 1);
-	} else {
-		kv->key = NULL;
-		kv->key_len = 0;
-		kv->val = item;
-		kv->val_len = (int)(end - item);
-	}
-	return 1;
-}
-
-/* Index of kv's key in keys (a bare first item means keys[0]), each key at most once (*seen);
- * else -EINVAL with one line. */
-static int kv_key(const struct kv *kv, bool first, const char *opt, const char *const *keys, int nkeys,
-		  unsigned *seen, char *err, size_t errlen)
-{
-	char expected[64] = "";
-	int k = 0;
-
-	if (!kv->key && (!first || !kv->val_len))
-		return config_fail(err, errlen, kv->val_len ? "%s: '%.*s' is not key=value" :
-			    "%s: empty item (a stray comma?)", opt, kv->val_len > 64 ? 64 : kv->val_len,
-			    kv->val);
-	for (; kv->key && k < nkeys; k++)
-		if ((int)strlen(keys[k]) == kv->key_len && !memcmp(kv->key, keys[k], (size_t)kv->key_len))
-			break;
-	if (k == nkeys) {
-		for (k = 0; k < nkeys; k++)
-			snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected), "%s%s",
-				 k ? ", " : "", keys[k]);
-		return config_fail(err, errlen, "%s: unknown key '%.*s' (expected %s)", opt,
-			    kv->key_len > 64 ? 64 : kv->key_len, kv->key, expected);
-	}
-	if (*seen & 1u << k)
-		return config_fail(err, errlen, "%s: %s given twice", opt, keys[k]);
-	*seen |= 1u << k;
-	return k;
-}
-
-/* Copy n bytes of s into the config's own string buffer; NULL when it is full. */
-static char *config_strndup(struct vm_config *cfg, const char *s, size_t n)
-{
-	char *p;
-
-	if (n + 1 > sizeof(cfg->strbuf) - cfg->strbuf_used)
-		return NULL;
-	p = cfg->strbuf + cfg->strbuf_used;
-	memcpy(p, s, n);
-	p[n] = '\0';
-	cfg->strbuf_used += n + 1;
-	return p;
-}
-
-static int disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
-{
-	static const char *const keys[] = { "path", "readonly", "serial" };
-	struct disk_config *d = &cfg->disks[cfg->ndisks];
-	const char *pos = arg;
-	unsigned seen = 0;
-	struct kv kv;
-	bool first;
-	int k;
-
-	if (cfg->ndisks == CONFIG_MAX_DISKS)
-		return config_fail(err, errlen, "--disk: at most %d disks", CONFIG_MAX_DISKS);
-	memset(d, 0, sizeof(*d));
-	for (first = true; kv_next(&pos, &kv); first = false) {
-		if ((k = kv_key(&kv, first, "--disk", keys, 3, &seen, err, errlen)) < 0)
-			return k;
-		if (k == 0 && !kv.val_len)
-			return config_fail(err, errlen, "--disk: empty path");
-		if (k == 0 && kv.val_len >= PATH_MAX)
-			return config_fail(err, errlen, "--disk: path too long (%d bytes, at most %d)", kv.val_len,
-				    PATH_MAX - 1);
-		if (k == 1 && (kv.val_len != 2 || memcmp(kv.val, "on", 2)) &&
-		    (kv.val_len != 3 || memcmp(kv.val, "off", 3)))
-			return config_fail(err, errlen, "--disk readonly=%.*s: expected on or off",
-				    kv.val_len > 64 ? 64 : kv.val_len, kv.val);
-		if (k == 2 && kv.val_len > DISK_SERIAL_MAX)
-			return config_fail(err, errlen, "--disk serial=%.*s: at most %d characters", kv.val_len > 64 ?
-				    64 : kv.val_len, kv.val, DISK_SERIAL_MAX);
-		if (k == 1) {
-			d->readonly = kv.val_len == 2;
-		} else {
-			char *v = config_strndup(cfg, kv.val, (size_t)kv.val_len);
-
-			if (!v)
-				return config_fail(err, errlen, "--disk: too much option text");
-			*(k == 0 ? &d->path : &d->serial) = v;
-		}
-	}
-	if (!d->path)
-		return config_fail(err, errlen, "--disk %s: path=FILE is missing", arg);
-	cfg->ndisks++;
-	return 0;
-}
-
-/* Names Linux takes for an interface (dev_valid_name()), without the "%d" template, which would
- * let the kernel pick a name the user never asked for. */
-static int tap_name_check(const char *name, int len, char *err, size_t errlen)
-{
-	int i;
-
-	if (!len)
-		return config_fail(err, errlen, "--net: empty tap name");
-	if (len >= IFNAMSIZ)
-		return config_fail(err, errlen, "--net tap=%.*s: tap name too long (%d characters, at most %d)",
-			    len > 64 ? 64 : len, name, len, IFNAMSIZ - 1);
-	if ((len == 1 && name[0] == '.') || (len == 2 && !memcmp(name, "..", 2)))
-		return config_fail(err, errlen, "--net tap=%.*s: not an interface name", len, name);
-	for (i = 0; i < len; i++) {
-		if (name[i] == '%')
-			return config_fail(err, errlen, "--net tap=%.*s: '%%' is not allowed (Linux would read the "
-				    "name as a template and pick one itself)", len, name);
-		if (name[i] == '/' || name[i] == ':' || isspace((unsigned char)name[i]) ||
-		    !isprint((unsigned char)name[i]))
-			return config_fail(err, errlen, "--net tap=%.*s: character '%c' is not allowed in an "
-				    "interface name", len, name, isprint((unsigned char)name[i]) ? name[i] : '?');
-	}
-	return 0;
-}
-
-static int mac_check(const char *s, int len, uint8_t mac[6], char *err, size_t errlen)
-{
-	char buf[24] = "";
-	int ret = -EINVAL;
-
-	if (len < (int)sizeof(buf)) {
-		memcpy(buf, s, (size_t)len);
-		buf[len] = '\0';
-		ret = tap_mac_parse(buf, mac);
-	}
-	if (ret == -EINVAL)
-		return config_fail(err, errlen, "--net mac=%.*s: not a MAC address (six hex pairs, e.g. "
-			    "52:54:00:12:34:56)", len > 64 ? 64 : len, s);
-	if (ret && (mac[0] & 1))
-		return config_fail(err, errlen, "--net mac=%s: a multicast address (bit 0 of the first octet); a "
-			    "network card needs a unicast address", buf);
-	if (ret)
-		return config_fail(err, errlen, "--net mac=%s: the all-zero address is not a valid MAC", buf);
-	return 0;
-}
-
-static int net_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
-{
-	static const char *const keys[] = { "tap", "mac" };
-	struct net_config *n = &cfg->nets[cfg->nnets];
-	const char *pos = arg;
-	unsigned seen = 0;
-	struct kv kv;
-	bool first;
-	int k, ret;
-
-	if (cfg->nnets == CONFIG_MAX_NETS)
-		return config_fail(err, errlen, "--net: at most %d network devices", CONFIG_MAX_NETS);
-	memset(n, 0, sizeof(*n));
-	for (first = true; kv_next(&pos, &kv); first = false) {
-		if ((k = kv_key(&kv, first, "--net", keys, 2, &seen, err, errlen)) < 0)
-			return k;
-		if (k == 1) {
-			if ((ret = mac_check(kv.val, kv.val_len, n->mac, err, errlen)))
-				return ret;
-			n->mac_set = true;
-			continue;
-		}
-		if ((ret = tap_name_check(kv.val, kv.val_len, err, errlen)))
-			return ret;
-		if (!(n->tap = config_strndup(cfg, kv.val, (size_t)kv.val_len)))
-			return config_fail(err, errlen, "--net: too much option text");
-	}
-	if (!n->tap)
-		return config_fail(err, errlen, "--net %s: tap=NAME is missing", arg);
-	cfg->nnets++;
 	return 0;
 }
 
@@ -472,9 +274,9 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 		cfg->entry_set = true;
 		return addr_arg("--entry", arg, &cfg->entry_gpa, err, errlen);
 	case OPT_DISK:
-		return disk_parse(cfg, arg, err, errlen);
+		return config_disk_parse(cfg, arg, err, errlen);
 	case OPT_NET:
-		return net_parse(cfg, arg, err, errlen);
+		return config_net_parse(cfg, arg, err, errlen);
 	case OPT_NO_QUIRKS: cfg->host_quirks = false; break;
 	case OPT_NO_ACPI: cfg->acpi = false; break;
 	case OPT_PV_OFF:
@@ -579,8 +381,8 @@ void config_usage(FILE *f)
 	      "  --kernel PATH           bzImage, ELF vmlinux (PVH note or 64-bit entry) or raw binary\n"
 	      "  --initrd PATH           initial ramdisk\n"
 	      "  --cmdline STR           kernel command line\n"
-	      "  --memory SIZE           guest RAM, K/M/G suffixes (default 512M, at least 16M)\n"
-	      "  --cpus N                vCPUs (default 1)\n"
+	      "  --memory SIZE           guest RAM, K/M/G/T suffixes (default 512M, at least 16M)\n"
+	      "  --cpus N                vCPUs (default 1; the host's KVM limit, 254 with --no-acpi)\n"
 	      "  --serial MODE           stdio (default), file=PATH or none\n"
 	      "  --test-exit             enable the test-exit port 0x501 (exit code (V<<1)|1)\n"
 	      "  --kernel-format F       auto (default), bzimage, elf or raw\n"
@@ -593,6 +395,8 @@ void config_usage(FILE *f)
 	      "  --no-host-quirks        no software-KVM workarounds\n"
 	      "  --print-config          print the parsed configuration and exit\n"
 	      "  --verbose               debug logging\n\n"
+	      "Numbers are decimal (addresses also 0x hex). Only --disk, --net, --pv-off and --verbose\n"
+	      "may be given more than once. An output file is never one of the VM's inputs.\n"
 	      "Console: Ctrl-A x quits, Ctrl-A h help.\n"
 	      "Exit status: 0 guest powered off/rebooted, 1 bad usage or input, 2 host error,\n"
 	      "             3 guest crashed (triple fault, unhandled instruction), (V<<1)|1 test-exit.\n", f);

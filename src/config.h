@@ -60,6 +60,9 @@ enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION };
  * Limits that need the host (max vCPUs, RAM) are checked by config_check_host(). */
 int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_action *action,
 		 char *err, size_t errlen);
+/* One --disk or --net argument (config_sub.c): appends a device to cfg; 0 or -EINVAL with one line. */
+int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
+int config_net_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
 /* The checks of the whole that config_parse() ends with (config_check.c): input files exist, none
  * named twice, no option that would be ignored or contradicts another. 0 or -EINVAL with one line. */
 int config_validate(struct vm_config *cfg, char *err, size_t errlen);

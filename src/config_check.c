@@ -1,6 +1,6 @@
-/* Validation of a parsed configuration as a whole: the input files (kernel, initrd, disks) by identity,
- * options that would be ignored or contradict each other, and the limits that need the host (KVM's
- * vCPU count, RAM). Every problem is one line naming the options involved. Main thread. */
+/* Validation of a parsed configuration as a whole: the input files (kernel, initrd, disks) by
+ * identity, options that would be ignored or contradict each other, and the limits that need the
+ * host (KVM's vCPU count, RAM). Every problem is one line naming the options involved. Main thread. */
 #include "config.h"
 
 #include <errno.h>

@@ -28,16 +28,17 @@ int file_ids_add(struct file_ids *ids, const struct stat *st, const char *what, 
 /* The entry for st's file, or NULL. ids may be NULL. */
 const struct file_id *file_ids_find(const struct file_ids *ids, const struct stat *st);
 
-/* Open path for writing. opt names the output in messages ("--serial file="). Steps, in this order:
- * open O_WRONLY|O_CREAT|O_CLOEXEC|O_NOCTTY (mode 0644, never O_TRUNC: nothing is lost yet); fstat;
- * refuse a file in ids (an input of this VM, or one of its other outputs) and a block device;
- * for a regular file take an OFD write lock (the lock kind blk_file.c takes on disks and board.c
- * read-takes on kernels and initrds), refusing a file another process holds locked; only then
- * truncate it. Character devices and FIFOs (a terminal, /dev/null, a pipe) are used as they are.
- * The lock lives as long as the fd, so no other ckvm can take this file as a disk or output.
- * On success adds the file to ids (when not NULL) and returns the fd. On failure logs one line
- * ("--serial file=X: is the kernel image (--kernel); refusing to write to it") and returns
- * -EBUSY (refused) or the -errno of the failing call. */
+/* Open path for writing; opt names the output in messages ("--serial file="). In this order:
+ * refuse an existing file that is in ids (an input of this VM, or one of its other outputs) or a
+ * block device, without opening it; open O_WRONLY|O_CREAT|O_CLOEXEC|O_NOCTTY, mode 0644, never
+ * O_TRUNC (nothing is lost yet); check what was opened again (fstat); for a regular file take an
+ * OFD write lock, refusing a file another process holds locked (the locks blk_file.c takes on
+ * disks and board.c on kernels and initrds); only then truncate it. Character devices and FIFOs (a
+ * terminal, /dev/null, a pipe) are used as they are. The lock lives as long as the fd, so no
+ * other ckvm takes this file as a disk or output meanwhile. On success the file joins ids (when
+ * not NULL) and the fd is returned. On failure one line is logged ("--serial file=X: is the kernel
+ * image (--kernel); refusing to overwrite an input") and -EBUSY (refused) or the -errno of the
+ * failing call is returned. */
 int outfile_open(struct file_ids *ids, const char *opt, const char *path);
 
 #endif
