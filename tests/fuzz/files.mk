@@ -20,7 +20,8 @@ FUZZ_SRCS_pci        := $(FUZZ_SRCS_virtq) src/dev/pci.c src/dev/msix.c src/virt
 			src/core/evloop.c
 FUZZ_SRCS_loaders    := src/arch/x86/bzimage.c src/arch/x86/elf.c src/arch/x86/raw.c \
 			src/arch/x86/e820.c src/core/guest_mem.c src/log.c
-FUZZ_SRCS_config     := src/config.c src/backend/tap.c src/log.c
+FUZZ_SRCS_config     := src/config.c src/config_sub.c src/config_check.c src/backend/outfile.c \
+			src/backend/tap.c src/log.c
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE
