@@ -320,13 +320,17 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_actio
 	}
 	if (strcmp(argv[1], "run"))
 		return config_fail(err, errlen, "unknown command '%s' (try 'ckvm --help')", argv[1]);
-	optind = 1;
+	optind = 0;	/* 0, not 1: glibc then also forgets a short-option cluster of an earlier parse */
 	opterr = 0;
 	while ((c = getopt_long(argc - 1, argv + 1, ":", run_opts, &idx)) != -1) {
-		if (c == '?')
-			return config_fail(err, errlen, "run: unknown option '%s'", argv[optind]);
-		if (c == ':')
-			return config_fail(err, errlen, "run: option '%s' needs a value", argv[optind]);
+		if (c == '?' || c == ':') {
+			char shortopt[3] = { '-', (char)optopt, '\0' };
+			/* A short option has optopt set; a long one was the last argv element consumed. */
+			const char *what = optopt > 0 && optopt < 256 ? shortopt : argv[optind];
+
+			return config_fail(err, errlen, c == '?' ? "run: unknown option '%s'" :
+					   "run: option '%s' needs a value", what);
+		}
 		if (c == OPT_HELP) {
 			*action = CONFIG_HELP;
 			return 0;
