@@ -188,6 +188,8 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
+	if (v->id == 0)
+		log_timeline("first KVM_RUN (vCPU 0)");
 	while (vm_stop_reason(vm) == VM_STOP_NONE) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

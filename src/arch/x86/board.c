@@ -98,6 +98,16 @@ static enum boot_format boot_format_of(enum kernel_format k)
 	}
 }
 
+static const char *boot_format_name(enum boot_format f)
+{
+	static const char *const names[] = {
+		[BOOT_FMT_UNKNOWN] = "unknown", [BOOT_FMT_BZIMAGE] = "bzImage", [BOOT_FMT_ELF] = "ELF",
+		[BOOT_FMT_RAW] = "raw",
+	};
+
+	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "unknown";
+}
+
 /* The command line the guest sees: the user's, plus (quirks) the soft-KVM work-arounds for Linux. */
 static int cmdline_build(struct board *b, bool quirks)
 {
@@ -169,6 +179,9 @@ static int load_kernel(struct board *b, uint64_t rsdp_gpa)
 		log_info(NULL, "software KVM host: appending \"%s\" to the kernel command line; "
 			 "CX16 and PV send-ipi/sched-yield/unhalt hidden (--no-host-quirks to disable)",
 			 quirks_linux_cmdline);
+	if (!ret)
+		log_timeline("kernel loaded: %s, %zu bytes%s", boot_format_name(fmt), b->kernel_len,
+			     b->initrd_len ? ", with initrd" : "");
 	return ret;
 }
 
@@ -256,6 +269,7 @@ static int board_build(struct board *b)
 	}
 	if ((ret = vm_map_memory(vm)))
 		return EXIT_HOST_ERROR;
+	log_timeline("guest memory ready: %lluM", (unsigned long long)(cfg->memory_bytes >> 20));
 	/* A raw real-mode guest gets no in-kernel LAPIC, so its final HLT reaches us and ends the VM. */
 	if (cfg->kernel_format != KFMT_RAW &&
 	    (ret = vm_create_irqchip(vm, LAYOUT_TSS_GPA, LAYOUT_IDENT_MAP_GPA)))
