@@ -61,7 +61,12 @@ $(BENCH_GUEST): bench/guest.S $(GUEST_DIR)/lib.o tests/guests/guest.h tests/gues
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o
 
-bench: $(BENCH_GUEST) $(O)/ckvm
+# The floor: a bare KVM_RUN loop over the same guest (bench/rawloop.c).
+$(O)/bench/rawloop: bench/rawloop.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $<
+
+bench: $(BENCH_GUEST) $(O)/bench/rawloop $(O)/ckvm
 	bench/exit-bench.sh $(O)/ckvm $(BENCH_GUEST)
 
 .PHONY: guests check-guests check-guests-qemu bench
