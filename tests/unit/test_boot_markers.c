@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -328,6 +329,21 @@ static void test_options(void)
 		CHECK(strstr(err, "--debug-console") != NULL);
 	}
 	CHECK_EQ(PARSE("run", "--kernel", "/bin/sh", "--boot-timer=1"), -EINVAL);
+
+	/* --print-config shows both */
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	CHECK_EQ(PARSE("run", "--kernel", "/bin/sh", "--boot-timer", "--debug-console", "file=/tmp/d,timestamps=on"), 0);
+	config_print(&cfg, f);
+	CHECK_EQ(PARSE("run", "--kernel", "/bin/sh"), 0);
+	config_print(&cfg, f);
+	fclose(f);
+	CHECK(strstr(text, "boot-timer=on\ndebug-console=file=/tmp/d,timestamps=on\n") != NULL);
+	CHECK(strstr(text, "boot-timer=off\n") != NULL);
+	CHECK_EQ(count_lines(text, "debug-console="), 1);
+	free(text);
 }
 
 int main(void)
