@@ -144,6 +144,7 @@ static int load_kernel(struct board *b, uint64_t rsdp_gpa)
 	enum boot_format fmt = b->format;
 	bool quirks = b->vm.soft_kvm && b->vm.host_quirks && fmt != BOOT_FMT_RAW;
 	struct boot_args a = { 0 };
+	uint64_t t0_ns;
 	int ret;
 
 	if ((ret = cmdline_build(b, quirks)))
@@ -157,6 +158,7 @@ static int load_kernel(struct board *b, uint64_t rsdp_gpa)
 	a.rsdp_gpa = rsdp_gpa;
 	a.load_gpa = cfg->load_gpa;
 	a.entry_gpa = cfg->entry_gpa;
+	t0_ns = log_since_exec_ns();
 	ret = boot_load(&b->vm.gm, fmt, &a, &b->boot);
 	if (ret == -E2BIG && quirks) {
 		/* No room for our work-arounds after the user's text: the user's text wins. */
@@ -180,8 +182,9 @@ static int load_kernel(struct board *b, uint64_t rsdp_gpa)
 			 "CX16 and PV send-ipi/sched-yield/unhalt hidden (--no-host-quirks to disable)",
 			 quirks_linux_cmdline);
 	if (!ret)
-		log_timeline("kernel loaded: %s, %zu bytes%s", boot_format_name(fmt), b->kernel_len,
-			     b->initrd_len ? ", with initrd" : "");
+		log_timeline("kernel loaded: %s, %zu bytes + initrd %zu bytes in %.3f ms",
+			     boot_format_name(fmt), b->kernel_len, b->initrd_len,
+			     (double)(log_since_exec_ns() - t0_ns) / 1e6);
 	return ret;
 }
 
