@@ -317,13 +317,19 @@ static void test_options(void)
 	CHECK_EQ(cfg.debugcon, DEBUGCON_FILE);
 	CHECK_STR(cfg.debugcon_path, "/tmp/d");
 	CHECK(cfg.debugcon_timestamps);
-	/* the last --debug-console wins, whole */
-	CHECK_EQ(PARSE("run", "--kernel", "/bin/sh", "--debug-console", "stdio,timestamps=on",
-		       "--debug-console", "file=/tmp/e"), 0);
-	CHECK_EQ(cfg.debugcon, DEBUGCON_FILE);
+	/* a path may hold commas: only a ,timestamps= suffix is taken off */
+	CHECK_EQ(PARSE("run", "--kernel", "/bin/sh", "--debug-console", "file=/tmp/a,b,timestamps=off"), 0);
+	CHECK_STR(cfg.debugcon_path, "/tmp/a,b");
 	CHECK(!cfg.debugcon_timestamps);
+	CHECK_EQ(PARSE("run", "--kernel", "/bin/sh", "--debug-console", "file=/tmp/x,stdio"), 0);
+	CHECK_STR(cfg.debugcon_path, "/tmp/x,stdio");
+	/* given twice: an error, like every option that is not repeatable */
+	CHECK_EQ(PARSE("run", "--kernel", "/bin/sh", "--debug-console", "stdio,timestamps=on",
+		       "--debug-console", "file=/tmp/e"), -EINVAL);
+	CHECK(strstr(err, "--debug-console given twice") != NULL);
+	CHECK_EQ(PARSE("run", "--kernel", "/bin/sh", "--boot-timer", "--boot-timer"), -EINVAL);
 	static const char *const bad[] = { "", "file=", "tty", "stdio,timestamps=maybe", "timestamps=on",
-					   "stdio,file=/tmp/x", "file=/tmp/x,stdio", "stdio,bogus=1" };
+					   ",timestamps=on", "stdio,file=/tmp/x", "stdio,bogus=1", "file" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK_EQ(PARSE("run", "--kernel", "/bin/sh", "--debug-console", (char *)bad[i]), -EINVAL);
 		CHECK(strstr(err, "--debug-console") != NULL);
