@@ -7,7 +7,8 @@
 #      back to tcg if a KVM probe run fails; none skips QEMU).
 # Runs are interleaved (raw, raw+irqchip, ckvm, QEMU, then again) so host noise hits all alike; each
 # figure is the median over RUNS, with the minimum beside it. Reported per VMM: µs per PIO exit and per
-# MMIO exit, start-up (exec -> first KVM_RUN: ckvm's --verbose timeline, rawloop's own line; QEMU has
+# MMIO exit, by the guest's TSC and by the VMM's CPU time (user+sys, less an empty run's: steadier on a
+# busy host), start-up (exec -> first KVM_RUN: ckvm's --verbose timeline, rawloop's own line; QEMU has
 # neither, so for all three also the wall time exec -> exit of an N=0 run) and peak RSS.
 set -u
 [ $# -ge 2 ] || { echo "usage: $0 CKVM GUEST_ELF [N] [RUNS]" >&2; exit 2; }
@@ -31,7 +32,7 @@ res=$work/results; : > "$res"
 tsc_mhz=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | head -n 1)
 [ -n "$tsc_mhz" ] || tsc_mhz=$(sed -n 's/^cpu MHz[^:]*: *//p' /proc/cpuinfo | head -n 1)
 
-# run_one VMM CMDLINE: one run; prints "status wall_ms rss_kib cycles startup_ms" (- when unknown).
+# run_one VMM CMDLINE: one run; prints "status wall_ms rss_kib cycles startup_ms cpu_s" (- when unknown).
 run_one() {
 	vmm=$1; cmdl=$2; out=$work/serial; : > "$out"
 	case $vmm in
@@ -49,16 +50,17 @@ run_one() {
 	*)	stdout=$out ;;
 	esac
 	t0=$(date +%s%N)
-	/usr/bin/time -f '%M' -o "$work/time" timeout 300 "$@" </dev/null >"$stdout" 2>"$work/stderr"
+	/usr/bin/time -f '%M %U %S' -o "$work/time" timeout 300 "$@" </dev/null >"$stdout" 2>"$work/stderr"
 	st=$?
 	t1=$(date +%s%N)
-	rss=$(tail -n 1 "$work/time")
-	case $rss in ''|*[!0-9]*) rss=- ;; esac
+	set -- $(tail -n 1 "$work/time") - - -
+	rss=$1; cpu=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.2f", u + s }')
+	case $rss in ''|*[!0-9]*) rss=-; cpu=- ;; esac
 	cyc=$(sed -n 's/^cycles=\([0-9]*\) n=.*/\1/p' "$out" | head -n 1)
 	start=$(sed -n -e 's/.*timeline: debug: +\([0-9.]*\) ms first KVM_RUN.*/\1/p' \
 		-e 's/^rawloop: exec->first KVM_RUN \([0-9]*\) us/\1e-3/p' "$work/stderr" | head -n 1)
 	[ -n "$start" ] && start=$(awk -v s="$start" 'BEGIN { printf "%.3f", s + 0 }')
-	echo "$st $(( (t1 - t0) / 1000000 )) $rss ${cyc:--} ${start:--}"
+	echo "$st $(( (t1 - t0) / 1000000 )) $rss ${cyc:--} ${start:--} $cpu"
 }
 
 # measure VMM MODE: one run of MODE (pio, mmio: N exits; start: N=0) into $res as "VMM METRIC VALUE".
@@ -66,14 +68,16 @@ measure() {
 	vmm=$1; mode=$2
 	case $mode in pio) cmdl=n=$n ;; mmio) cmdl=mmio=$n ;; start) cmdl=n=0 ;; esac
 	r=$(run_one "$vmm" "$cmdl")
-	set -- $r	# split "status wall rss cycles start"
-	echo "  $vmm $mode: exit status $1, wall $2 ms, peak RSS $3 KiB, guest cycles $4, exec->first KVM_RUN $5 ms" >&2
+	set -- $r	# split "status wall rss cycles start cpu"
+	echo "  $vmm $mode: exit status $1, wall $2 ms, peak RSS $3 KiB, guest cycles $4," \
+		"exec->first KVM_RUN $5 ms, CPU $6 s" >&2
 	if [ "$1" -ne 1 ] || [ "$4" = - ]; then
 		echo "$vmm fail 1" >> "$res"
 		sed 's/^/    stderr: /' "$work/stderr" | head -n 3 >&2
 		return
 	fi
 	echo "$vmm rss $3" >> "$res"
+	echo "$vmm ${mode}_cpu $6" >> "$res"
 	case $mode in
 	start)	echo "$vmm wall0 $2" >> "$res"
 		[ "$5" = - ] || echo "$vmm startup $5" >> "$res" ;;
@@ -104,7 +108,7 @@ while [ $i -lt "$runs" ]; do
 	done
 done
 
-# The table: medians (minimum in brackets), RSS the maximum; then the ratios against ckvm.
+# The table: medians (minimum in brackets), RSS median (maximum); then the ratios against ckvm.
 awk -v vmms="$vmms" -v acc="$qemu_accel" -v n="$n" '
 function med(k,   c, i, j, t, a) {
 	c = cnt[k]; if (!c) return -1
@@ -113,36 +117,48 @@ function med(k,   c, i, j, t, a) {
 	mn[k] = a[1]; mx[k] = a[c]
 	return c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
 }
-function cell(k, unit, prec,   m) {
-	m = med(k)
-	if (m < 0) return sprintf("%-20s", "-")
-	return sprintf("%-20s", sprintf("%." prec "f (%." prec "f)%s", m, mn[k], unit))
+# CPU time per exit: (median CPU of the N runs - median CPU of the empty runs) / N
+function cpu(v, m,   a, b) {
+	a = med(v SUBSEP m "_cpu"); b = med(v SUBSEP "start_cpu")
+	return a < 0 || b < 0 ? -1 : (a - b) * 1e6 / n
 }
+function cell(k, w,   m) {
+	m = med(k)
+	return sprintf("%-" w "s", m < 0 ? "-" : sprintf("%.2f (%.2f)", m, mn[k]))
+}
+function num(x, w) { return sprintf("%-" w "s", x < 0 ? "-" : sprintf("%.2f", x)) }
+function ratio(a, b) { return a > 0 && b > 0 ? sprintf("%.3fx", a / b) : "-" }
 { k = $1 SUBSEP $2; val[k, ++cnt[k]] = $3 }
 END {
 	name["raw"] = "raw loop"; name["rawirq"] = "raw + irqchip"; name["ckvm"] = "ckvm"; name["qemu"] = "QEMU (" acc ")"
-	printf "%-16s %-20s %-20s %-20s %-18s %s\n", "", "us per PIO exit", "us per MMIO exit", "exec->1st KVM_RUN", "wall N=0", "peak RSS (max)"
+	printf "%-15s %-27s %-27s %-16s %-9s %s\n", "", "us per PIO exit", "us per MMIO exit", "exec->1st", "wall", "peak RSS"
+	printf "%-15s %-13s %-13s %-13s %-13s %-16s %-9s %s\n", "", "guest TSC", "CPU", "guest TSC", "CPU", "KVM_RUN (ms)",
+		"N=0 (ms)", "MiB (max)"
 	nv = split(vmms, vs, " ")
 	for (i = 1; i <= nv; i++) {
 		v = vs[i]
-		if (cnt[v SUBSEP "fail"]) { printf "%-16s (%d runs failed, see above)\n", name[v], cnt[v SUBSEP "fail"]; continue }
+		if (cnt[v SUBSEP "fail"]) { printf "%-15s (%d runs failed, see above)\n", name[v], cnt[v SUBSEP "fail"]; continue }
 		rss = med(v SUBSEP "rss")
-		printf "%-16s %s %s %s %-18s %.2f (%.2f) MiB\n", name[v], cell(v SUBSEP "pio", "", 2), cell(v SUBSEP "mmio", "", 2),
-			cell(v SUBSEP "startup", " ms", 2), sprintf("%.0f ms", med(v SUBSEP "wall0")), rss / 1024, mx[v SUBSEP "rss"] / 1024
+		printf "%-15s %s %s %s %s %s %-9.0f %.2f (%.2f)\n", name[v], cell(v SUBSEP "pio", 13), num(cpu(v, "pio"), 13),
+			cell(v SUBSEP "mmio", 13), num(cpu(v, "mmio"), 13), cell(v SUBSEP "startup", 16),
+			med(v SUBSEP "wall0"), rss / 1024, mx[v SUBSEP "rss"] / 1024
 	}
 	for (i = 1; i <= nv; i++) {
 		v = vs[i]; if (v == "ckvm" || cnt[v SUBSEP "fail"] || cnt["ckvm" SUBSEP "fail"]) continue
-		printf "ckvm / %-14s PIO %.3fx  MMIO %.3fx", name[v], med("ckvm" SUBSEP "pio") / med(v SUBSEP "pio"),
-			med("ckvm" SUBSEP "mmio") / med(v SUBSEP "mmio")
-		printf "  (by minimum: PIO %.3fx  MMIO %.3fx)", (med("ckvm" SUBSEP "pio") < 0 ? 0 : mn["ckvm" SUBSEP "pio"]) / mn[v SUBSEP "pio"],
-			(med("ckvm" SUBSEP "mmio") < 0 ? 0 : mn["ckvm" SUBSEP "mmio"]) / mn[v SUBSEP "mmio"]
-		if (v == "qemu") printf "  wall N=0 %.3fx  peak RSS %.3fx", med("ckvm" SUBSEP "wall0") / med(v SUBSEP "wall0"),
-			med("ckvm" SUBSEP "rss") / med(v SUBSEP "rss")
+		printf "ckvm / %-14s PIO %s (min %s, CPU %s)  MMIO %s (min %s, CPU %s)", name[v],
+			ratio(med("ckvm" SUBSEP "pio"), med(v SUBSEP "pio")), ratio(mn["ckvm" SUBSEP "pio"], mn[v SUBSEP "pio"]),
+			ratio(cpu("ckvm", "pio"), cpu(v, "pio")),
+			ratio(med("ckvm" SUBSEP "mmio"), med(v SUBSEP "mmio")), ratio(mn["ckvm" SUBSEP "mmio"], mn[v SUBSEP "mmio"]),
+			ratio(cpu("ckvm", "mmio"), cpu(v, "mmio"))
+		if (v == "qemu") printf "  wall N=0 %s  peak RSS %s", ratio(med("ckvm" SUBSEP "wall0"), med(v SUBSEP "wall0")),
+			ratio(med("ckvm" SUBSEP "rss"), med(v SUBSEP "rss"))
 		printf "\n"
 	}
-	printf "Peak RSS: median (maximum) over all runs; the guest touches ~0.1 MiB of its %d MiB, so this is the VMM'"'"'s own\n", 64
-	printf "(for ckvm ~1.5 MiB of it is shared libc/ld.so pages). wall N=0 is exec -> exit of an empty run; with an\n"
-	printf "in-kernel irqchip, tearing the VM down costs ~25 ms of it on this host (compare raw loop and raw + irqchip).\n"
+	printf "guest TSC: the loop timed by the guest (median, minimum in brackets). CPU: the VMM process'"'"'s user+sys\n"
+	printf "time per exit, less that of an empty run (10 ms resolution): robust when the host is busy.\n"
 	printf "raw + irqchip adds KVM'"'"'s in-kernel PIC/IOAPIC/PIT, which ckvm needs for Linux guests: the like-for-like floor.\n"
+	printf "Peak RSS: the guest touches ~0.1 MiB of its 64 MiB, so this is the VMM'"'"'s own (for ckvm ~1.5 MiB of it\n"
+	printf "is shared libc/ld.so pages). wall N=0: exec -> exit of an empty run; with an in-kernel irqchip, tearing\n"
+	printf "the VM down costs ~25 ms of it on this host (compare raw loop and raw + irqchip).\n"
 }' "$res"
 ! grep -q ' fail ' "$res"
