@@ -117,10 +117,11 @@ function med(k,   c, i, j, t, a) {
 	mn[k] = a[1]; mx[k] = a[c]
 	return c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
 }
-# CPU time per exit: (median CPU of the N runs - median CPU of the empty runs) / N
+# CPU time per exit: (median CPU of the N runs - median CPU of the empty runs) / N; "-" when the
+# empty run is too big a share to subtract (QEMU: seconds of emulated firmware, varying more than N exits)
 function cpu(v, m,   a, b) {
 	a = med(v SUBSEP m "_cpu"); b = med(v SUBSEP "start_cpu")
-	return a < 0 || b < 0 ? -1 : (a - b) * 1e6 / n
+	return a < 0 || b < 0 || b > 0.2 * a ? -1 : (a - b) * 1e6 / n
 }
 function cell(k, w,   m) {
 	m = med(k)
