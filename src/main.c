@@ -53,6 +53,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int ret, code;
 
+	log_timeline_start();
 	if (config_parse(argc, argv, &cfg, &action, err, sizeof(err))) {
 		fprintf(stderr, "ckvm: error: %s\n", err);
 		exit(EXIT_USAGE);
@@ -71,6 +72,7 @@ int main(int argc, char **argv)
 	}
 	if (cfg.verbose)
 		log_threshold = LOG_DEBUG;
+	log_timeline("config parsed");
 	fatal_signals_catch();
 
 	ret = board_create(&board, &cfg);

@@ -76,6 +76,8 @@ struct boot_info {
 	uint64_t kernel_gpa;		/* first byte the kernel occupies */
 	uint64_t kernel_end_gpa;	/* exclusive; includes bss / decompression room (init_size) */
 	uint64_t cmdline_gpa;		/* 0 when not passed (raw) */
+	uint64_t cmdline_max;		/* bytes of command line the kernel takes (without the NUL);
+					 * set before the command line is written, so also on -E2BIG */
 	uint64_t initrd_gpa;		/* 0 when no initrd */
 	uint64_t initrd_len;
 	const char *inflated;		/* bzImage inflated on the host: its compression ("lz4"), else NULL */
@@ -113,7 +115,8 @@ int raw_load(const struct guest_mem *gm, const struct boot_args *a, struct boot_
 /* bzImage with host-side decompression (bzimage_host.c): inflate the payload, load the ELF inside it
  * (relocated for KASLR unless the command line says nokaslr) and enter it at its 64-bit entry with the
  * zero page built from the bzImage's own setup header. hdr and setup_len come from bzimage_load.
- * 0, -EAGAIN when only the guest's decompressor can load this image (one info line says why), or a
+ * 0, -EAGAIN when only the guest's decompressor can load this image (one info line says why; none when
+ * the image has no payload at all, e.g. a hand-made one: it runs as it is), or a
  * loader error: -EILSEQ corrupt/truncated payload, -EFBIG too big for guest RAM, -EBADMSG bad ELF or
  * relocation table, -ENOSPC no room for the initrd, -ENOMEM. */
 struct setup_header;
@@ -139,9 +142,10 @@ void elf_copy_segments(const struct elf_image *e, const struct guest_mem *gm, ui
 
 /* --- Shared pieces of the Linux boot protocol (bzimage.c), also used by elf.c --- */
 
-/* Copy a->cmdline (NUL-terminated) to LAYOUT_CMDLINE_GPA; -E2BIG if longer than max_len bytes. */
+/* Copy a->cmdline (NUL-terminated) to LAYOUT_CMDLINE_GPA and set out->cmdline_gpa; -E2BIG if longer
+ * than max_len bytes (at most LAYOUT_CMDLINE_MAX - 1). Sets out->cmdline_max either way. */
 int boot_cmdline_write(const struct guest_mem *gm, const struct boot_args *a, uint64_t max_len,
-		       uint64_t *cmdline_gpa);
+		       struct boot_info *out);
 /* End (exclusive) of the RAM an initrd may use when the kernel ends in the RAM entry holding gpa: the
  * entry's end, bounded by gm's region there and by limit_gpa. 0 when gpa is not RAM. */
 uint64_t boot_initrd_top(const struct guest_mem *gm, const struct e820_table *e820, uint64_t gpa,

@@ -198,8 +198,11 @@ int bzimage_host_load(const struct guest_mem *gm, const struct boot_args *a,
 	size_t len;
 	int ret;
 
-	if (hdr->version < 0x0208 || !hdr->payload_length)
-		return fallback("the setup header has no payload fields (protocol 2.08+)");
+	if (hdr->version < 0x0208 || !hdr->payload_length) {
+		/* Nothing compressed to take over (a hand-made image): it simply runs as it is. */
+		log_debug("boot", "bzImage without a payload (protocol 2.08+ payload_length): loaded as it is");
+		return -EAGAIN;
+	}
 	if (a->kernel_len < setup_len || hdr->payload_offset > a->kernel_len - setup_len ||
 	    hdr->payload_length > a->kernel_len - setup_len - hdr->payload_offset || hdr->payload_length < 8)
 		return -EILSEQ;
