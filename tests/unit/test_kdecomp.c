@@ -241,6 +241,19 @@ static void test_nokaslr_and_norelocs(void)
 	CHECK_EQ(zp()->hdr.loadflags & KASLR_FLAG, KASLR_FLAG);
 	free(img);
 
+	/* not relocatable (the header says so): where it was linked, whatever its alignment says */
+	setup_ram(RAM_LEN);
+	CHECK_EQ(kimg_build(DECOMP_GZIP, 0x3000, true, &img, &len), 0);
+	((struct setup_header *)(img + 0x1f1))->relocatable_kernel = 0;
+	((struct setup_header *)(img + 0x1f1))->kernel_alignment = 0x1000;
+	a = host_args(img, len, NULL, 0x42);
+	CHECK_EQ(bzimage_load(&gm, &a, &bi), 0);
+	CHECK_STR(bi.inflated, "gzip");
+	CHECK_EQ(bi.kernel_gpa, KIMG_LINK_GPA);
+	CHECK_EQ(bi.virt_offset, 0);
+	CHECK_EQ(zp()->hdr.loadflags & KASLR_FLAG, 0);
+	free(img);
+
 	/* no relocation table: the kernel stays where it was linked */
 	setup_ram(RAM_LEN);
 	CHECK_EQ(kimg_build(DECOMP_XZ, 0x3000, false, &img, &len), 0);

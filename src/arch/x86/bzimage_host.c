@@ -152,7 +152,8 @@ static int kernel_load(const struct guest_mem *gm, const struct boot_args *a, co
 	}
 	/* Without relocations (no CONFIG_RANDOMIZE_BASE) the kernel runs where it was linked. */
 	randomize = !ret && hdr->relocatable_kernel && !kaslr_cmdline_off(a->cmdline);
-	w.align = hdr->kernel_alignment;
+	/* A kernel that is not relocatable runs where it was linked; its alignment does not matter. */
+	w.align = hdr->relocatable_kernel ? hdr->kernel_alignment : KASLR_MIN_ALIGN;
 	if (w.align < KASLR_MIN_ALIGN || (w.align & (w.align - 1)) || (w.link_gpa & (w.align - 1)))
 		return fallback("kernel_alignment 0x%x / load address 0x%llx not usable", hdr->kernel_alignment,
 				(unsigned long long)w.link_gpa);
