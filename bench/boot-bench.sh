@@ -5,18 +5,18 @@
 #   (c) ckvm, vmlinux (ELF, PVH entry)
 #   (d) QEMU, bzImage (-accel tcg by default: QEMU's KVM mode cannot boot Linux on a software-KVM host)
 # Reports host wall time from exec to the kernel's "Run /init" line and to the first userspace marker
-# (CKVM-RELEASE), to exit, and the ratios. Not part of any test tier; runs one VM at a time. With
-# RUNS=N the four boots are repeated N times, interleaved (so host load hits all alike), and the
-# medians reported.
+# (CKVM-RELEASE), to exit, and the ratios. Not part of any test tier; runs one VM at a time. The
+# four boots are repeated RUNS times, interleaved and in a rotated order each round (one boot of the
+# emulated kernel varies by +-15% with what else the host runs), and the medians reported.
 # Usage: bench/boot-bench.sh [CKVM]   Env: CKVM_CACHE (default /var/cache/ckvm), QEMU_ACCEL (tcg),
-#        MEM (128M), TIMEOUT per boot (600 s), RUNS (1).
+#        MEM (128M), TIMEOUT per boot (600 s), RUNS (3).
 set -u
 ckvm=$(realpath "${1:-build/ckvm}")
 cache=${CKVM_CACHE:-/var/cache/ckvm}
 mem=${MEM:-128M}
 timeout=${TIMEOUT:-600}
 accel=${QEMU_ACCEL:-tcg}
-runs=${RUNS:-1}
+runs=${RUNS:-3}
 for f in "$ckvm" "$cache/bzImage" "$cache/vmlinux" "$cache/initramfs.cpio"; do
 	[ -e "$f" ] || { echo "$0: $f missing (make; guest/build.sh)" >&2; exit 2; }
 done
@@ -56,14 +56,22 @@ ckvm_run() {
 }
 
 echo "boot-bench: default guest $(cat "$cache/kernel.release" 2>/dev/null), $mem RAM, 1 vCPU," \
-	"$(nproc) host CPUs, one run each; host KVM module: $(cd /sys/module 2>/dev/null && ls -d kvm_intel kvm_amd kvm_pvm 2>/dev/null | head -n 1)" >&2
+	"$(nproc) host CPUs, $runs run(s) each; host KVM module: $(cd /sys/module 2>/dev/null && ls -d kvm_intel kvm_amd kvm_pvm 2>/dev/null | head -n 1)" >&2
+boot_one() {
+	case $1 in
+	host)    ckvm_run host "$cache/bzImage" --kernel-decompress host ;;
+	guest)   ckvm_run guest "$cache/bzImage" --kernel-decompress guest ;;
+	vmlinux) ckvm_run vmlinux "$cache/vmlinux" ;;
+	qemu)    run qemu qemu-system-x86_64 -accel "$accel" -m "$mem" -smp 1 -nographic -no-reboot \
+			-kernel "$cache/bzImage" -initrd "$cache/initramfs.cpio" -append "$append" ;;
+	esac
+}
+order=(host guest vmlinux qemu)
 for round in $(seq "$runs"); do
 	[ "$runs" -gt 1 ] && echo " round $round of $runs" >&2
-	ckvm_run host "$cache/bzImage" --kernel-decompress host
-	ckvm_run guest "$cache/bzImage" --kernel-decompress guest
-	ckvm_run vmlinux "$cache/vmlinux"
-	run qemu qemu-system-x86_64 -accel "$accel" -m "$mem" -smp 1 -nographic -no-reboot \
-		-kernel "$cache/bzImage" -initrd "$cache/initramfs.cpio" -append "$append"
+	for i in 0 1 2 3; do
+		boot_one "${order[(i + round - 1) % 4]}"
+	done
 done
 
 # summary NAME: "init marker exit status": medians of the runs ('-' if any run lacked the line),
