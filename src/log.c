@@ -1,14 +1,77 @@
 /* Logging to stderr. Thread-safe (one write per line); used by every thread.
- * Lines end in "\r\n" when stderr is a raw-mode terminal so the console stays readable. */
+ * Lines end in "\r\n" when stderr is a raw-mode terminal so the console stays readable.
+ * A write never waits long for a stalled stderr (a terminal or pipe nobody reads): a line that
+ * cannot go out within LOG_STALL_MS is dropped, and once stderr has stalled lines go out only if
+ * they fit at once. Stop paths log, and a stop must end in bounded time. */
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#define LOG_STALL_MS 100
+
 enum log_level log_threshold = LOG_INFO;
+
+/* Where lines go: stderr itself (regular file, or a reopen failed), a second open file description
+ * of stderr's pipe or terminal with O_NONBLOCK on it (setting O_NONBLOCK on fd 2 itself would
+ * change the description the user's shell shares), or stderr's socket with MSG_DONTWAIT. */
+static int log_fd = STDERR_FILENO;
+static bool log_is_socket;
+static bool log_stalled;
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+
+static void log_fd_open(void)
+{
+	struct stat st;
+	int fd;
+
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return;
+	if (S_ISSOCK(st.st_mode)) {
+		log_is_socket = true;
+		return;
+	}
+	if (!S_ISFIFO(st.st_mode) && !isatty(STDERR_FILENO))
+		return;
+	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0)
+		log_fd = fd;
+}
+
+void log_raw(const char *buf, size_t len)
+{
+	pthread_once(&log_once, log_fd_open);
+	while (len) {
+		ssize_t n = log_is_socket ? send(log_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) :
+					    write(log_fd, buf, len);
+
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			__atomic_store_n(&log_stalled, false, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN && !__atomic_load_n(&log_stalled, __ATOMIC_RELAXED)) {
+			struct pollfd p = { .fd = log_fd, .events = POLLOUT };
+
+			if (poll(&p, 1, LOG_STALL_MS) > 0)
+				continue;
+			__atomic_store_n(&log_stalled, true, __ATOMIC_RELAXED);
+		}
+		return;		/* dropped */
+	}
+}
 
 static const char *const level_name[] = {
 	[LOG_ERR] = "error", [LOG_WARN] = "warning", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
@@ -32,8 +95,7 @@ static __attribute__((format(printf, 4, 0))) void log_emit(enum log_level lvl, c
 	if (err)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s", strerror(-err));
 	n += snprintf(line + n, sizeof(line) - (size_t)n, isatty(STDERR_FILENO) ? "\r\n" : "\n");
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
-		return;
+	log_raw(line, (size_t)n);
 }
 
 void log_msg(enum log_level lvl, const char *sub, const char *fmt, ...)

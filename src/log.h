@@ -4,6 +4,7 @@
 #define CKVM_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -14,6 +15,8 @@ void log_msg(enum log_level lvl, const char *sub, const char *fmt, ...)
 /* As log_msg but appends ": strerror(-err)" (err is a negative errno). */
 void log_errno(enum log_level lvl, const char *sub, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Write text to stderr as log lines go: bounded in time, dropped if stderr has stalled. */
+void log_raw(const char *buf, size_t len);
 /* Rate-limited guest warning: at most a few per second per call site (*budget). */
 bool log_ratelimit(unsigned long *last_sec, unsigned *count);
 

@@ -31,7 +31,7 @@ struct vm {
 
 	pthread_mutex_t lock;		/* stop state and GSI routing */
 	pthread_cond_t stopped;
-	enum vm_stop_reason stop_reason;
+	enum vm_stop_reason stop_reason;	/* written under lock, atomically; vm_stop_reason() reads it */
 	int stop_code;
 	char stop_msg[256];
 
@@ -56,5 +56,10 @@ void vm_stop(struct vm *vm, enum vm_stop_reason why, int code, const char *msg);
 enum vm_stop_reason vm_stop_reason(struct vm *vm);
 /* Block until some thread calls vm_stop(); returns the reason. */
 enum vm_stop_reason vm_wait_stop(struct vm *vm);
+
+/* A stop ends in bounded time: each step waits until a deadline on this clock (CLOCK_MONOTONIC, ns). */
+int64_t vm_clock_ns(void);
+/* pthread_join(t), giving up at deadline_ns: 0 joined, -ETIMEDOUT still running. */
+int vm_join_until(pthread_t t, int64_t deadline_ns);
 
 #endif

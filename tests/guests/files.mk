@@ -6,9 +6,9 @@ GUEST_CC      ?= gcc
 GUEST_FLAGS   := -nostdlib -static -no-pie -fno-pic -ffreestanding -Itests/guests
 GUEST_LDFLAGS := -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -Wl,-z,noseparate-code
 GUEST_RAW     := hello reboot
-GUEST_ELF     := serial64 pvh32 exitcode unclaimed triplefault int3
+GUEST_ELF     := serial64 pvh32 exitcode unclaimed triplefault int3 spew
 GUEST_ELF64   := serial64 unclaimed int3
-GUEST_C       := virtio_hostile
+GUEST_C       := virtio_hostile blkread
 GUEST_BINS    := $(GUEST_RAW:%=$(GUEST_DIR)/%.bin) $(GUEST_ELF:%=$(GUEST_DIR)/%.elf) \
 		 $(GUEST_C:%=$(GUEST_DIR)/%.elf)
 GUEST_QEMU    := $(GUEST_ELF64:%=$(GUEST_DIR)/%-qemu.elf) $(GUEST_C:%=$(GUEST_DIR)/%-qemu.elf)

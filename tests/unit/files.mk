@@ -5,7 +5,7 @@ UNIT_TESTS += pci virtio_pci virtio_net
 UNIT_TESTS += bzimage elf raw
 UNIT_TESTS += acpi mptable cpuid acpi_pm
 UNIT_TESTS += virtq virtio_blk
-UNIT_TESTS += uart i8042 cmos console
+UNIT_TESTS += uart i8042 cmos console serial_out
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
@@ -28,3 +28,15 @@ check-unit:
 		$(UNIT_TESTS:%=$(O)/san/tests/unit/test_%) tests/acpi-iasl.sh
 
 .PHONY: unit check-unit
+
+# ThreadSanitizer tier: the unit tests and ckvm built with SAN=thread in $(O)/tsan, then the unit
+# tests and the tiny guests (tests/guests/run.sh) run against that ckvm. Any race report fails the
+# program that printed it (TSan's exit status 66, or a FAIL line from the TSan log check).
+TSAN_OPTIONS_CKVM := halt_on_error=0 exitcode=66 second_deadlock_stack=1
+check-tsan: guests
+	$(MAKE) O=$(O)/tsan SAN=thread unit $(O)/tsan/ckvm
+	TSAN_OPTIONS="$(TSAN_OPTIONS_CKVM)" tests/run-tier.sh tsan \
+		$(UNIT_TESTS:%=$(O)/tsan/tests/unit/test_%) \
+		"tests/guests/run.sh $(O)/tsan/ckvm $(GUEST_DIR)"
+
+.PHONY: check-tsan

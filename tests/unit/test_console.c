@@ -52,7 +52,7 @@ static void out8(struct uart *u, unsigned off, uint8_t v)
 static void setup(struct evloop **ev, struct console **con, struct uart **u, int in_fd)
 {
 	struct console_config cc = { .mode = CONSOLE_STDIO, .vmm = &fake_ops, .in_fd = in_fd };
-	struct uart_config uc = { .vmm = &fake_ops, .gsi = 4, .out_fd = -1,
+	struct uart_config uc = { .vmm = &fake_ops, .gsi = 4,
 				  .rx_ready = console_rx_ready };
 
 	CHECK_EQ(evloop_create(ev), 0);

@@ -4,6 +4,7 @@
 #define CKVM_X86_BOARD_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 
 #include "arch/x86/boot.h"
@@ -35,6 +36,9 @@ struct board {
 	pthread_t io_thread;
 	bool io_started;
 	int sigfd;
+	int die_signal;		/* the VM was stopped by this signal, and ckvm should die of it (0: no) */
+	bool abandoned;		/* a thread would not stop in time (logged): board_destroy frees little */
+	bool console_busy;	/* ... and it may still use the console (a vCPU or the I/O thread) */
 
 	struct uart *uart;
 	struct console *console;
@@ -56,11 +60,24 @@ struct board {
 	char *cmdline;
 };
 
+/* Stop bounds: the vCPUs, the disks' in-flight requests and the I/O thread get BOARD_STOP_GRACE_MS
+ * together, then whatever has not finished is abandoned with one line saying what. */
+#define BOARD_STOP_GRACE_MS	2000
+
 /* Build everything up to the first instruction. 0, or the exit status to use (EXIT_USAGE for bad
- * input such as a file that is not a kernel, EXIT_HOST_ERROR otherwise) after logging one line. */
+ * input such as a file that is not a kernel, EXIT_HOST_ERROR otherwise) after logging one line.
+ * From here on the stop signals (board_stop_signals) are blocked in every thread: they reach the
+ * I/O thread through a signalfd. SIGPIPE and SIGXFSZ are ignored (write errors are handled). */
 int board_create(struct board *b, const struct vm_config *cfg);
-/* Run until the VM stops; every vCPU and the I/O thread are joined before it returns. */
+/* The signals that stop the VM cleanly: SIGHUP, SIGINT, SIGTERM (exit status from the stop), and
+ * every other asynchronous signal whose default is to terminate: SIGUSR1/2, SIGALRM, SIGVTALRM,
+ * SIGPROF, SIGXCPU, SIGIO, SIGPWR, SIGSTKFLT and the real-time signals (these set die_signal). */
+void board_stop_signals(sigset_t *set);
+/* Run until the VM stops, then stop every thread within BOARD_STOP_GRACE_MS: joined, or abandoned
+ * (b->abandoned) with a log line. */
 enum vm_stop_reason board_run(struct board *b);
+/* Free everything; after an abandoned stop, only wind down the console (flush output within its
+ * bound, restore the terminal) and leave the rest to process exit. */
 void board_destroy(struct board *b);
 
 #endif

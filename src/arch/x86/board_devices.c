@@ -52,14 +52,14 @@ static int serial_create(struct board *b)
 		.vmm = &b->vm.ops,
 		.in_fd = 0,
 	};
-	struct uart_config uc = { .vmm = &b->vm.ops, .gsi = IRQ_COM1 };
+	struct uart_config uc = { .vmm = &b->vm.ops, .gsi = IRQ_COM1, .tx = console_tx };
 	int ret;
 
 	if ((ret = console_create(&b->console, &cc))) {
 		log_errno(LOG_ERR, NULL, ret, "serial %s", cfg->serial_path ? cfg->serial_path : "stdio");
 		return EXIT_USAGE;
 	}
-	uc.out_fd = console_out_fd(b->console);
+	uc.tx_arg = b->console;
 	uc.rx_ready = console_rx_ready;
 	uc.rx_ready_arg = b->console;
 	if ((ret = uart_create(&b->uart, &uc)))
@@ -180,9 +180,9 @@ void board_devices_start(struct board *b)
 	(void)b;
 }
 
-void board_devices_quiesce(struct board *b)
+bool board_devices_quiesce(struct board *b, int64_t deadline_ns)
 {
-	board_virtio_quiesce(b);
+	return board_virtio_quiesce(b, deadline_ns);
 }
 
 void board_devices_destroy(struct board *b)
