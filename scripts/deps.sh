@@ -7,7 +7,7 @@ for what in "${@:-build}"; do
 	case "$what" in
 	build) want="$want build-essential" ;;
 	guest) want="$want linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio busybox-static xz-utils" ;;
-	test)  want="$want clang libclang-rt-14-dev e2fsprogs iproute2 acpica-tools netcat-openbsd procps" ;;
+	test)  want="$want clang libclang-rt-14-dev libtsan2 python3 util-linux e2fsprogs iproute2 acpica-tools netcat-openbsd procps" ;;
 	bench) want="$want qemu-system-x86 time" ;;
 	*) echo "deps.sh: unknown group '$what'" >&2; exit 2 ;;
 	esac

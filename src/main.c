@@ -56,10 +56,15 @@ static void on_job_stop(int sig)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, mine;
 	int saved_errno = errno;
+	sigset_t set, old;
 
 	console_suspend();
 	sigaction(sig, &dfl, &mine);
-	raise(sig);		/* not blocked here (SA_NODEFER): the process stops in this call */
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	pthread_sigmask(SIG_UNBLOCK, &set, &old);
+	raise(sig);		/* the process stops in this call */
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	sigaction(sig, &mine, NULL);
 	/* Continued, or never stopped (an orphaned process group ignores SIGTSTP): raw again, if the
 	 * terminal is ours. SIGCONT's handler does the same; twice is harmless. */
@@ -78,7 +83,7 @@ static void on_job_continue(int sig)
 
 static void job_control_catch(void)
 {
-	struct sigaction sa = { .sa_handler = on_job_stop, .sa_flags = SA_RESTART | SA_NODEFER };
+	struct sigaction sa = { .sa_handler = on_job_stop, .sa_flags = SA_RESTART };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTSTP, &sa, NULL);

@@ -8,6 +8,6 @@ $(STOP_DIR)/hang.so: tests/stop/hang.c
 	$(CC) $(CPPFLAGS) -O2 $(WARN) -shared -fPIC -o $@ $< -ldl
 
 check-stop: guests $(O)/ckvm $(STOP_DIR)/hang.so
-	tests/stop/run.py $(O)/ckvm $(GUEST_DIR) $(STOP_DIR)/hang.so
+	tests/run-tier.sh stop "tests/stop/run.py $(O)/ckvm $(GUEST_DIR) $(STOP_DIR)/hang.so"
 
 .PHONY: check-stop
