@@ -1,6 +1,6 @@
 # ckvm — one GNU Makefile. Source lists are explicit, one fragment per area (src/*/files.mk).
-# Targets: all check check-unit check-guests check-stop check-tsan check-linux check-linux-cloud fuzz
-#          bench guest clean. SAN=1: ASan+UBSan; SAN=thread: ThreadSanitizer.
+# Targets: all check check-unit check-guests check-cli check-stop check-tsan check-linux
+#          check-linux-cloud fuzz bench guest clean. SAN=1: ASan+UBSan; SAN=thread: ThreadSanitizer.
 O        ?= build
 CC       ?= cc
 SAN      ?=
@@ -38,9 +38,10 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
-include tests/unit/files.mk tests/guests/files.mk tests/stop/files.mk tests/fuzz/files.mk tests/linux/files.mk
+include tests/unit/files.mk tests/guests/files.mk tests/cli/files.mk tests/stop/files.mk tests/fuzz/files.mk \
+	tests/linux/files.mk
 
-check: check-unit check-fuzz check-guests check-stop check-tsan check-linux
+check: check-unit check-fuzz check-guests check-cli check-stop check-tsan check-linux
 	@echo "check: all tiers done"
 
 clean:

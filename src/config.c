@@ -1,18 +1,18 @@
-/* Command-line parsing into struct vm_config: getopt_long plus key=value sub-options for --disk and
- * --net. Every bad input yields one line naming the problem; nothing here touches the host beyond stat(). */
+/* Command-line parsing into struct vm_config: getopt_long over one option table and the one number
+ * parser every option uses. --disk/--net sub-options are parsed in config_sub.c, the whole is
+ * validated in config_check.c. Every bad input yields one line naming the problem. Main thread. */
 #include "config.h"
-#include "backend/tap.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <asm/kvm_para.h>
 
-#define MIB (1ULL << 20)
-#define MIN_MEMORY (16 * MIB)
+#include "arch/x86/layout.h"
+
+#define MIB		(1ULL << 20)
+#define MIN_MEMORY	(16 * MIB)
 
 static const struct {
 	const char *name;
@@ -35,6 +35,8 @@ enum {
 	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
 };
 
+/* One line per option. Single-valued options given twice are an error; opt_repeatable() lists
+ * the others. */
 static const struct option run_opts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
 	{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -57,31 +59,62 @@ static const struct option run_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* ---- numbers: the one parser ---- */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+/* Digits of base 10 or 16 from s; *end = the first other character. -EINVAL without a digit,
+ * -ERANGE on overflow (the scan goes on so that a later bad character is still seen). */
+static int digits_parse(const char *s, unsigned base, const char **end, uint64_t *out)
 {
-	va_list ap;
+	uint64_t v = 0;
+	bool over = false;
+	const char *p;
 
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
+	for (p = s;; p++) {
+		unsigned d;
+
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned)(*p - '0');
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = (unsigned)(*p - 'a' + 10);
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = (unsigned)(*p - 'A' + 10);
+		else
+			break;
+		if (v > (UINT64_MAX - d) / base)
+			over = true;
+		v = over ? UINT64_MAX : v * base + d;
+	}
+	*end = p;
+	*out = v;
+	if (p == s)
+		return -EINVAL;
+	return over ? -ERANGE : 0;
+}
+
+int config_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	const char *end;
+	int ret;
+
+	if (!s)
+		return -EINVAL;
+	ret = digits_parse(s, 10, &end, out);
+	if (ret == -EINVAL || *end)
+		return -EINVAL;
+	return ret || *out < min || *out > max ? -ERANGE : 0;
 }
 
 int config_parse_size(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-	int shift = 0;
+	const char *end;
+	uint64_t v;
+	int shift = 0, ret;
 
-	if (!s || !*s || *s == '-')
+	if (!s)
 		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -EINVAL;
+	ret = digits_parse(s, 10, &end, &v);
+	if (ret == -EINVAL)
+		return ret;
 	switch (*end) {
 	case 'k': case 'K': shift = 10; end++; break;
 	case 'm': case 'M': shift = 20; end++; break;
@@ -89,92 +122,75 @@ int config_parse_size(const char *s, uint64_t *out)
 	case 't': case 'T': shift = 40; end++; break;
 	default: break;
 	}
-	if (*end == 'i' || *end == 'B')	/* accept 512MiB / 512MB / 512M */
-		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))	/* 512MiB / 512MB / 512M */
+		end += strlen(end);
 	if (*end)
 		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
+	if (ret || v > (UINT64_MAX >> shift))
 		return -ERANGE;
-	*out = (uint64_t)v << shift;
+	*out = v << shift;
 	return 0;
 }
 
-static int parse_u64(const char *s, uint64_t *out)
+int config_parse_addr(const char *s, uint64_t *out)
 {
-	char *end;
+	const char *end;
+	bool hex;
+	int ret;
 
-	if (!s || !*s || *s == '-')
+	if (!s)
 		return -EINVAL;
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return errno || *end ? -EINVAL : 0;
+	hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	ret = digits_parse(s + (hex ? 2 : 0), hex ? 16 : 10, &end, out);
+	if (ret == -EINVAL || *end)
+		return -EINVAL;
+	return ret;
 }
 
-/* Split "k1=v1,k2=v2" in place; calls fn for each pair. A bare first item is key "path"/"tap". */
-static int parse_kv(char *s, const char *bare_key, int (*fn)(void *ctx, const char *k, const char *v),
-		    void *ctx)
+/* An option's decimal argument in [min, max], or one line saying what is wrong with it. */
+static int num_arg(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out,
+		   char *err, size_t errlen)
 {
-	char *save = NULL, *item;
-	int first = 1, ret;
+	int ret = config_parse_u64(arg, min, max, out);
 
-	for (item = strtok_r(s, ",", &save); item; item = strtok_r(NULL, ",", &save), first = 0) {
-		char *eq = strchr(item, '=');
-
-		if (!eq && first)
-			ret = fn(ctx, bare_key, item);
-		else if (!eq)
-			return -EINVAL;
-		else {
-			*eq = '\0';
-			ret = fn(ctx, item, eq + 1);
-		}
-		if (ret)
-			return ret;
-	}
+	if (ret == -EINVAL)
+		return config_fail(err, errlen, "%s %s: not a decimal number (digits only)", opt, arg);
+	if (ret && *out < min)
+		return config_fail(err, errlen, "%s %s: must be at least %llu", opt, arg,
+				   (unsigned long long)min);
+	if (ret)
+		return config_fail(err, errlen, "%s %s: must be at most %llu", opt, arg,
+				   (unsigned long long)max);
 	return 0;
 }
 
-/* Copy s into the config's own string buffer; NULL when it is full. */
-static char *config_strdup(struct vm_config *cfg, const char *s)
+static int memory_arg(const char *arg, uint64_t *out, char *err, size_t errlen)
 {
-	size_t n = strlen(s) + 1;
-	char *p;
+	int ret = config_parse_size(arg, out);
 
-	if (n > sizeof(cfg->strbuf) - cfg->strbuf_used)
-		return NULL;
-	p = cfg->strbuf + cfg->strbuf_used;
-	memcpy(p, s, n);
-	cfg->strbuf_used += n;
-	return p;
-}
-
-static int disk_kv(void *ctx, const char *k, const char *v)
-{
-	struct disk_config *d = ctx;
-
-	if (!strcmp(k, "path") && *v)
-		d->path = v;
-	else if (!strcmp(k, "readonly") && (!strcmp(v, "on") || !strcmp(v, "off")))
-		d->readonly = !strcmp(v, "on");
-	else if (!strcmp(k, "serial") && strlen(v) <= 20)
-		d->serial = v;
-	else
-		return -EINVAL;
+	if (ret == -EINVAL)
+		return config_fail(err, errlen, "--memory %s: not a size (decimal with an optional K, M, G or T "
+				   "suffix, e.g. 512M)", arg);
+	if (ret)
+		return config_fail(err, errlen, "--memory %s: too large", arg);
+	if (*out < MIN_MEMORY)
+		return config_fail(err, errlen, "--memory %s: must be at least 16M", arg);
+	if (*out & 0xfff)
+		return config_fail(err, errlen, "--memory %s: must be a multiple of 4K", arg);
 	return 0;
 }
 
-static int net_kv(void *ctx, const char *k, const char *v)
+/* --load-addr/--entry: a real-mode address, below 1 MiB. */
+static int addr_arg(const char *opt, const char *arg, uint64_t *out, char *err, size_t errlen)
 {
-	struct net_config *n = ctx;
+	int ret = config_parse_addr(arg, out);
 
-	if (!strcmp(k, "tap") && *v && strlen(v) < 16)
-		n->tap = v;
-	else if (!strcmp(k, "mac")) {
-		if (tap_mac_parse(v, n->mac))
-			return -EINVAL;
-		n->mac_set = true;
-	} else
-		return -EINVAL;
+	if (ret == -EINVAL)
+		return config_fail(err, errlen, "%s %s: not an address (hexadecimal with 0x, or decimal)",
+				   opt, arg);
+	if (ret || *out >= LAYOUT_BIOS_END)
+		return config_fail(err, errlen, "%s %s: must be below 0x%llx (a raw guest starts in real "
+				   "mode)", opt, arg, (unsigned long long)LAYOUT_BIOS_END);
 	return 0;
 }
 
@@ -204,17 +220,6 @@ static int parse_pv_off(const char *s, uint32_t *mask)
 	return 0;
 }
 
-static int check_file(const char *what, const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return fail(err, errlen, "%s %s: %s", what, path, strerror(errno));
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return fail(err, errlen, "%s %s: not a regular file", what, path);
-	return 0;
-}
-
 static void config_defaults(struct vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -228,18 +233,18 @@ static void config_defaults(struct vm_config *cfg)
 static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, size_t errlen)
 {
 	uint64_t v;
+	int ret;
 
 	switch (c) {
 	case OPT_KERNEL: cfg->kernel = arg; break;
 	case OPT_INITRD: cfg->initrd = arg; break;
 	case OPT_CMDLINE: cfg->cmdline = arg; break;
 	case OPT_MEMORY:
-		if (config_parse_size(arg, &cfg->memory_bytes))
-			return fail(err, errlen, "--memory %s: not a size (use e.g. 512M, 2G)", arg);
-		break;
+		return memory_arg(arg, &cfg->memory_bytes, err, errlen);
 	case OPT_CPUS:
-		if (parse_u64(arg, &v) || v == 0 || v > UINT16_MAX)
-			return fail(err, errlen, "--cpus %s: not a CPU count from 1 up", arg);
+		/* the real limits (the host's KVM, the MP table) are named by config_validate/_check_host */
+		if ((ret = num_arg("--cpus", arg, 1, UINT_MAX, &v, err, errlen)))
+			return ret;
 		cfg->cpus = (unsigned)v;
 		break;
 	case OPT_SERIAL:
@@ -251,7 +256,7 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 			cfg->serial = SERIAL_FILE;
 			cfg->serial_path = arg + 5;
 		} else
-			return fail(err, errlen, "--serial %s: expected stdio, file=PATH or none", arg);
+			return config_fail(err, errlen, "--serial %s: expected stdio, file=PATH or none", arg);
 		break;
 	case OPT_TEST_EXIT: cfg->test_exit = true; break;
 	case OPT_KFORMAT:
@@ -260,47 +265,25 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 		else if (!strcmp(arg, "elf")) cfg->kernel_format = KFMT_ELF;
 		else if (!strcmp(arg, "raw")) cfg->kernel_format = KFMT_RAW;
 		else
-			return fail(err, errlen, "--kernel-format %s: expected auto, bzimage, elf or raw", arg);
+			return config_fail(err, errlen, "--kernel-format %s: expected auto, bzimage, elf or raw", arg);
 		break;
 	case OPT_LOAD:
-		if (parse_u64(arg, &cfg->load_gpa))
-			return fail(err, errlen, "--load-addr %s: not an address", arg);
 		cfg->load_set = true;
-		break;
+		return addr_arg("--load-addr", arg, &cfg->load_gpa, err, errlen);
 	case OPT_ENTRY:
-		if (parse_u64(arg, &cfg->entry_gpa))
-			return fail(err, errlen, "--entry %s: not an address", arg);
 		cfg->entry_set = true;
-		break;
-	case OPT_DISK: {
-		struct disk_config *d = &cfg->disks[cfg->ndisks];
-
-		if (cfg->ndisks == CONFIG_MAX_DISKS)
-			return fail(err, errlen, "--disk: at most %d disks", CONFIG_MAX_DISKS);
-		char *copy = config_strdup(cfg, arg);
-
-		if (!copy || parse_kv(copy, "path", disk_kv, d) || !d->path)
-			return fail(err, errlen, "--disk: expected path=FILE[,readonly=on|off][,serial=ID(<=20 chars)]");
-		cfg->ndisks++;
-		break;
-	}
-	case OPT_NET: {
-		struct net_config *n = &cfg->nets[cfg->nnets];
-
-		if (cfg->nnets == CONFIG_MAX_NETS)
-			return fail(err, errlen, "--net: at most %d network devices", CONFIG_MAX_NETS);
-		char *copy = config_strdup(cfg, arg);
-
-		if (!copy || parse_kv(copy, "tap", net_kv, n) || !n->tap)
-			return fail(err, errlen, "--net: expected tap=NAME[,mac=52:54:00:xx:xx:xx]");
-		cfg->nnets++;
-		break;
-	}
+		return addr_arg("--entry", arg, &cfg->entry_gpa, err, errlen);
+	case OPT_DISK:
+		return config_disk_parse(cfg, arg, err, errlen);
+	case OPT_NET:
+		return config_net_parse(cfg, arg, err, errlen);
 	case OPT_NO_QUIRKS: cfg->host_quirks = false; break;
 	case OPT_NO_ACPI: cfg->acpi = false; break;
 	case OPT_PV_OFF:
 		if (parse_pv_off(arg, &cfg->pv_off))
-			return fail(err, errlen, "--pv-off %s: expected a list of clock,eoi,unhalt,tlb-flush,send-ipi,steal-time,sched-yield,poll-control,async-pf or all", arg);
+			return config_fail(err, errlen, "--pv-off %s: expected a list of clock,eoi,unhalt,"
+					   "tlb-flush,send-ipi,steal-time,sched-yield,poll-control,async-pf or all",
+					   arg);
 		break;
 	case OPT_PRINT: cfg->print_config = true; break;
 	case OPT_VERBOSE: cfg->verbose++; break;
@@ -310,40 +293,23 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 	return 0;
 }
 
-static int config_validate(struct vm_config *cfg, char *err, size_t errlen)
+/* Options that may be given more than once; any other given twice is an error (the first value
+ * would be ignored without a word). */
+static bool opt_repeatable(int c)
 {
-	int ret, i;
-
-	if (!cfg->kernel)
-		return fail(err, errlen, "run: --kernel PATH is required");
-	if ((ret = check_file("kernel", cfg->kernel, err, errlen)))
-		return ret;
-	if (cfg->initrd && (ret = check_file("initrd", cfg->initrd, err, errlen)))
-		return ret;
-	for (i = 0; i < cfg->ndisks; i++)
-		if ((ret = check_file("disk", cfg->disks[i].path, err, errlen)))
-			return ret;
-	if (cfg->memory_bytes < MIN_MEMORY)
-		return fail(err, errlen, "--memory: %llu bytes is too small (at least 16M)",
-			    (unsigned long long)cfg->memory_bytes);
-	if (cfg->memory_bytes & 0xfff)
-		return fail(err, errlen, "--memory: must be a multiple of 4K");
-	if (cfg->kernel_format == KFMT_RAW && (!cfg->load_set || !cfg->entry_set))
-		return fail(err, errlen, "--kernel-format raw needs --load-addr and --entry");
-	if (cfg->kernel_format != KFMT_RAW && (cfg->load_set || cfg->entry_set))
-		return fail(err, errlen, "--load-addr/--entry are only for --kernel-format raw");
-	return 0;
+	return c == OPT_DISK || c == OPT_NET || c == OPT_PV_OFF || c == OPT_VERBOSE;
 }
 
 int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_action *action,
 		 char *err, size_t errlen)
 {
-	int c, ret;
+	uint64_t seen = 0;
+	int c, idx, ret;
 
 	config_defaults(cfg);
 	*action = CONFIG_RUN;
 	if (argc < 2)
-		return fail(err, errlen, "missing command (try 'ckvm --help')");
+		return config_fail(err, errlen, "missing command (try 'ckvm --help')");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		*action = CONFIG_HELP;
 		return 0;
@@ -353,36 +319,33 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_actio
 		return 0;
 	}
 	if (strcmp(argv[1], "run"))
-		return fail(err, errlen, "unknown command '%s' (try 'ckvm --help')", argv[1]);
-	optind = 1;
+		return config_fail(err, errlen, "unknown command '%s' (try 'ckvm --help')", argv[1]);
+	optind = 0;	/* 0, not 1: glibc then also forgets a short-option cluster of an earlier parse */
 	opterr = 0;
-	while ((c = getopt_long(argc - 1, argv + 1, ":", run_opts, NULL)) != -1) {
-		if (c == '?')
-			return fail(err, errlen, "run: unknown option '%s'", argv[optind]);
-		if (c == ':')
-			return fail(err, errlen, "run: option '%s' needs a value", argv[optind]);
+	while ((c = getopt_long(argc - 1, argv + 1, ":", run_opts, &idx)) != -1) {
+		if (c == '?' || c == ':') {
+			char shortopt[3] = { '-', (char)optopt, '\0' };
+			/* A short option has optopt set; a long one was the last argv element consumed. */
+			const char *what = optopt > 0 && optopt < 256 ? shortopt : argv[optind];
+
+			return config_fail(err, errlen, c == '?' ? "run: unknown option '%s'" :
+					   "run: option '%s' needs a value", what);
+		}
 		if (c == OPT_HELP) {
 			*action = CONFIG_HELP;
 			return 0;
+		}
+		if (!opt_repeatable(c) && c - OPT_KERNEL < 64) {
+			if (seen & 1ULL << (c - OPT_KERNEL))
+				return config_fail(err, errlen, "run: --%s given twice", run_opts[idx].name);
+			seen |= 1ULL << (c - OPT_KERNEL);
 		}
 		if ((ret = parse_run_opt(cfg, c, optarg, err, errlen)))
 			return ret;
 	}
 	if (optind < argc - 1)
-		return fail(err, errlen, "run: unexpected argument '%s'", argv[optind + 1]);
+		return config_fail(err, errlen, "run: unexpected argument '%s'", argv[optind + 1]);
 	return config_validate(cfg, err, errlen);
-}
-
-int config_check_host(const struct vm_config *cfg, unsigned max_vcpus, uint64_t host_ram_bytes,
-		      char *err, size_t errlen)
-{
-	if (max_vcpus && cfg->cpus > max_vcpus)
-		return fail(err, errlen, "--cpus %u: this host's KVM allows at most %u", cfg->cpus, max_vcpus);
-	if (host_ram_bytes && cfg->memory_bytes > host_ram_bytes)
-		return fail(err, errlen, "--memory: %lluM is more than this host's %lluM of RAM",
-			    (unsigned long long)(cfg->memory_bytes >> 20),
-			    (unsigned long long)(host_ram_bytes >> 20));
-	return 0;
 }
 
 void config_print(const struct vm_config *c, FILE *f)
@@ -422,8 +385,8 @@ void config_usage(FILE *f)
 	      "  --kernel PATH           bzImage, ELF vmlinux (PVH note or 64-bit entry) or raw binary\n"
 	      "  --initrd PATH           initial ramdisk\n"
 	      "  --cmdline STR           kernel command line\n"
-	      "  --memory SIZE           guest RAM, K/M/G suffixes (default 512M, at least 16M)\n"
-	      "  --cpus N                vCPUs (default 1)\n"
+	      "  --memory SIZE           guest RAM, K/M/G/T suffixes (default 512M, at least 16M)\n"
+	      "  --cpus N                vCPUs (default 1; the host's KVM limit, 254 with --no-acpi)\n"
 	      "  --serial MODE           stdio (default), file=PATH or none\n"
 	      "  --test-exit             enable the test-exit port 0x501 (exit code (V<<1)|1)\n"
 	      "  --kernel-format F       auto (default), bzimage, elf or raw\n"
@@ -436,6 +399,8 @@ void config_usage(FILE *f)
 	      "  --no-host-quirks        no software-KVM workarounds\n"
 	      "  --print-config          print the parsed configuration and exit\n"
 	      "  --verbose               debug logging\n\n"
+	      "Numbers are decimal (addresses also 0x hex). Only --disk, --net, --pv-off and --verbose\n"
+	      "may be given more than once. An output file is never one of the VM's inputs.\n"
 	      "Console: Ctrl-A x quits, Ctrl-A h help.\n"
 	      "Exit status: 0 guest powered off/rebooted, 1 bad usage or input, 2 host error,\n"
 	      "             3 guest crashed (triple fault, unhandled instruction), (V<<1)|1 test-exit.\n", f);

@@ -2,9 +2,12 @@
 #ifndef CKVM_CONFIG_H
 #define CKVM_CONFIG_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "backend/outfile.h"
 
 #define CONFIG_MAX_DISKS 8
 #define CONFIG_MAX_NETS  4
@@ -45,7 +48,9 @@ struct vm_config {
 	int ndisks;
 	struct net_config nets[CONFIG_MAX_NETS];
 	int nnets;
-	char strbuf[4096];	/* copies of sub-option strings (argv stays untouched) */
+	struct file_ids inputs;	/* kernel, initrd, disks by identity: outputs must not be one of them */
+	/* copies of --disk/--net values (argv stays untouched); room for every disk path at PATH_MAX */
+	char strbuf[CONFIG_MAX_DISKS * (PATH_MAX + 32) + CONFIG_MAX_NETS * 32];
 	size_t strbuf_used;
 };
 
@@ -55,10 +60,27 @@ enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION };
  * Limits that need the host (max vCPUs, RAM) are checked by config_check_host(). */
 int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_action *action,
 		 char *err, size_t errlen);
+/* One --disk or --net argument (config_sub.c): appends a device to cfg; 0 or -EINVAL with one line. */
+int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
+int config_net_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
+/* The checks of the whole that config_parse() ends with (config_check.c): input files exist, none
+ * named twice, no option that would be ignored or contradicts another. 0 or -EINVAL with one line. */
+int config_validate(struct vm_config *cfg, char *err, size_t errlen);
+/* --cpus against the host's KVM (the message names its limit) and ckvm's ACPI tables, --memory
+ * against the host's RAM. 0 or -EINVAL with one line. */
 int config_check_host(const struct vm_config *cfg, unsigned max_vcpus, uint64_t host_ram_bytes,
 		      char *err, size_t errlen);
-/* Sizes: decimal or 0x hex with optional K/M/G/T suffix (binary multiples). */
+/* For config*.c: format one line into err; returns -EINVAL. */
+int config_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The number parsers every option uses. Decimal digits only: no sign, no spaces, no octal (a leading
+ * 0 is decimal). 0, -EINVAL (not that syntax) or -ERANGE (overflow, or outside [min, max]); on
+ * -ERANGE *out holds the value, saturated at UINT64_MAX, so callers can say which limit it broke. */
+int config_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* A size: a decimal number with an optional K, M, G or T suffix (binary multiples; "M", "MB" and
+ * "MiB" alike, any case for the letter). */
 int config_parse_size(const char *s, uint64_t *out);
+/* A guest address: hexadecimal with a 0x prefix, else decimal. */
+int config_parse_addr(const char *s, uint64_t *out);
 void config_print(const struct vm_config *cfg, FILE *f);
 void config_usage(FILE *f);
 

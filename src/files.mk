@@ -1,1 +1,1 @@
-SRCS += src/log.c src/config.c
+SRCS += src/log.c src/config.c src/config_sub.c src/config_check.c

@@ -2,8 +2,8 @@
  * to the process exit status. The only place that calls exit(). The process's signal policy is set
  * here and in board_create (stop signals); the handlers below run on whichever thread takes them. */
 #include <errno.h>
-#include <signal.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -140,16 +140,24 @@ int blk_file_open(struct blk_backend **out, const char *path, bool readonly)
 	fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		log_errno(LOG_ERR, "blk", ret, "%s", path);
+		if (!readonly && (ret == -EACCES || ret == -EROFS || ret == -EPERM))
+			log_errno(LOG_ERR, "blk", ret, "%s: cannot open for writing (readonly=on opens it "
+				  "read-only)", path);
+		else
+			log_errno(LOG_ERR, "blk", ret, "%s", path);
 		return ret;
 	}
+	/* Another holder of a conflicting lock is another process: config_validate() refuses a disk
+	 * given twice, and a writable disk that is also this VM's kernel or initrd. */
 	if (fcntl(fd, F_OFD_SETLK, &fl)) {
 		ret = -errno;
 		if (ret == -EAGAIN || ret == -EACCES) {
-			log_err("blk", "%s: locked by another process", path);
+			log_err("blk", "%s: locked by another process (%s)", path, readonly ?
+				"another ckvm writes it as a disk or output" :
+				"another ckvm uses it as a disk, kernel, initrd or output");
 			ret = -EAGAIN;
 		} else {
-			log_errno(LOG_ERR, "blk", ret, "%s: lock", path);
+			log_errno(LOG_ERR, "blk", ret, "%s: cannot lock it against a second writer", path);
 		}
 		goto fail;
 	}

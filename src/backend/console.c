@@ -17,6 +17,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "backend/outfile.h"
 #include "backend/serial_out.h"
 #include "core/evloop.h"
 #include "dev/uart8250.h"
@@ -370,9 +371,9 @@ int console_create(struct console **out, const struct console_config *cfg)
 			free(con);
 			return -EINVAL;
 		}
-		con->file_fd = open(cfg->path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+		con->file_fd = outfile_open(cfg->files, cfg->opt ? cfg->opt : "serial file ", cfg->path);
 		if (con->file_fd < 0) {
-			int err = -errno;
+			int err = con->file_fd;
 
 			free(con);
 			return err;

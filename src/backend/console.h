@@ -12,19 +12,23 @@
 struct console;
 struct uart;
 struct evloop;
+struct file_ids;
 
 /* Same order as config.h's enum serial_mode. */
 enum console_mode { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE };
 
 struct console_config {
 	enum console_mode mode;
-	const char *path;		/* CONSOLE_FILE: created/truncated, mode 0644 */
+	const char *path;		/* CONSOLE_FILE: opened with outfile_open(), mode 0644 */
+	const char *opt;		/* CONSOLE_FILE: names it in messages ("--serial file=") */
+	struct file_ids *files;		/* CONSOLE_FILE: the VM's inputs and outputs, or NULL */
 	struct evloop *ev;		/* input is read on this loop's thread */
 	const struct vmm_ops *vmm;	/* request_stop() for Ctrl-A x */
 	int in_fd;			/* CONSOLE_STDIO input: normally STDIN_FILENO (0) */
 };
 
-/* Opens the output side. 0 or -errno (a file that cannot be created, ...). */
+/* Opens the output side. 0 or -errno: a file that cannot be used (logged by outfile_open: not
+ * created, an input of this VM, locked by another process, ...), -ENOMEM, -EINVAL (no path). */
 int console_create(struct console **out, const struct console_config *cfg);
 
 /* The fd the guest's output goes to: STDOUT_FILENO, the file, or -1. */

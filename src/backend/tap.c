@@ -80,9 +80,11 @@ int tap_mac_parse(const char *s, uint8_t mac[6])
 		if (i < 5 && *s++ != ':')
 			return -EINVAL;
 	}
-	if (*s || (m[0] & 1))
+	if (*s)
 		return -EINVAL;
 	memcpy(mac, m, 6);
+	if ((m[0] & 1) || !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
+		return -EADDRNOTAVAIL;
 	return 0;
 }
 

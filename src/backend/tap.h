@@ -10,8 +10,9 @@
 /* Attach to (or create) tap interface ifname. Returns the fd (>= 0, O_NONBLOCK|O_CLOEXEC) or -errno
  * after logging one line such as "tap0: /dev/net/tun: Permission denied". */
 int tap_open(const char *ifname);
-/* "52:54:00:12:34:56" (hex digits, ':' separated, exactly six octets) -> mac. 0 or -EINVAL
- * (also for multicast addresses, which a NIC cannot own). */
+/* "52:54:00:12:34:56" (hex digits, ':' separated, exactly six octets) -> mac. 0, -EINVAL (not that
+ * syntax) or -EADDRNOTAVAIL (mac filled in, but a NIC cannot own it: multicast, i.e. bit 0 of the
+ * first octet, or all zeros). */
 int tap_mac_parse(const char *s, uint8_t mac[6]);
 /* A random locally administered unicast address 52:54:00:xx:xx:xx. */
 void tap_mac_random(uint8_t mac[6]);

@@ -8,7 +8,7 @@ GUEST_LDFLAGS := -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecst
 GUEST_RAW     := hello reboot
 GUEST_ELF     := serial64 pvh32 exitcode unclaimed triplefault int3 spew
 GUEST_ELF64   := serial64 unclaimed int3
-GUEST_C       := virtio_hostile blkread
+GUEST_C       := virtio_hostile hostile_io blkread
 GUEST_BINS    := $(GUEST_RAW:%=$(GUEST_DIR)/%.bin) $(GUEST_ELF:%=$(GUEST_DIR)/%.elf) \
 		 $(GUEST_C:%=$(GUEST_DIR)/%.elf) $(GUEST_DIR)/blkreset.elf
 GUEST_QEMU    := $(GUEST_ELF64:%=$(GUEST_DIR)/%-qemu.elf) $(GUEST_C:%=$(GUEST_DIR)/%-qemu.elf)
@@ -53,8 +53,11 @@ $(GUEST_DIR)/%-qemu.elf: $(GUEST_DIR)/%.o $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.
 
 guests: $(GUEST_BINS) $(GUEST_QEMU)
 
+# The hostile guests (%SAN in guests.list) run against an ASan/UBSan ckvm, built in $(O)/san like the
+# unit tests' library.
 check-guests: guests $(O)/ckvm
-	tests/guests/run.sh $(O)/ckvm $(GUEST_DIR)
+	$(MAKE) O=$(O)/san SAN=1 $(O)/san/ckvm
+	CKVM_SAN=$(O)/san/ckvm tests/guests/run.sh $(O)/ckvm $(GUEST_DIR)
 
 # QEMU cross-check of the guests themselves (not part of `check`).
 check-guests-qemu: guests

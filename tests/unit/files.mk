@@ -1,6 +1,6 @@
 # Unit tests (no /dev/kvm): each tests/unit/test_NAME.c is one binary linked with libckvm.a.
 # One line per area; keep every UNIT_TESTS line ABOVE the rules (prerequisites expand when read).
-UNIT_TESTS := guest_mem bus exits config
+UNIT_TESTS := guest_mem bus exits config outfile
 UNIT_TESTS += pci virtio_pci virtio_net
 UNIT_TESTS += bzimage elf raw
 UNIT_TESTS += acpi mptable cpuid acpi_pm

@@ -252,6 +252,7 @@ static void test_rejects(void)
 	cmd[100] = 'y';
 	cmd[101] = 0;
 	CHECK_EQ(bzimage_load(&gm, &a, &bi), -E2BIG);
+	CHECK_EQ(bi.cmdline_max, 100);		/* the board names the limit in its message */
 	a.cmdline = NULL;
 
 	/* no memory map from the board */

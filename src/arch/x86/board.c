@@ -26,14 +26,24 @@
 #include "core/vcpu.h"
 #include "log.h"
 
+/* Map an input read-only, under an OFD read lock (the kind blk_file.c and outfile.c take): no other
+ * ckvm may write it as a disk or output meanwhile. The mapping holds the open file description, so
+ * the lock lasts until munmap() although the fd is closed here. */
 static int map_file(const char *what, const char *path, void **map, size_t *len)
 {
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
 
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		ret = -errno;
 		log_errno(LOG_ERR, NULL, ret, "%s %s", what, path);
+		goto out;
+	}
+	if (fcntl(fd, F_OFD_SETLK, &fl) < 0 && (errno == EAGAIN || errno == EACCES)) {
+		log_err(NULL, "%s %s: locked by another process (a disk or output of another ckvm?)", what,
+			path);
+		ret = -EBUSY;
 		goto out;
 	}
 	if (st.st_size == 0) {
@@ -89,23 +99,20 @@ static enum boot_format boot_format_of(enum kernel_format k)
 	}
 }
 
-/* The command line the guest sees: the user's, plus the soft-KVM work-arounds for Linux guests. */
-static int cmdline_build(struct board *b, enum boot_format fmt)
+/* The command line the guest sees: the user's, plus (quirks) the soft-KVM work-arounds for Linux. */
+static int cmdline_build(struct board *b, bool quirks)
 {
 	const char *user = b->cfg->cmdline ? b->cfg->cmdline : "";
 	size_t n = strlen(user) + strlen(quirks_linux_cmdline) + 2;
 
+	free(b->cmdline);
 	b->cmdline = malloc(n);
 	if (!b->cmdline)
 		return -ENOMEM;
-	if (b->vm.soft_kvm && b->vm.host_quirks && fmt != BOOT_FMT_RAW) {
+	if (quirks)
 		snprintf(b->cmdline, n, "%s%s%s", user, *user ? " " : "", quirks_linux_cmdline);
-		log_info(NULL, "software KVM host: appending \"%s\" to the kernel command line; "
-			 "CX16 and PV send-ipi/sched-yield/unhalt hidden (--no-host-quirks to disable)",
-			 quirks_linux_cmdline);
-	} else {
+	else
 		snprintf(b->cmdline, n, "%s", user);
-	}
 	return 0;
 }
 
@@ -126,10 +133,11 @@ static int load_kernel(struct board *b, uint64_t rsdp_gpa)
 {
 	const struct vm_config *cfg = b->cfg;
 	enum boot_format fmt = b->format;
+	bool quirks = b->vm.soft_kvm && b->vm.host_quirks && fmt != BOOT_FMT_RAW;
 	struct boot_args a = { 0 };
 	int ret;
 
-	if ((ret = cmdline_build(b, fmt)))
+	if ((ret = cmdline_build(b, quirks)))
 		return ret;
 	a.kernel = b->kernel_map;
 	a.kernel_len = b->kernel_len;
@@ -141,8 +149,27 @@ static int load_kernel(struct board *b, uint64_t rsdp_gpa)
 	a.load_gpa = cfg->load_gpa;
 	a.entry_gpa = cfg->entry_gpa;
 	ret = boot_load(&b->vm.gm, fmt, &a, &b->boot);
-	if (ret)
+	if (ret == -E2BIG && quirks) {
+		/* No room for our work-arounds after the user's text: the user's text wins. */
+		quirks = false;
+		if ((ret = cmdline_build(b, false)))
+			return ret;
+		a.cmdline = b->cmdline;
+		ret = boot_load(&b->vm.gm, fmt, &a, &b->boot);
+		if (!ret)
+			log_warnx(NULL, "software KVM host: kernel %s takes at most %llu bytes of command "
+				  "line, so \"%s\" is not appended (the guest may fail on this host)",
+				  cfg->kernel, (unsigned long long)b->boot.cmdline_max, quirks_linux_cmdline);
+	}
+	if (ret == -E2BIG)
+		log_err(NULL, "kernel %s: --cmdline is %zu bytes; this kernel takes at most %llu",
+			cfg->kernel, strlen(b->cmdline), (unsigned long long)b->boot.cmdline_max);
+	else if (ret)
 		log_err(NULL, "kernel %s: %s", cfg->kernel, boot_strerror(ret));
+	else if (quirks)
+		log_info(NULL, "software KVM host: appending \"%s\" to the kernel command line; "
+			 "CX16 and PV send-ipi/sched-yield/unhalt hidden (--no-host-quirks to disable)",
+			 quirks_linux_cmdline);
 	return ret;
 }
 
@@ -273,6 +300,7 @@ int board_create(struct board *b, const struct vm_config *cfg)
 
 	memset(b, 0, sizeof(*b));
 	b->cfg = cfg;
+	b->files = cfg->inputs;
 	b->sigfd = -1;
 	/* Blocked here, before any thread exists, so every thread inherits the mask; they arrive on a
 	 * signalfd in the event loop, in no other thread. SIGURG (the vCPU kick) too: only vCPU

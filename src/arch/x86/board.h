@@ -52,6 +52,8 @@ struct board {
 	struct virtio_pci *vpci[CONFIG_MAX_DISKS + CONFIG_MAX_NETS];
 	int nvpci;
 
+	struct file_ids files;	/* the config's inputs, then every output opened (outfile_open) */
+
 	struct e820_table e820;
 	enum boot_format format;
 	struct boot_info boot;

@@ -48,6 +48,8 @@ static int serial_create(struct board *b)
 		.mode = cfg->serial == SERIAL_FILE ? CONSOLE_FILE :
 			cfg->serial == SERIAL_NONE ? CONSOLE_NONE : CONSOLE_STDIO,
 		.path = cfg->serial_path,
+		.opt = "--serial file=",
+		.files = &b->files,
 		.ev = b->ev,
 		.vmm = &b->vm.ops,
 		.in_fd = 0,
@@ -56,8 +58,10 @@ static int serial_create(struct board *b)
 	int ret;
 
 	if ((ret = console_create(&b->console, &cc))) {
-		log_errno(LOG_ERR, NULL, ret, "serial %s", cfg->serial_path ? cfg->serial_path : "stdio");
-		return EXIT_USAGE;
+		if (ret != -ENOMEM)
+			return EXIT_USAGE;	/* the output file: outfile_open said why in one line */
+		log_errno(LOG_ERR, NULL, ret, "serial console");
+		return EXIT_HOST_ERROR;
 	}
 	uc.tx_arg = b->console;
 	uc.rx_ready = console_rx_ready;

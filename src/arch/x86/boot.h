@@ -72,6 +72,8 @@ struct boot_info {
 	uint64_t kernel_gpa;		/* first byte the kernel occupies */
 	uint64_t kernel_end_gpa;	/* exclusive; includes bss / decompression room (init_size) */
 	uint64_t cmdline_gpa;		/* 0 when not passed (raw) */
+	uint64_t cmdline_max;		/* bytes of command line the kernel takes (without the NUL);
+					 * set before the command line is written, so also on -E2BIG */
 	uint64_t initrd_gpa;		/* 0 when no initrd */
 	uint64_t initrd_len;
 };
@@ -106,9 +108,10 @@ int raw_load(const struct guest_mem *gm, const struct boot_args *a, struct boot_
 /* --- Shared pieces of the Linux boot protocol (bzimage.c), also used by elf.c --- */
 struct setup_header;
 
-/* Copy a->cmdline (NUL-terminated) to LAYOUT_CMDLINE_GPA; -E2BIG if longer than max_len bytes. */
+/* Copy a->cmdline (NUL-terminated) to LAYOUT_CMDLINE_GPA and set out->cmdline_gpa; -E2BIG if longer
+ * than max_len bytes (at most LAYOUT_CMDLINE_MAX - 1). Sets out->cmdline_max either way. */
 int boot_cmdline_write(const struct guest_mem *gm, const struct boot_args *a, uint64_t max_len,
-		       uint64_t *cmdline_gpa);
+		       struct boot_info *out);
 /* Place the initrd page-aligned as high as possible in the RAM entry holding kernel_end_gpa - 1,
  * below limit_gpa (exclusive) and at or above kernel_end_gpa, and copy it. No initrd: *initrd_gpa = 0.
  * -ENOSPC when it does not fit. */

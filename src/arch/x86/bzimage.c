@@ -34,18 +34,19 @@ static uint32_t get32(const uint8_t *p)
 }
 
 int boot_cmdline_write(const struct guest_mem *gm, const struct boot_args *a, uint64_t max_len,
-		       uint64_t *cmdline_gpa)
+		       struct boot_info *out)
 {
 	const char *s = a->cmdline ? a->cmdline : "";
 	size_t n = strlen(s);
 
 	if (max_len > LAYOUT_CMDLINE_MAX - 1)
 		max_len = LAYOUT_CMDLINE_MAX - 1;
+	out->cmdline_max = max_len;
 	if (n > max_len)
 		return -E2BIG;
 	if (gm_write(gm, LAYOUT_CMDLINE_GPA, s, n + 1))
 		return -EFBIG;	/* the board gave us no RAM for the command line */
-	*cmdline_gpa = LAYOUT_CMDLINE_GPA;
+	out->cmdline_gpa = LAYOUT_CMDLINE_GPA;
 	return 0;
 }
 
@@ -82,7 +83,7 @@ int linux_zero_page_build(const struct guest_mem *gm, const struct setup_header 
 			  const struct boot_args *a, struct boot_info *out)
 {
 	struct boot_params bp;
-	uint64_t limit_gpa, cmdline_max, initrd_gpa = 0, cmdline_gpa = 0;
+	uint64_t limit_gpa, cmdline_max, initrd_gpa = 0;
 	int i, ret;
 
 	ret = e820_check(a->e820);
@@ -96,11 +97,11 @@ int linux_zero_page_build(const struct guest_mem *gm, const struct setup_header 
 	bp.hdr.vid_mode = 0xffff;	/* "normal" */
 
 	cmdline_max = hdr->version >= 0x0206 ? hdr->cmdline_size : 255;
-	ret = boot_cmdline_write(gm, a, cmdline_max, &cmdline_gpa);
+	ret = boot_cmdline_write(gm, a, cmdline_max, out);
 	if (ret)
 		return ret;
-	bp.hdr.cmd_line_ptr = (uint32_t)cmdline_gpa;
-	bp.ext_cmd_line_ptr = (uint32_t)(cmdline_gpa >> 32);
+	bp.hdr.cmd_line_ptr = (uint32_t)out->cmdline_gpa;
+	bp.ext_cmd_line_ptr = (uint32_t)(out->cmdline_gpa >> 32);
 
 	limit_gpa = hdr->version >= 0x0203 ? (uint64_t)hdr->initrd_addr_max + 1 : BZ_OLD_INITRD_MAX + 1;
 	if (limit_gpa > GIB4)
@@ -127,7 +128,6 @@ int linux_zero_page_build(const struct guest_mem *gm, const struct setup_header 
 	if (gm_write(gm, LAYOUT_ZERO_PAGE_GPA, &bp, sizeof(bp)))
 		return -EFBIG;
 	out->zero_page_gpa = LAYOUT_ZERO_PAGE_GPA;
-	out->cmdline_gpa = cmdline_gpa;
 	out->initrd_gpa = initrd_gpa;
 	out->initrd_len = initrd_gpa ? a->initrd_len : 0;
 	return 0;

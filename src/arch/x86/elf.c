@@ -208,13 +208,13 @@ static int pvh_start_info_build(const struct guest_mem *gm, const struct boot_ar
 	struct hvm_start_info si = { .magic = HVM_START_MAGIC, .version = HVM_START_VERSION };
 	struct hvm_modlist_entry mod = { 0 };
 	struct hvm_memmap_table_entry mm[E820_TABLE_MAX];
-	uint64_t cmdline_gpa, initrd_gpa;
+	uint64_t initrd_gpa;
 	int i, ret;
 
 	ret = e820_check(a->e820);
 	if (ret)
 		return ret;
-	ret = boot_cmdline_write(gm, a, LAYOUT_CMDLINE_MAX - 1, &cmdline_gpa);
+	ret = boot_cmdline_write(gm, a, LAYOUT_CMDLINE_MAX - 1, out);
 	if (ret)
 		return ret;
 	ret = boot_initrd_place(gm, a, out->kernel_end_gpa, GIB4, &initrd_gpa);
@@ -227,7 +227,7 @@ static int pvh_start_info_build(const struct guest_mem *gm, const struct boot_ar
 		mm[i].size = a->e820->e[i].size;
 		mm[i].type = a->e820->e[i].type;
 	}
-	si.cmdline_paddr = cmdline_gpa;
+	si.cmdline_paddr = out->cmdline_gpa;
 	si.rsdp_paddr = a->rsdp_gpa;
 	si.memmap_paddr = LAYOUT_PVH_INFO_GPA + PVH_MEMMAP_OFF;
 	si.memmap_entries = (uint32_t)a->e820->nr;
@@ -242,7 +242,6 @@ static int pvh_start_info_build(const struct guest_mem *gm, const struct boot_ar
 	    gm_write(gm, LAYOUT_PVH_INFO_GPA + PVH_MEMMAP_OFF, mm, (size_t)a->e820->nr * sizeof(mm[0])))
 		return -EFBIG;
 	out->start_info_gpa = LAYOUT_PVH_INFO_GPA;
-	out->cmdline_gpa = cmdline_gpa;
 	out->initrd_gpa = initrd_gpa;
 	out->initrd_len = initrd_gpa ? a->initrd_len : 0;
 	return 0;

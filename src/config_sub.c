@@ -1,0 +1,215 @@
+/* The key=value sub-option lists of --disk and --net ("path=F,readonly=on,serial=ID",
+ * "tap=NAME,mac=M"; a bare first item is the path or tap name): every key once, a message for each
+ * kind of mistake. Values are copied into the config's string buffer. Main thread. */
+#include "config.h"
+#include "backend/tap.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <linux/virtio_blk.h>
+#include <net/if.h>
+
+#define DISK_SERIAL_MAX	VIRTIO_BLK_ID_BYTES	/* the device's ID string, not NUL-terminated */
+
+#define SHOWN(len) ((len) > 64 ? 64 : (len))	/* at most this much of a value in a message */
+
+struct kv {
+	const char *key, *val;	/* key NULL: a bare item */
+	int key_len, val_len;
+};
+
+/* The next item at *pos (NULL at the end); advances *pos past it. 1 = an item, 0 = the end. */
+static int kv_next(const char **pos, struct kv *kv)
+{
+	const char *item = *pos, *end, *eq;
+
+	if (!item)
+		return 0;
+	end = item + strcspn(item, ",");
+	*pos = *end ? end + 1 : NULL;
+	eq = memchr(item, '=', (size_t)(end - item));
+	if (eq) {
+		kv->key = item;
+		kv->key_len = (int)(eq - item);
+		kv->val = eq + 1;
+		kv->val_len = (int)(end - eq - 1);
+	} else {
+		kv->key = NULL;
+		kv->key_len = 0;
+		kv->val = item;
+		kv->val_len = (int)(end - item);
+	}
+	return 1;
+}
+
+/* Index of kv's key in keys (a bare first item means keys[0]), each key at most once (*seen);
+ * else -EINVAL with one line. */
+static int kv_key(const struct kv *kv, bool first, const char *opt, const char *const *keys,
+		  int nkeys, unsigned *seen, char *err, size_t errlen)
+{
+	char expected[64] = "";
+	int k = 0;
+
+	if (!kv->key && (!first || !kv->val_len))
+		return config_fail(err, errlen, kv->val_len ? "%s: '%.*s' is not key=value" :
+				   "%s: empty item (a stray comma?)", opt, SHOWN(kv->val_len), kv->val);
+	for (; kv->key && k < nkeys; k++)
+		if ((int)strlen(keys[k]) == kv->key_len && !memcmp(kv->key, keys[k], (size_t)kv->key_len))
+			break;
+	if (k == nkeys) {
+		for (k = 0; k < nkeys; k++)
+			snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected), "%s%s",
+				 k ? ", " : "", keys[k]);
+		return config_fail(err, errlen, "%s: unknown key '%.*s' (expected %s)", opt,
+				   SHOWN(kv->key_len), kv->key, expected);
+	}
+	if (*seen & 1u << k)
+		return config_fail(err, errlen, "%s: %s given twice", opt, keys[k]);
+	*seen |= 1u << k;
+	return k;
+}
+
+/* Copy n bytes of s into the config's own string buffer; NULL when it is full. */
+static char *config_strndup(struct vm_config *cfg, const char *s, size_t n)
+{
+	char *p;
+
+	if (n + 1 > sizeof(cfg->strbuf) - cfg->strbuf_used)
+		return NULL;
+	p = cfg->strbuf + cfg->strbuf_used;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	cfg->strbuf_used += n + 1;
+	return p;
+}
+
+enum { DISK_PATH, DISK_READONLY, DISK_SERIAL };	/* index in disk_keys[] */
+static const char *const disk_keys[] = { "path", "readonly", "serial" };
+
+int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	struct disk_config *d = &cfg->disks[cfg->ndisks];
+	const char *pos = arg;
+	unsigned seen = 0;
+	struct kv kv;
+	bool first;
+	int k;
+
+	if (cfg->ndisks == CONFIG_MAX_DISKS)
+		return config_fail(err, errlen, "--disk: at most %d disks", CONFIG_MAX_DISKS);
+	memset(d, 0, sizeof(*d));
+	for (first = true; kv_next(&pos, &kv); first = false) {
+		if ((k = kv_key(&kv, first, "--disk", disk_keys, 3, &seen, err, errlen)) < 0)
+			return k;
+		switch (k) {
+		case DISK_PATH:
+			if (!kv.val_len)
+				return config_fail(err, errlen, "--disk: empty path");
+			if (kv.val_len >= PATH_MAX)
+				return config_fail(err, errlen, "--disk: path too long (%d bytes, at most %d)",
+						   kv.val_len, PATH_MAX - 1);
+			d->path = config_strndup(cfg, kv.val, (size_t)kv.val_len);
+			break;
+		case DISK_READONLY:
+			if ((kv.val_len != 2 || memcmp(kv.val, "on", 2)) &&
+			    (kv.val_len != 3 || memcmp(kv.val, "off", 3)))
+				return config_fail(err, errlen, "--disk readonly=%.*s: expected on or off",
+						   SHOWN(kv.val_len), kv.val);
+			d->readonly = kv.val_len == 2;
+			break;
+		case DISK_SERIAL:
+			if (kv.val_len > DISK_SERIAL_MAX)
+				return config_fail(err, errlen, "--disk serial=%.*s: at most %d characters",
+						   SHOWN(kv.val_len), kv.val, DISK_SERIAL_MAX);
+			d->serial = config_strndup(cfg, kv.val, (size_t)kv.val_len);
+			break;
+		}
+		if ((k == DISK_PATH && !d->path) || (k == DISK_SERIAL && !d->serial))
+			return config_fail(err, errlen, "--disk: too much option text");
+	}
+	if (!d->path)
+		return config_fail(err, errlen, "--disk %s: path=FILE is missing", arg);
+	cfg->ndisks++;
+	return 0;
+}
+
+/* Names Linux takes for an interface (dev_valid_name()), without the "%d" template, which would
+ * let the kernel pick a name the user never asked for. */
+static int tap_name_check(const char *name, int len, char *err, size_t errlen)
+{
+	int i;
+
+	if (!len)
+		return config_fail(err, errlen, "--net: empty tap name");
+	if (len >= IFNAMSIZ)
+		return config_fail(err, errlen, "--net tap=%.*s: tap name too long (%d characters, at "
+				   "most %d)", SHOWN(len), name, len, IFNAMSIZ - 1);
+	if ((len == 1 && name[0] == '.') || (len == 2 && !memcmp(name, "..", 2)))
+		return config_fail(err, errlen, "--net tap=%.*s: not an interface name", len, name);
+	for (i = 0; i < len; i++) {
+		if (name[i] == '%')
+			return config_fail(err, errlen, "--net tap=%.*s: '%%' is not allowed (Linux would "
+					   "read the name as a template and pick one itself)", len, name);
+		if (name[i] == '/' || name[i] == ':' || isspace((unsigned char)name[i]) ||
+		    !isprint((unsigned char)name[i]))
+			return config_fail(err, errlen, "--net tap=%.*s: character '%c' is not allowed in "
+					   "an interface name", len, name,
+					   isprint((unsigned char)name[i]) ? name[i] : '?');
+	}
+	return 0;
+}
+
+static int mac_check(const char *s, int len, uint8_t mac[6], char *err, size_t errlen)
+{
+	char buf[24] = "";
+	int ret = -EINVAL;
+
+	if (len < (int)sizeof(buf)) {
+		memcpy(buf, s, (size_t)len);
+		buf[len] = '\0';
+		ret = tap_mac_parse(buf, mac);
+	}
+	if (ret == -EINVAL)
+		return config_fail(err, errlen, "--net mac=%.*s: not a MAC address (six hex pairs, e.g. "
+				   "52:54:00:12:34:56)", SHOWN(len), s);
+	if (ret && (mac[0] & 1))
+		return config_fail(err, errlen, "--net mac=%s: a multicast address (bit 0 of the first "
+				   "octet); a network card needs a unicast address", buf);
+	if (ret)
+		return config_fail(err, errlen, "--net mac=%s: the all-zero address is not a valid MAC", buf);
+	return 0;
+}
+
+int config_net_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "tap", "mac" };	/* tap first: a bare item is the name */
+	struct net_config *n = &cfg->nets[cfg->nnets];
+	const char *pos = arg;
+	unsigned seen = 0;
+	struct kv kv;
+	bool first;
+	int k, ret;
+
+	if (cfg->nnets == CONFIG_MAX_NETS)
+		return config_fail(err, errlen, "--net: at most %d network devices", CONFIG_MAX_NETS);
+	memset(n, 0, sizeof(*n));
+	for (first = true; kv_next(&pos, &kv); first = false) {
+		if ((k = kv_key(&kv, first, "--net", keys, 2, &seen, err, errlen)) < 0)
+			return k;
+		if (k == 1) {
+			if ((ret = mac_check(kv.val, kv.val_len, n->mac, err, errlen)))
+				return ret;
+			n->mac_set = true;
+			continue;
+		}
+		if ((ret = tap_name_check(kv.val, kv.val_len, err, errlen)))
+			return ret;
+		if (!(n->tap = config_strndup(cfg, kv.val, (size_t)kv.val_len)))
+			return config_fail(err, errlen, "--net: too much option text");
+	}
+	if (!n->tap)
+		return config_fail(err, errlen, "--net %s: tap=NAME is missing", arg);
+	cfg->nnets++;
+	return 0;
+}

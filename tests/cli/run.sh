@@ -1,0 +1,151 @@
+#!/bin/bash
+# CLI tier: the real ckvm binary against output files that name inputs and against bad options
+# (issue 13, findings 1, 2 and 6). A refused case must exit with status 1, print exactly one line
+# on stderr matching a pattern, and leave every file involved byte-identical (sha256).
+# Usage: run.sh CKVM CLI_GUEST_DIR GUEST_DIR  (bzsmall.bin, wait.elf; serial64.elf, hello.bin)
+# Prints PASS/FAIL per case and "cli: N passed, N failed"; exits non-zero on any failure.
+set -u
+[ $# -eq 3 ] || { echo "usage: $0 CKVM CLI_GUEST_DIR GUEST_DIR" >&2; exit 2; }
+ckvm=$(realpath "$1") && cdir=$(realpath "$2") && gdir=$(realpath "$3") || exit 2
+work=$(mktemp -d /tmp/ckvm-cli.XXXXXX) || exit 2
+apid=
+cleanup() {
+	[ -n "$apid" ] && kill -TERM "$apid" 2>/dev/null && wait "$apid"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+pass=0; fail=0; T=; RC=0
+
+ok()  { echo "PASS $T"; pass=$((pass + 1)); }
+bad() {
+	echo "FAIL $T: $*"; fail=$((fail + 1))
+	sed 's/^/    stderr: /' "$work/err" | cut -c1-200 | head -n 3
+}
+sum() { sha256sum < "$1" | cut -d' ' -f1; }
+
+# run ARGS...: ckvm run, bounded, on intact inputs (a case that destroys one must not make
+# the next fail for that reason); sets RC, fills $work/out and $work/err
+run() {
+	local f
+	for f in kernel.elf initrd.img disk.img; do
+		cmp -s "$work/pristine/$f" "$work/$f" || cp "$work/pristine/$f" "$work/$f"
+	done
+	timeout -k 5 30 "$ckvm" run "$@" </dev/null >"$work/out" 2>"$work/err"
+	RC=$?
+}
+
+# refused REGEX [FILE SUM]...: status 1, one stderr line matching REGEX, each FILE still has SUM
+refused() {
+	local re=$1 n
+	shift
+	n=$(wc -l < "$work/err")
+	while [ $# -ge 2 ]; do
+		[ "$(sum "$1")" = "$2" ] || { bad "$(basename "$1") changed (now $(stat -c %s "$1") bytes)"; return; }
+		shift 2
+	done
+	if [ "$RC" -ne 1 ]; then bad "exit status $RC, expected 1"
+	elif [ "$n" -ne 1 ]; then bad "$n lines on stderr, expected exactly 1"
+	elif ! grep -Eq -- "$re" "$work/err"; then bad "stderr does not match /$re/"
+	else ok; fi
+}
+
+# Private copies: a broken ckvm must not destroy the build's guests.
+K=$work/kernel.elf; I=$work/initrd.img; D=$work/disk.img; D2=$work/busy.img
+cp "$gdir/serial64.elf" "$K" && cp "$cdir/wait.elf" "$work/wait.elf" && cp "$gdir/hello.bin" "$work/hello.bin" &&
+	cp "$cdir/bzsmall.bin" "$work/bzsmall.bin" && head -c 65536 /dev/urandom > "$I" &&
+	head -c 1048576 /dev/urandom > "$D" && head -c 1048576 /dev/urandom > "$D2" || exit 2
+ln -s "$K" "$work/kernel.link" && ln -s "$D" "$work/disk.link" || exit 2
+mkdir "$work/pristine" && cp "$K" "$I" "$D" "$work/pristine/" || exit 2
+ks=$(sum "$K"); is=$(sum "$I"); ds=$(sum "$D"); d2s=$(sum "$D2"); ws=$(sum "$work/wait.elf")
+RAW="--kernel $work/hello.bin --kernel-format raw --load-addr 0x1000 --entry 0x1000"
+
+echo "--- finding 1: --serial file= naming the kernel or initrd"
+T=serial-is-kernel;    run --kernel "$K" --test-exit --serial "file=$K";  refused "is the kernel image" "$K" "$ks"
+T=serial-is-kernel-symlink; run --kernel "$K" --test-exit --serial "file=$work/kernel.link"
+refused "is the kernel image" "$K" "$ks"
+T=serial-is-initrd;    run --kernel "$K" --initrd "$I" --test-exit --serial "file=$I"
+refused "is the initrd" "$I" "$is" "$K" "$ks"
+
+echo "--- finding 2: --serial file= naming a disk, of this VM or of another running ckvm"
+T=serial-is-disk;      run --kernel "$K" --disk "path=$D" --test-exit --serial "file=$work/disk.link"
+refused "is a disk image" "$D" "$ds"
+T=other-vm-starts
+timeout -k 5 120 "$ckvm" run --kernel "$work/wait.elf" --disk "path=$D2" --serial "file=$work/a.log" \
+	</dev/null >/dev/null 2>"$work/a.err" &
+apid=$!
+for _ in $(seq 300); do
+	grep -q READY "$work/a.log" 2>/dev/null && break
+	kill -0 "$apid" 2>/dev/null || break
+	sleep 0.1
+done
+if grep -q READY "$work/a.log" 2>/dev/null; then ok; else bad "the other ckvm never printed READY"; fi
+as=$(sum "$work/a.log")
+T=serial-is-other-vm-disk;   run --kernel "$K" --test-exit --serial "file=$D2"
+refused "locked by another process" "$D2" "$d2s"
+T=disk-of-other-vm;          run --kernel "$K" --test-exit --disk "path=$D2" --serial "file=$work/b.log"
+refused "locked by another process" "$D2" "$d2s"
+T=serial-is-other-vm-output; run --kernel "$K" --test-exit --serial "file=$work/a.log"
+refused "locked by another process" "$work/a.log" "$as"
+T=serial-is-other-vm-kernel; run --kernel "$K" --test-exit --serial "file=$work/wait.elf"
+refused "locked by another process" "$work/wait.elf" "$ws"
+T=other-vm-stops
+kill -TERM "$apid"; wait "$apid"; rc=$?; apid=
+if [ "$rc" -eq 0 ]; then ok; else bad "the other ckvm ended with status $rc, expected 0"; fi
+T=serial-truncates-old-log
+echo "an old log, longer than the new one" > "$work/old.log"
+run --kernel "$K" --test-exit --serial "file=$work/old.log"
+if [ "$RC" -ne 33 ]; then bad "exit status $RC, expected 33"
+elif [ "$(cat "$work/old.log")" != "64-bit OK" ]; then bad "log is '$(head -c 80 "$work/old.log")'"
+else ok; fi
+
+echo "--- finding 6: specific messages, nothing ignored in silence"
+T=disk-given-twice;    run --kernel "$K" --test-exit --disk "path=$D" --disk "path=$work/disk.link"
+refused "given twice" "$D" "$ds"
+T=disk-is-kernel;      run --kernel "$K" --test-exit --disk "path=$K"
+refused "is also the kernel image" "$K" "$ks"
+T=disk-long-path;      run --kernel "$K" --disk "path=/$(head -c 5000 /dev/zero | tr '\0' a)" --print-config
+refused "path too long"
+T=disk-unknown-key;    run --kernel "$K" --disk "path=$D,cache=none" --print-config
+refused "unknown key 'cache'"
+T=net-multicast-mac;   run --kernel "$K" --net "tap=t0,mac=01:00:5e:00:00:01" --print-config
+refused "multicast"
+T=net-zero-mac;        run --kernel "$K" --net "tap=t0,mac=00:00:00:00:00:00" --print-config
+refused "all-zero"
+T=net-tap-16-chars;    run --kernel "$K" --net "tap=0123456789abcdef" --print-config
+refused "tap name too long"
+T=net-tap-template;    run --kernel "$K" --net "tap=rt%d" --print-config
+refused "'%' is not allowed"
+T=cmdline-default-fits
+run --kernel "$work/bzsmall.bin" --test-exit --serial "file=$work/bz.log"
+if [ "$RC" -ne 35 ]; then bad "exit status $RC, expected 35"
+elif [ "$(cat "$work/bz.log")" != "cmdline: " ]; then bad "guest got '$(cat "$work/bz.log")'"
+elif grep -qi error "$work/err"; then bad "an error on stderr"
+else ok; fi
+T=cmdline-user-fits
+run --kernel "$work/bzsmall.bin" --test-exit --serial "file=$work/bz.log" --cmdline "console=ttyS0 quiet"
+if [ "$RC" -ne 35 ]; then bad "exit status $RC, expected 35"
+elif [ "$(cat "$work/bz.log")" != "cmdline: console=ttyS0 quiet" ]; then bad "guest got '$(cat "$work/bz.log")'"
+else ok; fi
+T=cmdline-too-long;    run --kernel "$work/bzsmall.bin" --test-exit --cmdline "$(printf '%050d' 0)" --serial none
+refused "--cmdline is 50 bytes; this kernel takes at most 40"
+T=memory-decimal;      run --kernel "$K" --memory 0100M --print-config
+if [ "$RC" -eq 0 ] && grep -qx "memory=100M" "$work/out"; then ok; else bad "status $RC, $(grep memory= "$work/out")"; fi
+T=memory-hex;          run --kernel "$K" --memory 0x8000000 --print-config
+refused "--memory 0x8000000: not a size"
+T=cpus-signed;         run --kernel "$K" --cpus " -18446744073709551614" --print-config
+refused "not a decimal number"
+T=cpus-host-limit;     run --kernel "$K" --test-exit --cpus 100000 --serial none
+refused "--cpus 100000: this host's KVM allows at most [0-9]+"
+T=cpus-mptable-limit;  run --kernel "$K" --no-acpi --cpus 300 --print-config
+refused "--no-acpi: the MP table lists at most 254 CPUs"
+T=option-twice;        run --kernel "$K" --memory 1G --memory 2G --print-config
+refused "--memory given twice"
+for opt in "--disk path=$D" "--net tap=t0" "--initrd $I" "--cmdline x" "--no-acpi" "--cpus 2"; do
+	T="raw+${opt%% *}"
+	# shellcheck disable=SC2086
+	run $RAW $opt --print-config
+	refused "--kernel-format raw: ${opt%% *}( [0-9]+)? does not apply"
+done
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
