@@ -486,26 +486,27 @@ def test_hung_disk(guest):
 def main():
     tests = []
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        tests.append((f"stall-pipe-{s.name}", lambda s=s: test_stall_pipe(s)))
+        tests.append((f"stall-pipe-{s.name}", lambda s=s: test_stall_pipe(s), None))
     for k in ("ctrl-a-x", signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         n = k if isinstance(k, str) else k.name
-        tests.append((f"stall-pty-{n}", lambda k=k: test_stall_pty(k)))
+        tests.append((f"stall-pty-{n}", lambda k=k: test_stall_pty(k), None))
     sigs = [signal.SIGHUP, signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2,
             signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF, signal.SIGXCPU, signal.SIGIO,
             signal.SIGPWR, signal.SIGSTKFLT, signal.SIGRTMIN, signal.SIGRTMAX, signal.SIGQUIT,
             signal.SIGTRAP, signal.SIGSYS, signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS,
             signal.SIGILL, signal.SIGFPE, signal.SIGXFSZ, signal.SIGPIPE, signal.SIGURG]
     for s in sigs:
-        if TSAN and s in TSAN_SYNC:
-            print(f"SKIP signal-{s.name} (ThreadSanitizer build)")
-            continue
-        tests.append((f"signal-{s.name}", lambda s=s: test_signal(s)))
-    tests.append(("jobctl", test_jobctl))
-    tests.append(("exit-status", test_exit_status))
-    tests.append(("hung-disk-read", lambda: test_hung_disk("blkread")))
-    tests.append(("hung-disk-reset", lambda: test_hung_disk("blkreset")))
-    for name, fn in tests:
+        skip = "ThreadSanitizer build" if TSAN and s in TSAN_SYNC else None
+        tests.append((f"signal-{s.name}", lambda s=s: test_signal(s), skip))
+    tests.append(("jobctl", test_jobctl, None))
+    tests.append(("exit-status", test_exit_status, None))
+    tests.append(("hung-disk-read", lambda: test_hung_disk("blkread"), None))
+    tests.append(("hung-disk-reset", lambda: test_hung_disk("blkreset"), None))
+    for name, fn, skip in tests:
         if ONLY and not any(name == o or name.startswith(o + "-") for o in ONLY):
+            continue
+        if skip:
+            print(f"SKIP {name} ({skip})", flush=True)
             continue
         try:
             why = fn()
