@@ -33,6 +33,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL, OPT_TEST_EXIT,
 	OPT_KFORMAT, OPT_LOAD, OPT_ENTRY, OPT_DISK, OPT_NET, OPT_NO_QUIRKS, OPT_NO_ACPI, OPT_PV_OFF,
 	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
+	OPT_BOOT_TIMER, OPT_DEBUGCON,
 };
 
 /* One line per option. Single-valued options given twice are an error; opt_repeatable() lists
@@ -56,6 +57,8 @@ static const struct option run_opts[] = {
 	{ "print-config", no_argument, NULL, OPT_PRINT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
+	{ "debug-console", required_argument, NULL, OPT_DEBUGCON },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -194,6 +197,39 @@ static int addr_arg(const char *opt, const char *arg, uint64_t *out, char *err, 
 	return 0;
 }
 
+/* --debug-console stdio|file=PATH[,timestamps=on|off]: the suffix is taken off the end, so a path
+ * may itself hold commas. */
+static int debugcon_arg(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	static const char *const suffix[] = { ",timestamps=on", ",timestamps=off" };
+	size_t len = strlen(arg);
+
+	for (int i = 0; i < 2; i++) {
+		size_t n = strlen(suffix[i]);
+
+		if (len > n && !strcmp(arg + len - n, suffix[i])) {
+			cfg->debugcon_timestamps = i == 0;
+			len -= n;
+			break;
+		}
+	}
+	if (len == 5 && !strncmp(arg, "stdio", 5)) {
+		cfg->debugcon = DEBUGCON_STDIO;
+		return 0;
+	}
+	if (len > 5 && !strncmp(arg, "file=", 5)) {
+		cfg->debugcon = DEBUGCON_FILE;
+		if (len - 5 >= PATH_MAX)
+			return config_fail(err, errlen, "--debug-console: path too long (%zu bytes, at most %d)",
+					   len - 5, PATH_MAX - 1);
+		if (!(cfg->debugcon_path = config_strndup(cfg, arg + 5, len - 5)))
+			return config_fail(err, errlen, "--debug-console: too much option text");
+		return 0;
+	}
+	return config_fail(err, errlen, "--debug-console %s: expected stdio or file=PATH, optionally "
+			   "followed by ,timestamps=on or ,timestamps=off", arg);
+}
+
 static int parse_pv_off(const char *s, uint32_t *mask)
 {
 	char buf[256], *save = NULL, *item;
@@ -285,6 +321,9 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 					   "tlb-flush,send-ipi,steal-time,sched-yield,poll-control,async-pf or all",
 					   arg);
 		break;
+	case OPT_BOOT_TIMER: cfg->boot_timer = true; break;
+	case OPT_DEBUGCON:
+		return debugcon_arg(cfg, arg, err, errlen);
 	case OPT_PRINT: cfg->print_config = true; break;
 	case OPT_VERBOSE: cfg->verbose++; break;
 	default:
@@ -363,6 +402,11 @@ void config_print(const struct vm_config *c, FILE *f)
 		"none" : "file=", c->serial == SERIAL_FILE ? c->serial_path : "");
 	fprintf(f, "test-exit=%s\nhost-quirks=%s\nacpi=%s\npv-off=0x%x\n", c->test_exit ? "on" : "off",
 		c->host_quirks ? "on" : "off", c->acpi ? "on" : "off", c->pv_off);
+	fprintf(f, "boot-timer=%s\n", c->boot_timer ? "on" : "off");
+	if (c->debugcon != DEBUGCON_OFF)
+		fprintf(f, "debug-console=%s%s,timestamps=%s\n", c->debugcon == DEBUGCON_STDIO ? "stdio" :
+			"file=", c->debugcon == DEBUGCON_FILE ? c->debugcon_path : "",
+			c->debugcon_timestamps ? "on" : "off");
 	for (i = 0; i < c->ndisks; i++)
 		fprintf(f, "disk=path=%s,readonly=%s%s%s\n", c->disks[i].path,
 			c->disks[i].readonly ? "on" : "off", c->disks[i].serial ? ",serial=" : "",
@@ -397,6 +441,9 @@ void config_usage(FILE *f)
 	      "  --pv-off LIST           switch off KVM PV features: clock,eoi,unhalt,tlb-flush,\n"
 	      "                          send-ipi,steal-time,sched-yield,poll-control,async-pf,all\n"
 	      "  --no-host-quirks        no software-KVM workarounds\n"
+	      "  --boot-timer            log the guest's boot time when it writes 123 to MMIO 0xfe000000\n"
+	      "                          or port 0x504 (Firecracker's boot-timer signal)\n"
+	      "  --debug-console stdio|file=PATH[,timestamps=on]   debug console on ports 0xe9/0x402\n"
 	      "  --print-config          print the parsed configuration and exit\n"
 	      "  --verbose               debug logging\n\n"
 	      "Numbers are decimal (addresses also 0x hex). Only --disk, --net, --pv-off and --verbose\n"

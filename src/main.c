@@ -117,6 +117,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int ret, code, sig;
 
+	log_timeline_start();
 	if (config_parse(argc, argv, &cfg, &action, err, sizeof(err))) {
 		fprintf(stderr, "ckvm: error: %s\n", err);
 		exit(EXIT_USAGE);
@@ -135,6 +136,7 @@ int main(int argc, char **argv)
 	}
 	if (cfg.verbose)
 		log_threshold = LOG_DEBUG;
+	log_timeline("config parsed");
 	fatal_signals_catch();
 	job_control_catch();
 

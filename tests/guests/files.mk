@@ -6,7 +6,7 @@ GUEST_CC      ?= gcc
 GUEST_FLAGS   := -nostdlib -static -no-pie -fno-pic -ffreestanding -Itests/guests
 GUEST_LDFLAGS := -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -Wl,-z,noseparate-code
 GUEST_RAW     := hello reboot
-GUEST_ELF     := serial64 pvh32 exitcode unclaimed triplefault int3 spew
+GUEST_ELF     := serial64 pvh32 exitcode unclaimed triplefault int3 boottime spew
 GUEST_ELF64   := serial64 unclaimed int3
 GUEST_C       := virtio_hostile hostile_io blkread
 GUEST_BINS    := $(GUEST_RAW:%=$(GUEST_DIR)/%.bin) $(GUEST_ELF:%=$(GUEST_DIR)/%.elf) \
@@ -69,7 +69,12 @@ $(BENCH_GUEST): bench/guest.S $(GUEST_DIR)/lib.o tests/guests/guest.h tests/gues
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o
 
-bench: $(BENCH_GUEST) $(O)/ckvm
+# The floor: a bare KVM_RUN loop over the same guest (bench/rawloop.c).
+$(O)/bench/rawloop: bench/rawloop.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $<
+
+bench: $(BENCH_GUEST) $(O)/bench/rawloop $(O)/ckvm
 	bench/exit-bench.sh $(O)/ckvm $(BENCH_GUEST)
 
 .PHONY: guests check-guests check-guests-qemu bench

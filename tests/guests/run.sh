@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run the tiny test guests listed in tests/guests/guests.list and compare serial output (exact, or its
-# end for guests that scribble on the UART) and exit status (and, where listed, stderr) with what is
-# expected. Any sanitizer report or failed assertion on ckvm's stderr fails the guest.
+# end for guests that scribble on the UART) and exit status (and, where listed, stderr; with
+# NAME.stdout, ckvm's stdout) with what is expected. Any sanitizer report or failed assertion on
+# ckvm's stderr fails the guest.
 # Usage: run.sh CKVM GUEST_DIR [NAME...]      run under ckvm
 #        run.sh --qemu GUEST_DIR [NAME...]    cross-check the guests themselves under QEMU
 # Env: GUEST_TIMEOUT (seconds, default 60), QEMU_ACCEL (default kvm, e.g. tcg), CKVM_SAN (an ASan/UBSan
@@ -90,6 +91,10 @@ while read -r name status errre qemu args; do
 		fi
 	elif [ -z "$why" ] && [ -z "$early" ] && ! cmp -s "$out" "$expect"; then
 		why="serial output differs: got '$(head -c 200 "$out" | tr '\n' '|')', expected '$(tr '\n' '|' < "$expect")'"
+	fi
+	if [ -z "$why" ] && [ "$vmm" != --qemu ] && [ -f "$here/$name.stdout" ] &&
+	   ! cmp -s "$work/$name.stdout" "$here/$name.stdout"; then
+		why="stdout differs: got '$(head -c 200 "$work/$name.stdout" | tr '\n' '|')', expected '$(tr '\n' '|' < "$here/$name.stdout")'"
 	fi
 	if [ -z "$why" ] && [ "$errre" != - ] && ! grep -Eiq "$errre" "$err"; then
 		why="stderr does not match /$errre/: '$(head -c 200 "$err" | tr '\n' '|')'"
