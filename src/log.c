@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,38 +21,35 @@
 
 enum log_level log_threshold = LOG_INFO;
 
-/* Where lines go: stderr itself (regular file, or a reopen failed), a second open file description
- * of stderr's pipe or terminal with O_NONBLOCK on it (setting O_NONBLOCK on fd 2 itself would
- * change the description the user's shell shares), or stderr's socket with MSG_DONTWAIT. */
-static int log_fd = STDERR_FILENO;
-static bool log_is_socket;
-static bool log_stalled;
-static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+/* Where a line goes: to stderr's pipe or terminal through a private open file description with
+ * O_NONBLOCK (opened and closed around each write, so fd 2 is followed wherever it is redirected and
+ * no extra reference to it is held; setting O_NONBLOCK on fd 2 itself would change the description
+ * the user's shell shares), to its socket with MSG_DONTWAIT, or plainly (a regular file, or the
+ * reopen failed). Lines are rare: a few per second at most (guest warnings are rate-limited). */
+static bool log_stalled;	/* atomic: the last write found stderr stalled */
 
-static void log_fd_open(void)
+static int log_open_nonblocking(void)
 {
 	struct stat st;
-	int fd;
 
 	if (fstat(STDERR_FILENO, &st) < 0)
-		return;
-	if (S_ISSOCK(st.st_mode)) {
-		log_is_socket = true;
-		return;
-	}
+		return -1;
+	if (S_ISSOCK(st.st_mode))
+		return -2;
 	if (!S_ISFIFO(st.st_mode) && !isatty(STDERR_FILENO))
-		return;
-	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd >= 0)
-		log_fd = fd;
+		return -1;
+	return open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 }
 
 void log_raw(const char *buf, size_t len)
 {
-	pthread_once(&log_once, log_fd_open);
+	int fd = log_open_nonblocking();
+	bool sock = fd == -2;
+
+	if (fd < 0)
+		fd = STDERR_FILENO;
 	while (len) {
-		ssize_t n = log_is_socket ? send(log_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) :
-					    write(log_fd, buf, len);
+		ssize_t n = sock ? send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) : write(fd, buf, len);
 
 		if (n > 0) {
 			buf += n;
@@ -64,14 +60,16 @@ void log_raw(const char *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN && !__atomic_load_n(&log_stalled, __ATOMIC_RELAXED)) {
-			struct pollfd p = { .fd = log_fd, .events = POLLOUT };
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
 
 			if (poll(&p, 1, LOG_STALL_MS) > 0)
 				continue;
 			__atomic_store_n(&log_stalled, true, __ATOMIC_RELAXED);
 		}
-		return;		/* dropped */
+		break;		/* the rest of the line is dropped */
 	}
+	if (fd != STDERR_FILENO)
+		close(fd);
 }
 
 static const char *const level_name[] = {

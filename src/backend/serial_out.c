@@ -64,39 +64,58 @@ static bool write_failed(struct serial_out *o)
 	return true;
 }
 
-void serial_out_put(struct serial_out *o, uint8_t c)
+/* Direct mode, lock held: write it all now; on an error (ENOSPC, EFBIG with SIGXFSZ ignored, EIO)
+ * the rest of this piece is lost, the next one tries again. Returns 0 or the -errno. */
+static int direct_write(struct serial_out *o, const uint8_t *p, size_t len)
 {
+	while (len) {
+		ssize_t n = write(o->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			o->dropped += len;
+			return n < 0 ? -errno : -EIO;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void serial_out_write(struct serial_out *o, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
 	bool log_error = false;
 	int err = 0;
 
-	if (!o)
+	if (!o || !len)
 		return;
 	pthread_mutex_lock(&o->lock);
 	if (o->failed || o->closing) {
-		o->dropped++;
+		o->dropped += len;
 	} else if (o->direct) {
-		ssize_t n;
-
-		while ((n = write(o->fd, &c, 1)) < 0 && errno == EINTR)
-			;
-		if (n != 1) {
-			/* ENOSPC, EFBIG (SIGXFSZ is ignored), EIO: this byte is lost, try the next. */
-			err = n < 0 ? -errno : -EIO;
-			o->dropped++;
-			log_error = !o->error_logged;
-			o->error_logged = true;
-		}
-	} else if (o->len == SERIAL_OUT_RING_BYTES) {
-		o->dropped++;
+		err = direct_write(o, p, len);
+		log_error = err && !o->error_logged;
+		o->error_logged |= log_error;
 	} else {
-		o->ring[(o->head + o->len) % SERIAL_OUT_RING_BYTES] = c;
-		o->len++;
-		if (o->writer_waiting)
+		size_t room = SERIAL_OUT_RING_BYTES - o->len, n = len < room ? len : room;
+
+		for (size_t i = 0; i < n; i++)
+			o->ring[(o->head + o->len + i) % SERIAL_OUT_RING_BYTES] = p[i];
+		o->len += n;
+		o->dropped += len - n;
+		if (n && o->writer_waiting)
 			pthread_cond_signal(&o->more);
 	}
 	pthread_mutex_unlock(&o->lock);
 	if (log_error)
 		log_errno(LOG_WARN, "serial", err, "output lost");
+}
+
+void serial_out_put(struct serial_out *o, uint8_t c)
+{
+	serial_out_write(o, &c, 1);
 }
 
 uint64_t serial_out_dropped(struct serial_out *o)

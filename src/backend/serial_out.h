@@ -7,6 +7,7 @@
 #ifndef CKVM_BACKEND_SERIAL_OUT_H
 #define CKVM_BACKEND_SERIAL_OUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define SERIAL_OUT_RING_BYTES	(256 * 1024)
@@ -18,8 +19,10 @@ struct serial_out;
  * 0 or -errno. */
 int serial_out_create(struct serial_out **out, int fd);
 
-/* Queue (or write) one byte. Any thread; never blocks on the reader. */
+/* Queue (or write) one byte, or len bytes (what does not fit is dropped). Any thread; never blocks
+ * on the reader. */
 void serial_out_put(struct serial_out *o, uint8_t c);
+void serial_out_write(struct serial_out *o, const void *buf, size_t len);
 
 /* Bytes lost so far: ring overflow, write errors. */
 uint64_t serial_out_dropped(struct serial_out *o);

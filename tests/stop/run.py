@@ -3,6 +3,7 @@
 
 Usage: run.py CKVM GUEST_DIR HANG_SO [TEST...]
   stall-pipe-SIG    stdout a pipe nobody reads; SIGTERM/SIGINT/SIGHUP end ckvm within 5 s, status 0
+  stall-debugcon    the same with --debug-console stdio (and --serial none): no vCPU gets stuck
   stall-pty-KEY     ckvm on a terminal nobody reads; Ctrl-A x or a signal ends it within 5 s, terminal
                     restored
   signal-SIG        ckvm on a terminal (read); each catchable signal either stops it within 5 s
@@ -207,12 +208,12 @@ def end_result(name, pid, st, took, err_fd, expect):
 
 # ---- stdout a pipe nobody reads --------------------------------------------------------------
 
-def test_stall_pipe(sig):
+def test_stall_pipe(sig, args=SPEW):
     r, w = os.pipe()
     fcntl.fcntl(w, 1031, 4096)     # F_SETPIPE_SZ
     null = os.open("/dev/null", os.O_RDONLY)
     err = errfile("stall-pipe")
-    pid = spawn(SPEW, null, w, err)
+    pid = spawn(args, null, w, err)
     os.close(w)
     why = None
     if not stalled(pid, r):  # the pipe is full (its last page may be partly used: not FIONREAD)
@@ -222,6 +223,9 @@ def test_stall_pipe(sig):
         os.kill(pid, sig)
         st, took = wait_exit(pid, STOP_BOUND)
         why = end_result("", pid, st, took, err, "exit status 0")
+        text = stderr_of(err)
+        if not why and "abandoned" in text:     # a vCPU blocked in a write would be abandoned
+            why = text[text.index("abandoned"):].split("\n")[0]
     for fd in (r, null, err):
         os.close(fd)
     return why
@@ -487,6 +491,8 @@ def main():
     tests = []
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         tests.append((f"stall-pipe-{s.name}", lambda s=s: test_stall_pipe(s), None))
+    tests.append(("stall-debugcon", lambda: test_stall_pipe(signal.SIGTERM, SPEW + [
+        "--serial", "none", "--debug-console", "stdio"]), None))
     for k in ("ctrl-a-x", signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         n = k if isinstance(k, str) else k.name
         tests.append((f"stall-pty-{n}", lambda k=k: test_stall_pty(k), None))

@@ -319,6 +319,7 @@ int board_create(struct board *b, const struct vm_config *cfg)
 	b->cfg = cfg;
 	b->files = cfg->inputs;
 	b->sigfd = -1;
+	b->debugcon_fd = -1;
 	/* Blocked here, before any thread exists, so every thread inherits the mask; they arrive on a
 	 * signalfd in the event loop, in no other thread. SIGURG (the vCPU kick) too: only vCPU
 	 * threads take it. */

@@ -18,6 +18,7 @@
 #define EXIT_GUEST_CRASH	3
 
 struct evloop;
+struct serial_out;
 struct uart;
 struct console;
 struct i8042;
@@ -56,6 +57,8 @@ struct board {
 	int nvpci;
 	struct boot_timer *boot_timer;	/* --boot-timer */
 	struct debugcon *debugcon;	/* --debug-console */
+	struct serial_out *debugcon_out;	/* ... its output, never blocking the guest */
+	int debugcon_fd;		/* ... its file (owned), or -1 */
 	struct post *post;		/* port 0x80, with --verbose */
 
 	struct file_ids files;	/* the config's inputs, then every output opened (outfile_open) */
