@@ -33,7 +33,7 @@ struct console {
 	const struct vmm_ops *vmm;
 	struct uart *uart;
 	int in_fd, out_fd;
-	int file_fd;		/* owned, CONSOLE_FILE */
+	int file_fd;		/* owned, CONSOLE_FILE; handed to `out` once that exists */
 	int kick_fd;		/* eventfd written by console_rx_ready */
 	struct serial_out *out;	/* where console_tx sends the guest's output; NULL: nowhere */
 	bool tty;		/* input is a terminal: always read (so the escape works), drop on overflow */
@@ -305,7 +305,9 @@ int console_attach(struct console *con, struct uart *uart)
 
 	con->uart = uart;
 	if (con->out_fd >= 0 && !con->out) {
-		err = serial_out_create(&con->out, con->out_fd);
+		err = serial_out_create(&con->out, con->out_fd, con->file_fd >= 0);
+		if (!err)
+			con->file_fd = -1;	/* the sink closes it, when nothing writes to it any more */
 		if (err == -EBADF) {
 			con->out = NULL;	/* stdout closed: the output goes nowhere */
 		} else if (err) {

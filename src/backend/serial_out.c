@@ -26,6 +26,7 @@
 
 struct serial_out {
 	int fd;
+	bool close_fd;		/* ours to close */
 	bool direct;		/* regular file or block device: write on the caller's thread */
 	bool writer_started;
 	pthread_t writer;
@@ -206,6 +207,8 @@ static void *writer_main(void *arg)
 	pthread_cond_broadcast(&o->drained);
 	pthread_mutex_unlock(&o->lock);
 	if (free_me) {
+		if (o->close_fd)
+			close(o->fd);
 		pthread_cond_destroy(&o->more);
 		pthread_cond_destroy(&o->drained);
 		pthread_mutex_destroy(&o->lock);
@@ -230,7 +233,7 @@ static int writer_start(struct serial_out *o)
 	return 0;
 }
 
-int serial_out_create(struct serial_out **out, int fd)
+int serial_out_create(struct serial_out **out, int fd, bool close_fd)
 {
 	struct serial_out *o;
 	pthread_condattr_t ca;
@@ -244,6 +247,7 @@ int serial_out_create(struct serial_out **out, int fd)
 	if (!o)
 		return -ENOMEM;
 	o->fd = fd;
+	o->close_fd = close_fd;
 	o->direct = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
 	o->reported_at = now_s() - REPORT_EVERY_S;
 	pthread_mutex_init(&o->lock, NULL);
@@ -303,6 +307,8 @@ void serial_out_destroy(struct serial_out *o, int flush_ms)
 	}
 	if (o->writer_started)
 		pthread_join(writer, NULL);
+	if (o->close_fd)
+		close(o->fd);
 	pthread_cond_destroy(&o->more);
 	pthread_cond_destroy(&o->drained);
 	pthread_mutex_destroy(&o->lock);

@@ -7,6 +7,7 @@
 #ifndef CKVM_BACKEND_SERIAL_OUT_H
 #define CKVM_BACKEND_SERIAL_OUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,9 +16,10 @@
 
 struct serial_out;
 
-/* A sink writing to fd (not owned: never closed). Starts the writer thread when fd needs one.
- * 0 or -errno. */
-int serial_out_create(struct serial_out **out, int fd);
+/* A sink writing to fd. Starts the writer thread when fd needs one. With close_fd the sink owns fd
+ * once created (closed when nothing writes to it any more; a writer left behind closes it itself),
+ * otherwise fd is never closed. 0 or -errno (fd still the caller's). */
+int serial_out_create(struct serial_out **out, int fd, bool close_fd);
 
 /* Queue (or write) one byte, or len bytes (what does not fit is dropped). Any thread; never blocks
  * on the reader. */
@@ -29,8 +31,8 @@ uint64_t serial_out_dropped(struct serial_out *o);
 
 /* Give the writer at most flush_ms to empty the ring, then stop it; what is still queued is lost
  * (counted). Logs the total lost, if any, in one line. A writer stuck in write() past the deadline
- * is left behind (detached; it frees the sink if it ever returns), so this returns in bounded
- * time. Call once no producer is left. NULL is fine. */
+ * is left behind (detached; it frees the sink, and closes an owned fd, if it ever returns), so this
+ * returns in bounded time. Call once no producer is left. NULL is fine. */
 void serial_out_destroy(struct serial_out *o, int flush_ms);
 
 #endif

@@ -69,7 +69,7 @@ static void test_stalled_pipe(void)
 
 	CHECK_EQ(pipe(fds), 0);
 	CHECK_EQ(fcntl(fds[1], F_SETPIPE_SZ, 4096), 4096);
-	CHECK_EQ(serial_out_create(&p.o, fds[1]), 0);
+	CHECK_EQ(serial_out_create(&p.o, fds[1], true), 0);	/* the writer left behind closes it */
 	CHECK_EQ(produce_bounded(&p), 0);
 	CHECK(p.took_s < 5);
 	dropped = serial_out_dropped(p.o);
@@ -92,7 +92,6 @@ static void test_stalled_pipe(void)
 			usleep(10000);
 	}
 	close(fds[0]);
-	close(fds[1]);
 }
 
 struct reader {
@@ -130,7 +129,7 @@ static void test_reader_keeps_up(void)
 
 	CHECK_EQ(pipe(fds), 0);
 	r.fd = fds[0];
-	CHECK_EQ(serial_out_create(&o, fds[1]), 0);
+	CHECK_EQ(serial_out_create(&o, fds[1], false), 0);
 	CHECK_EQ(pthread_create(&t, NULL, read_all, &r), 0);
 	for (size_t i = 0; i < total; i++) {
 		while (i - __atomic_load_n(&r.got, __ATOMIC_RELAXED) > SERIAL_OUT_RING_BYTES / 2)
@@ -153,7 +152,7 @@ static void test_reader_gone(void)
 
 	CHECK_EQ(pipe(fds), 0);
 	close(fds[0]);
-	CHECK_EQ(serial_out_create(&o, fds[1]), 0);
+	CHECK_EQ(serial_out_create(&o, fds[1], false), 0);
 	for (int i = 0; i < 1000; i++)
 		serial_out_put(o, 'x');
 	usleep(50000);
@@ -174,7 +173,7 @@ static void test_regular_file(void)
 	int fd = mkstemp(path);
 
 	CHECK(fd >= 0);
-	CHECK_EQ(serial_out_create(&o, fd), 0);
+	CHECK_EQ(serial_out_create(&o, fd, false), 0);
 	for (const char *s = "boot log\n"; *s; s++)
 		serial_out_put(o, (uint8_t)*s);
 	CHECK_EQ(pread(fd, buf, sizeof(buf) - 1, 0), 9);	/* already there: no thread, no flush */

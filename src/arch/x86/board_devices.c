@@ -143,11 +143,14 @@ static int debug_devices_create(struct board *b)
 			dc.out_fd = outfile_open(&b->files, "--debug-console file=", cfg->debugcon_path);
 			if (dc.out_fd < 0)
 				return dc.out_fd;
-			b->debugcon_fd = dc.out_fd;	/* closed after debugcon_out, which writes to it */
+			b->debugcon_fd = dc.out_fd;
 		}
 		dc.crlf = isatty(dc.out_fd);
 		/* Like the serial console's: a stalled stdout must not stall the vCPU writing port 0xe9. */
-		if ((ret = serial_out_create(&b->debugcon_out, dc.out_fd)) && ret != -EBADF)
+		ret = serial_out_create(&b->debugcon_out, dc.out_fd, b->debugcon_fd >= 0);
+		if (!ret)
+			b->debugcon_fd = -1;	/* debugcon_out closes it */
+		else if (ret != -EBADF)
 			return ret;
 		dc.write_arg = b->debugcon_out;
 		if ((ret = debugcon_create(&b->debugcon, &dc)))
