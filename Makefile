@@ -6,14 +6,15 @@ SAN      ?=
 CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
 CPPFLAGS += -std=gnu11 -D_GNU_SOURCE -Isrc -MMD -MP
-LDLIBS   += -lpthread
+LDLIBS   += -lpthread -lhttp_parser -ljson-c
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
 SRCS :=
-include src/files.mk src/core/files.mk src/arch/x86/files.mk src/dev/files.mk src/virtio/files.mk src/backend/files.mk
+include src/files.mk src/core/files.mk src/arch/x86/files.mk src/dev/files.mk src/virtio/files.mk src/backend/files.mk \
+	src/control/files.mk
 
 LIB_OBJS := $(SRCS:%.c=$(O)/%.o)
 MAIN_OBJ := $(O)/src/main.o

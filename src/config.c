@@ -32,7 +32,7 @@ static const struct {
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL, OPT_TEST_EXIT,
 	OPT_KFORMAT, OPT_LOAD, OPT_ENTRY, OPT_DISK, OPT_NET, OPT_NO_QUIRKS, OPT_NO_ACPI, OPT_PV_OFF,
-	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
+	OPT_PRINT, OPT_VERBOSE, OPT_HELP, OPT_API_SOCK,
 };
 
 /* One line per option. Single-valued options given twice are an error; opt_repeatable() lists
@@ -56,6 +56,7 @@ static const struct option run_opts[] = {
 	{ "print-config", no_argument, NULL, OPT_PRINT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -220,7 +221,7 @@ static int parse_pv_off(const char *s, uint32_t *mask)
 	return 0;
 }
 
-static void config_defaults(struct vm_config *cfg)
+void config_defaults(struct vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->memory_bytes = 512 * MIB;
@@ -287,6 +288,7 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 		break;
 	case OPT_PRINT: cfg->print_config = true; break;
 	case OPT_VERBOSE: cfg->verbose++; break;
+	case OPT_API_SOCK: cfg->api_sock = arg; break;
 	default:
 		return -EINVAL;
 	}

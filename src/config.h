@@ -44,6 +44,7 @@ struct vm_config {
 	uint32_t pv_off;	/* KVM PV feature bits switched off (KVM_FEATURE_* bit numbers) */
 	bool print_config;
 	int verbose;
+	const char *api_sock;	/* --api-sock PATH: the API server (src/control) manages this VM */
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	int ndisks;
 	struct net_config nets[CONFIG_MAX_NETS];
@@ -63,6 +64,13 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_actio
 /* One --disk or --net argument (config_sub.c): appends a device to cfg; 0 or -EINVAL with one line. */
 int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
 int config_net_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
+/* The same from separate values (the API, --config-file): the checks of --disk/--net; the strings
+ * are copied. what names the disk in messages. */
+int config_disk_add(struct vm_config *cfg, const char *path, bool readonly, const char *serial,
+		    const char *what, char *err, size_t errlen);
+int config_net_add(struct vm_config *cfg, const char *tap, const char *mac, char *err, size_t errlen);
+/* The defaults of `ckvm run` (512M, 1 vCPU, serial on stdio, ACPI, host quirks). */
+void config_defaults(struct vm_config *cfg);
 /* The checks of the whole that config_parse() ends with (config_check.c): input files exist, none
  * named twice, no option that would be ignored or contradicts another. 0 or -EINVAL with one line. */
 int config_validate(struct vm_config *cfg, char *err, size_t errlen);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/vm.h"
+#include "core/vm_pause.h"
 #include "log.h"
 
 #define SIG_KICK SIGUSR1
@@ -189,6 +190,8 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	while (vm_stop_reason(vm) == VM_STOP_NONE) {
+		if (vm_pause_point(v))
+			continue;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -200,6 +203,13 @@ static void *vcpu_thread(void *arg)
 			break;
 	}
 	return NULL;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	/* immediate_exit covers a kick that lands before the thread enters KVM_RUN. */
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_kill(v->thread, SIG_KICK);
 }
 
 static void kick_handler(int sig)
