@@ -186,7 +186,7 @@ int api_metrics_flush(struct api *a)
 	if (a->metrics_fd < 0)
 		return 0;
 	line = metrics_line(a);
-	s = json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN);
+	s = json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	n = snprintf(buf, sizeof(buf), "%s\n", s);
 	json_object_put(line);
 	if (n < 0 || (size_t)n >= sizeof(buf))

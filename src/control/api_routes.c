@@ -39,7 +39,7 @@ void api_reply_fault(struct api_reply *rep, int status, const char *fmt, ...)
 	json_object_object_add(o, "fault_message", json_object_new_string(msg));
 	rep->status = status;
 	free(rep->body);
-	rep->body = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	rep->body = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
@@ -47,7 +47,7 @@ void api_reply_json(struct api_reply *rep, struct json_object *obj)
 {
 	rep->status = 200;
 	free(rep->body);
-	rep->body = strdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
+	rep->body = strdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(obj);
 }
 
