@@ -1,5 +1,5 @@
 # ckvm — one GNU Makefile. Source lists are explicit, one fragment per area (src/*/files.mk).
-# Targets: all check check-unit check-guests check-cli check-linux check-linux-cloud fuzz bench guest clean
+# Targets: all check check-unit check-guests check-cli check-api check-linux check-linux-cloud fuzz bench guest clean
 O        ?= build
 CC       ?= cc
 SAN      ?=
@@ -32,9 +32,10 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
-include tests/unit/files.mk tests/guests/files.mk tests/cli/files.mk tests/fuzz/files.mk tests/linux/files.mk
+include tests/unit/files.mk tests/guests/files.mk tests/cli/files.mk tests/fuzz/files.mk tests/linux/files.mk \
+	tests/api/files.mk
 
-check: check-unit check-fuzz check-guests check-cli check-linux
+check: check-unit check-fuzz check-guests check-cli check-api check-linux
 	@echo "check: all tiers done"
 
 clean:

@@ -378,6 +378,9 @@ void config_print(const struct vm_config *c, FILE *f)
 void config_usage(FILE *f)
 {
 	fputs("usage: ckvm run --kernel PATH [options]\n"
+	      "       ckvm --api-sock PATH [--config-file FILE] [--id ID] [--verbose]\n"
+	      "       ckvm --config-file FILE --no-api [--id ID] [--verbose]\n"
+	      "       ckvm ctl --api-sock PATH info|pause|resume|shutdown|config\n"
 	      "       ckvm --help | --version\n\n"
 	      "run options:\n"
 	      "  --kernel PATH           bzImage, ELF vmlinux (PVH note or 64-bit entry) or raw binary\n"
@@ -396,7 +399,8 @@ void config_usage(FILE *f)
 	      "                          send-ipi,steal-time,sched-yield,poll-control,async-pf,all\n"
 	      "  --no-host-quirks        no software-KVM workarounds\n"
 	      "  --print-config          print the parsed configuration and exit\n"
-	      "  --verbose               debug logging\n\n"
+	      "  --verbose               debug logging\n"
+	      "  --api-sock PATH         serve Firecracker's HTTP API on this Unix socket (0600)\n\n"
 	      "Numbers are decimal (addresses also 0x hex). Only --disk, --net, --pv-off and --verbose\n"
 	      "may be given more than once. An output file is never one of the VM's inputs.\n"
 	      "Console: Ctrl-A x quits, Ctrl-A h help.\n"

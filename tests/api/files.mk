@@ -1,0 +1,15 @@
+# API tier (tests/api/run.sh, make check-api): the real binary with curl --unix-socket against tiny
+# guests of its own (tick: prints dots forever; cad: waits for Ctrl+Alt+Del on the i8042) and the
+# CLI tier's wait guest.
+API_DIR := $(O)/tests/api
+
+$(API_DIR)/%.elf: tests/api/%.S $(GUEST_DIR)/lib.o tests/guests/guest.h tests/guests/guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o
+
+api-guests: $(API_DIR)/tick.elf $(API_DIR)/cad.elf $(CLI_DIR)/wait.elf
+
+check-api: api-guests $(O)/ckvm
+	tests/api/run.sh $(O)/ckvm $(API_DIR) $(CLI_DIR)
+
+.PHONY: api-guests check-api
