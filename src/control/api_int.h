@@ -80,6 +80,20 @@ struct api {
 };
 
 int64_t api_now_ns(void);
+
+/* api_conn.c: the connections, on the API thread with a->lock held. */
+void api_conn_accept(struct api *a);
+void api_conn_readable(struct api *a, int i);
+/* Parse, answer and write for as long as there is something to do (st: the framing's state). */
+void api_conn_progress(struct api *a, int i, enum conn_state st);
+/* Queue a response; without keep_alive the connection closes after it. */
+void api_conn_respond(struct api *a, int i, int status, const char *body, bool keep_alive);
+/* {"fault_message": msg} with status, then close. */
+void api_conn_fail(struct api *a, int i, int status, const char *msg);
+void api_conn_close(struct api *a, int i);
+/* Close what is past its deadline; the time until the next deadline (ms, -1: none). */
+void api_conn_deadlines(struct api *a, int64_t now);
+int api_conn_timeout_ms(struct api *a, int64_t now);
 /* The request table (api_routes.c): answer r into rep. Called with a->lock held. */
 void api_route(struct api *a, const struct http_req *r, struct api_reply *rep);
 /* rep = {"fault_message": ...} with status (4xx/5xx). */
