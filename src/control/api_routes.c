@@ -135,6 +135,8 @@ static void patch_vm(struct api *a, const char *id, struct json_object *body, st
 				       "in a device); the VM runs on");
 	if (ret == -ESHUTDOWN)
 		return api_reply_fault(rep, 400, "vm: the VM is stopping");
+	if (ret == -EAGAIN)
+		return api_reply_fault(rep, 400, "vm: the vCPUs have not started yet; try again");
 	if (ret)
 		return api_reply_fault(rep, 400, "vm: %s failed: %s", state, strerror(-ret));
 	rep->status = 204;
