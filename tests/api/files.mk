@@ -13,3 +13,14 @@ check-api: api-guests $(O)/ckvm
 	tests/api/run.sh $(O)/ckvm $(API_DIR) $(CLI_DIR)
 
 .PHONY: api-guests check-api
+
+# A libFuzzer target for the request path (HTTP framing + JSON + the route table), run by the fuzz
+# tier like the others (tests/fuzz/run.sh; it starts from an empty corpus).
+FUZZ_TARGETS += api
+FUZZ_SRCS_api := src/control/http.c src/control/api_routes.c src/control/api_json.c \
+		 src/control/vmconf.c src/control/api_output.c src/config.c src/config_sub.c \
+		 src/config_check.c src/log.c src/backend/outfile.c src/backend/tap.c
+
+$(FUZZ_DIR)/fuzz_api: tests/api/fuzz_api.c $(FUZZ_SRCS_api) src/control/api_int.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
