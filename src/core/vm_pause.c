@@ -67,12 +67,11 @@ int vm_pause(struct vm *vm, int64_t timeout_ns, uint64_t *latency_ns)
 		return ret == 1 ? 0 : ret;
 	}
 	__atomic_store_n(&vm->pause.requested, true, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&vm->lock);
-	/* After the request is visible: a vCPU either sees it before KVM_RUN, or is kicked out. */
+	/* After the request is visible: a vCPU either sees it before KVM_RUN, or is kicked out. Under
+	 * the lock, so no stop (set under it) can have let main join a thread we signal. */
 	for (i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].started)
 			vcpu_kick(&vm->vcpus[i]);
-	pthread_mutex_lock(&vm->lock);
 	while (vm->pause.parked < want && vm->stop_reason == VM_STOP_NONE && !ret)
 		ret = -pthread_cond_timedwait(&vm->stopped, &vm->lock, &until);
 	if (vm->pause.parked >= want) {
