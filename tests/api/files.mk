@@ -24,3 +24,4 @@ FUZZ_SRCS_api := src/control/http.c src/control/api_routes.c src/control/api_jso
 $(FUZZ_DIR)/fuzz_api: tests/api/fuzz_api.c $(FUZZ_SRCS_api) src/control/api_int.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
+fuzz: $(FUZZ_DIR)/fuzz_api	# (fuzz's own prerequisite list was read before this file)
