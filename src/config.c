@@ -32,7 +32,8 @@ static const struct {
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL, OPT_TEST_EXIT,
 	OPT_KFORMAT, OPT_LOAD, OPT_ENTRY, OPT_DISK, OPT_NET, OPT_NO_QUIRKS, OPT_NO_ACPI, OPT_PV_OFF,
-	OPT_PRINT, OPT_VERBOSE, OPT_HELP, OPT_API_SOCK,
+	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
+	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK,
 };
 
 /* One line per option. Single-valued options given twice are an error; opt_repeatable() lists
@@ -56,6 +57,8 @@ static const struct option run_opts[] = {
 	{ "print-config", no_argument, NULL, OPT_PRINT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
+	{ "debug-console", required_argument, NULL, OPT_DEBUGCON },
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ NULL, 0, NULL, 0 },
 };
@@ -195,6 +198,39 @@ static int addr_arg(const char *opt, const char *arg, uint64_t *out, char *err, 
 	return 0;
 }
 
+/* --debug-console stdio|file=PATH[,timestamps=on|off]: the suffix is taken off the end, so a path
+ * may itself hold commas. */
+static int debugcon_arg(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	static const char *const suffix[] = { ",timestamps=on", ",timestamps=off" };
+	size_t len = strlen(arg);
+
+	for (int i = 0; i < 2; i++) {
+		size_t n = strlen(suffix[i]);
+
+		if (len > n && !strcmp(arg + len - n, suffix[i])) {
+			cfg->debugcon_timestamps = i == 0;
+			len -= n;
+			break;
+		}
+	}
+	if (len == 5 && !strncmp(arg, "stdio", 5)) {
+		cfg->debugcon = DEBUGCON_STDIO;
+		return 0;
+	}
+	if (len > 5 && !strncmp(arg, "file=", 5)) {
+		cfg->debugcon = DEBUGCON_FILE;
+		if (len - 5 >= PATH_MAX)
+			return config_fail(err, errlen, "--debug-console: path too long (%zu bytes, at most %d)",
+					   len - 5, PATH_MAX - 1);
+		if (!(cfg->debugcon_path = config_strndup(cfg, arg + 5, len - 5)))
+			return config_fail(err, errlen, "--debug-console: too much option text");
+		return 0;
+	}
+	return config_fail(err, errlen, "--debug-console %s: expected stdio or file=PATH, optionally "
+			   "followed by ,timestamps=on or ,timestamps=off", arg);
+}
+
 static int parse_pv_off(const char *s, uint32_t *mask)
 {
 	char buf[256], *save = NULL, *item;
@@ -286,6 +322,9 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 					   "tlb-flush,send-ipi,steal-time,sched-yield,poll-control,async-pf or all",
 					   arg);
 		break;
+	case OPT_BOOT_TIMER: cfg->boot_timer = true; break;
+	case OPT_DEBUGCON:
+		return debugcon_arg(cfg, arg, err, errlen);
 	case OPT_PRINT: cfg->print_config = true; break;
 	case OPT_VERBOSE: cfg->verbose++; break;
 	case OPT_API_SOCK: cfg->api_sock = arg; break;
@@ -322,13 +361,17 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_actio
 	}
 	if (strcmp(argv[1], "run"))
 		return config_fail(err, errlen, "unknown command '%s' (try 'ckvm --help')", argv[1]);
-	optind = 1;
+	optind = 0;	/* 0, not 1: glibc then also forgets a short-option cluster of an earlier parse */
 	opterr = 0;
 	while ((c = getopt_long(argc - 1, argv + 1, ":", run_opts, &idx)) != -1) {
-		if (c == '?')
-			return config_fail(err, errlen, "run: unknown option '%s'", argv[optind]);
-		if (c == ':')
-			return config_fail(err, errlen, "run: option '%s' needs a value", argv[optind]);
+		if (c == '?' || c == ':') {
+			char shortopt[3] = { '-', (char)optopt, '\0' };
+			/* A short option has optopt set; a long one was the last argv element consumed. */
+			const char *what = optopt > 0 && optopt < 256 ? shortopt : argv[optind];
+
+			return config_fail(err, errlen, c == '?' ? "run: unknown option '%s'" :
+					   "run: option '%s' needs a value", what);
+		}
 		if (c == OPT_HELP) {
 			*action = CONFIG_HELP;
 			return 0;
@@ -361,6 +404,11 @@ void config_print(const struct vm_config *c, FILE *f)
 		"none" : "file=", c->serial == SERIAL_FILE ? c->serial_path : "");
 	fprintf(f, "test-exit=%s\nhost-quirks=%s\nacpi=%s\npv-off=0x%x\n", c->test_exit ? "on" : "off",
 		c->host_quirks ? "on" : "off", c->acpi ? "on" : "off", c->pv_off);
+	fprintf(f, "boot-timer=%s\n", c->boot_timer ? "on" : "off");
+	if (c->debugcon != DEBUGCON_OFF)
+		fprintf(f, "debug-console=%s%s,timestamps=%s\n", c->debugcon == DEBUGCON_STDIO ? "stdio" :
+			"file=", c->debugcon == DEBUGCON_FILE ? c->debugcon_path : "",
+			c->debugcon_timestamps ? "on" : "off");
 	for (i = 0; i < c->ndisks; i++)
 		fprintf(f, "disk=path=%s,readonly=%s%s%s\n", c->disks[i].path,
 			c->disks[i].readonly ? "on" : "off", c->disks[i].serial ? ",serial=" : "",
@@ -398,6 +446,9 @@ void config_usage(FILE *f)
 	      "  --pv-off LIST           switch off KVM PV features: clock,eoi,unhalt,tlb-flush,\n"
 	      "                          send-ipi,steal-time,sched-yield,poll-control,async-pf,all\n"
 	      "  --no-host-quirks        no software-KVM workarounds\n"
+	      "  --boot-timer            log the guest's boot time when it writes 123 to MMIO 0xfe000000\n"
+	      "                          or port 0x504 (Firecracker's boot-timer signal)\n"
+	      "  --debug-console stdio|file=PATH[,timestamps=on]   debug console on ports 0xe9/0x402\n"
 	      "  --print-config          print the parsed configuration and exit\n"
 	      "  --verbose               debug logging\n"
 	      "  --api-sock PATH         serve Firecracker's HTTP API on this Unix socket (0600)\n\n"

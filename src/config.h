@@ -14,6 +14,7 @@
 
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 enum kernel_format { KFMT_AUTO, KFMT_BZIMAGE, KFMT_ELF, KFMT_RAW };
+enum debugcon_mode { DEBUGCON_OFF, DEBUGCON_STDIO, DEBUGCON_FILE };
 
 struct disk_config {
 	const char *path;
@@ -44,14 +45,19 @@ struct vm_config {
 	uint32_t pv_off;	/* KVM PV feature bits switched off (KVM_FEATURE_* bit numbers) */
 	bool print_config;
 	int verbose;
+	bool boot_timer;		/* --boot-timer: MMIO LAYOUT_BOOT_TIMER_GPA + port PORT_BOOT_TIMER */
+	enum debugcon_mode debugcon;	/* --debug-console: ports 0xe9 and 0x402 */
+	const char *debugcon_path;
+	bool debugcon_timestamps;
 	const char *api_sock;	/* --api-sock PATH: the API server (src/control) manages this VM */
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	int ndisks;
 	struct net_config nets[CONFIG_MAX_NETS];
 	int nnets;
 	struct file_ids inputs;	/* kernel, initrd, disks by identity: outputs must not be one of them */
-	/* copies of --disk/--net values (argv stays untouched); room for every disk path at PATH_MAX */
-	char strbuf[CONFIG_MAX_DISKS * (PATH_MAX + 32) + CONFIG_MAX_NETS * 32];
+	/* copies of --disk/--net/--debug-console values (argv stays untouched); room for every path
+	 * at PATH_MAX */
+	char strbuf[(CONFIG_MAX_DISKS + 1) * (PATH_MAX + 32) + CONFIG_MAX_NETS * 32];
 	size_t strbuf_used;
 };
 
@@ -64,6 +70,8 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_actio
 /* One --disk or --net argument (config_sub.c): appends a device to cfg; 0 or -EINVAL with one line. */
 int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
 int config_net_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
+/* Copy n bytes of s into the config's own string buffer; NULL when it is full. */
+char *config_strndup(struct vm_config *cfg, const char *s, size_t n);
 /* The same from separate values (the API, --config-file): the checks of --disk/--net; the strings
  * are copied. what names the disk in messages. */
 int config_disk_add(struct vm_config *cfg, const char *path, bool readonly, const char *serial,

@@ -70,8 +70,7 @@ static int kv_key(const struct kv *kv, bool first, const char *opt, const char *
 	return k;
 }
 
-/* Copy n bytes of s into the config's own string buffer; NULL when it is full. */
-static char *config_strndup(struct vm_config *cfg, const char *s, size_t n)
+char *config_strndup(struct vm_config *cfg, const char *s, size_t n)
 {
 	char *p;
 

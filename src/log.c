@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -93,4 +94,54 @@ int log_set_output(int fd)
 		return 0;
 	}
 	return dup3(fd, cur, O_CLOEXEC) < 0 ? -errno : 0;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t exec_ns, main_ns;	/* CLOCK_MONOTONIC at exec and at main(); set once by main() */
+
+void log_timeline_start(void)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC), cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+
+	/* Before main() the process only ran (the loader, no sleeps): its CPU time is the time since exec. */
+	exec_ns = cpu < now ? now - cpu : now;
+	main_ns = now;
+}
+
+uint64_t log_since_exec_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC) - exec_ns;
+}
+
+static void timeline_line(uint64_t ns, const char *what)
+{
+	log_msg(LOG_DEBUG, "timeline", "+%llu.%03llu ms %s", (unsigned long long)(ns / 1000000),
+		(unsigned long long)(ns / 1000 % 1000), what);
+}
+
+void log_timeline(const char *fmt, ...)
+{
+	static bool origin_shown;	/* the first point comes from main(), before any other thread */
+	uint64_t ns = log_since_exec_ns();
+	char what[256];
+	va_list ap;
+
+	if (log_threshold < LOG_DEBUG)
+		return;
+	if (!origin_shown) {
+		origin_shown = true;
+		timeline_line(0, "exec");
+		timeline_line(main_ns - exec_ns, "main()");
+	}
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	timeline_line(ns, what);
 }

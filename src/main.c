@@ -59,6 +59,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int ret, code;
 
+	log_timeline_start();
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		exit(ctl_main(argc - 1, argv + 1));
 	if (argc > 1 && api_cli_is_mode(argv[1])) {
@@ -85,6 +86,7 @@ int main(int argc, char **argv)
 	}
 	if (cfg.verbose)
 		log_threshold = LOG_DEBUG;
+	log_timeline("config parsed");
 	fatal_signals_catch();
 	if (cfg.api_sock) {	/* ckvm run ... --api-sock PATH: flags configure, the API manages */
 		ao.sock_path = cfg.api_sock;

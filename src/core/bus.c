@@ -6,16 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Generations are unique process-wide, so a cache can never match a bus rebuilt at the same address. */
+static unsigned long bus_gen_new(void)
+{
+	static unsigned long next;
+
+	return __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED);
+}
+
 void bus_init(struct bus *b, const char *name)
 {
 	memset(b, 0, sizeof(*b));
 	b->name = name;
+	b->gen = bus_gen_new();
 }
 
 void bus_free(struct bus *b)
 {
 	free(b->r);
 	memset(b, 0, sizeof(*b));
+	b->gen = bus_gen_new();
 }
 
 int bus_add(struct bus *b, uint64_t base, uint64_t len, const struct bus_ops *ops, void *dev,
@@ -46,6 +56,7 @@ int bus_add(struct bus *b, uint64_t base, uint64_t len, const struct bus_ops *op
 		b->r[i] = b->r[i - 1];
 	b->r[pos] = (struct bus_range){ base, len, ops, dev, name };
 	b->nr++;
+	b->gen = bus_gen_new();
 	return 0;
 }
 
@@ -99,4 +110,40 @@ int bus_write(const struct bus *b, uint64_t addr, const void *data, uint32_t len
 	if (r->ops->write)
 		r->ops->write(r->dev, addr - r->base, data, len);
 	return 0;
+}
+
+static bool range_fits(const struct bus_range *r, uint64_t addr, uint32_t len)
+{
+	return addr - r->base < r->len && len <= r->len - (addr - r->base);
+}
+
+int bus_access(const struct bus *b, struct bus_cache *c, uint64_t addr, void *data, uint32_t len,
+	       bool is_write)
+{
+	const struct bus_range *r;
+
+	if (c->gen == b->gen && c->hit && len && range_fits(c->hit, addr, len)) {
+		r = c->hit;
+	} else if (c->gen == b->gen && c->miss_len && c->miss_len == len && c->miss_addr == addr) {
+		r = NULL;
+	} else {
+		r = bus_find(b, addr, len);
+		if (c->gen != b->gen)
+			*c = (struct bus_cache){ .gen = b->gen };
+		if (r) {
+			c->hit = r;
+		} else {
+			c->miss_addr = addr;
+			c->miss_len = len;
+		}
+	}
+	if (is_write) {
+		if (r && r->ops->write)
+			r->ops->write(r->dev, addr - r->base, data, len);
+	} else if (r && r->ops->read) {
+		r->ops->read(r->dev, addr - r->base, data, len);
+	} else {
+		memset(data, 0xff, len);
+	}
+	return r ? 0 : -ENOENT;
 }

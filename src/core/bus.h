@@ -23,6 +23,16 @@ struct bus {
 	struct bus_range *r;
 	int nr, cap;
 	bool frozen;
+	unsigned long gen;	/* new at every bus_init/bus_add/bus_free: older bus_caches are void */
+};
+
+/* One thread's memo of its last lookup on one bus (a vCPU keeps one per bus): a repeat of the last
+ * range hit, or of the last unclaimed address, skips the search. Zero-initialised means empty. */
+struct bus_cache {
+	unsigned long gen;
+	const struct bus_range *hit;
+	uint64_t miss_addr;
+	uint32_t miss_len;
 };
 
 void bus_init(struct bus *b, const char *name);
@@ -36,5 +46,8 @@ const struct bus_range *bus_find(const struct bus *b, uint64_t addr, uint32_t le
 /* 0 when a device took the access; -ENOENT when unclaimed (a read then yields all-ones). */
 int bus_read(const struct bus *b, uint64_t addr, void *data, uint32_t len);
 int bus_write(const struct bus *b, uint64_t addr, const void *data, uint32_t len);
+/* bus_read (is_write false) or bus_write through the caller's cache c: the exit path. */
+int bus_access(const struct bus *b, struct bus_cache *c, uint64_t addr, void *data, uint32_t len,
+	       bool is_write);
 
 #endif

@@ -26,14 +26,11 @@ static int exit_io(struct vcpu *v, struct kvm_run *run)
 
 	if (size != 1 && size != 2 && size != 4)
 		return VCPU_CONTINUE;
-	if (v->vm->io_hist)
+	if (v->vm->io_hist)	/* --verbose only */
 		__atomic_add_fetch(&v->vm->io_hist[run->io.port], 1, __ATOMIC_RELAXED);
-	for (i = 0; i < run->io.count; i++, data += size) {
-		if (run->io.direction == KVM_EXIT_IO_OUT)
-			bus_write(&v->vm->pio, run->io.port, data, size);
-		else
-			bus_read(&v->vm->pio, run->io.port, data, size);
-	}
+	for (i = 0; i < run->io.count; i++, data += size)
+		bus_access(&v->vm->pio, &v->pio_cache, run->io.port, data, size,
+			   run->io.direction == KVM_EXIT_IO_OUT);
 	return VCPU_CONTINUE;
 }
 
@@ -43,10 +40,8 @@ static int exit_mmio(struct vcpu *v, struct kvm_run *run)
 
 	if (len == 0 || len > sizeof(run->mmio.data))
 		return VCPU_CONTINUE;
-	if (run->mmio.is_write)
-		bus_write(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, len);
-	else
-		bus_read(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, len);
+	bus_access(&v->vm->mmio, &v->mmio_cache, run->mmio.phys_addr, run->mmio.data, len,
+		   run->mmio.is_write);
 	return VCPU_CONTINUE;
 }
 
@@ -189,6 +184,8 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
+	if (v->id == 0)
+		log_timeline("first KVM_RUN (vCPU 0)");
 	while (vm_stop_reason(vm) == VM_STOP_NONE) {
 		if (vm_pause_point(v))
 			continue;

@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "core/bus.h"
+
 struct vm;
 struct kvm_run;
 
@@ -17,6 +19,7 @@ struct vcpu {
 	bool started;
 	unsigned long exits;
 	unsigned long exits_by_reason[64];	/* statistics, printed by vcpus_log_stats */
+	struct bus_cache pio_cache, mmio_cache;	/* this thread's last bus lookups (exit path) */
 };
 
 enum { VCPU_CONTINUE = 0, VCPU_STOP = 1 };

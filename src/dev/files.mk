@@ -2,3 +2,4 @@ SRCS +=
 SRCS += src/dev/pci.c src/dev/msix.c
 SRCS += src/dev/acpi_pm.c
 SRCS += src/dev/uart8250.c src/dev/i8042.c src/dev/cmos.c src/dev/test_exit.c
+SRCS += src/dev/boot_timer.c src/dev/debugcon.c

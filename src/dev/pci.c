@@ -22,9 +22,10 @@
 struct pci {
 	const struct vmm_ops *ops;
 	pthread_mutex_t cfg_lock;	/* 0xcf8 latch, config space accesses, BAR (re)mapping */
-	pthread_rwlock_t map_lock;	/* bar[].mapped_gpa as seen by MMIO dispatch */
 	pthread_mutex_t irq_lock;	/* INTx levels and shared-line counts */
 	uint32_t addr;			/* CONFIG_ADDRESS latch */
+	/* Filled from 0 up without gaps and never emptied while vCPUs run; MMIO dispatch reads slot[] and
+	 * bar[].mapped_gpa without a lock, so both are written with atomic release stores. */
 	struct pci_dev *slot[PCI_MAX_SLOTS];
 	uint64_t next_gpa;		/* boot-time BAR placement cursor */
 	unsigned line_count[PCI_GSI_MAX];
@@ -117,7 +118,7 @@ static uint64_t bar_decode_gpa(const struct pci_dev *d, int bar)
 }
 
 /* Called with cfg_lock held after anything that may move a BAR. */
-static void pci_update_mappings(struct pci *pci, struct pci_dev *d)
+static void pci_update_mappings(struct pci_dev *d)
 {
 	for (int i = 0; i < PCI_NUM_BARS; i++) {
 		uint64_t old_gpa, new_gpa;
@@ -128,9 +129,7 @@ static void pci_update_mappings(struct pci *pci, struct pci_dev *d)
 		old_gpa = d->bar[i].mapped_gpa;
 		if (new_gpa == old_gpa)
 			continue;
-		pthread_rwlock_wrlock(&pci->map_lock);
-		d->bar[i].mapped_gpa = new_gpa;
-		pthread_rwlock_unlock(&pci->map_lock);
+		__atomic_store_n(&d->bar[i].mapped_gpa, new_gpa, __ATOMIC_RELEASE);
 		log_debug("pci", "%s: BAR%d %#llx -> %#llx", d->name, i, (unsigned long long)old_gpa,
 			  (unsigned long long)new_gpa);
 		if (d->bar_remap)
@@ -198,7 +197,7 @@ static void cfg_write(struct pci *pci, struct pci_dev *d, uint32_t reg, uint32_t
 		d->cfg[r] &= (uint8_t)~(b & d->w1c[r]);
 	}
 	if (overlaps(reg, len, PCI_COMMAND, 2) || overlaps(reg, len, PCI_BASE_ADDRESS_0, 24))
-		pci_update_mappings(pci, d);
+		pci_update_mappings(d);
 	if (overlaps(reg, len, PCI_COMMAND + 1, 1)) {
 		pthread_mutex_lock(&pci->irq_lock);
 		d->intx_disabled = d->cfg[PCI_COMMAND + 1] & (PCI_COMMAND_INTX_DISABLE >> 8);
@@ -270,12 +269,14 @@ static void pci_mmio_access(struct pci *pci, uint64_t off, void *rdata, const vo
 	struct pci_dev *d = NULL;
 	int bar = -1;
 
-	pthread_rwlock_rdlock(&pci->map_lock);
+	/* No lock on this exit path: a BAR moved meanwhile is seen at its old or its new place. */
 	for (int s = 0; s < PCI_MAX_SLOTS && bar < 0; s++) {
-		struct pci_dev *sd = pci->slot[s];
+		struct pci_dev *sd = __atomic_load_n(&pci->slot[s], __ATOMIC_ACQUIRE);
 
-		for (int i = 0; sd && i < PCI_NUM_BARS; i++) {
-			uint64_t base = sd->bar[i].mapped_gpa;
+		if (!sd)
+			break;		/* slots have no gaps */
+		for (int i = 0; i < PCI_NUM_BARS; i++) {
+			uint64_t base = __atomic_load_n(&sd->bar[i].mapped_gpa, __ATOMIC_ACQUIRE);
 
 			if (base && gpa >= base && gpa - base < sd->bar[i].size &&
 			    len <= sd->bar[i].size - (gpa - base)) {
@@ -286,7 +287,6 @@ static void pci_mmio_access(struct pci *pci, uint64_t off, void *rdata, const vo
 			}
 		}
 	}
-	pthread_rwlock_unlock(&pci->map_lock);
 	if (bar < 0) {
 		if (rdata)
 			memset(rdata, 0xff, len);
@@ -349,10 +349,8 @@ int pci_add_device(struct pci *pci, struct pci_dev *d)
 	pthread_mutex_lock(&pci->cfg_lock);
 	pci->next_gpa = cursor;
 	d->cfg[PCI_COMMAND] |= PCI_COMMAND_MEMORY;
-	pthread_rwlock_wrlock(&pci->map_lock);
-	pci->slot[slot] = d;
-	pthread_rwlock_unlock(&pci->map_lock);
-	pci_update_mappings(pci, d);
+	__atomic_store_n(&pci->slot[slot], d, __ATOMIC_RELEASE);
+	pci_update_mappings(d);
 	pthread_mutex_unlock(&pci->cfg_lock);
 	log_debug("pci", "00:%02x.0 %s", slot, d->name);
 	return 0;
@@ -368,7 +366,6 @@ int pci_create(struct pci **out, const struct vmm_ops *ops)
 	pci->next_gpa = LAYOUT_PCI_MMIO_GPA;
 	pthread_mutex_init(&pci->cfg_lock, NULL);
 	pthread_mutex_init(&pci->irq_lock, NULL);
-	pthread_rwlock_init(&pci->map_lock, NULL);
 	/* Intel Q35 DRAM controller ids: a host bridge every guest knows and binds no driver to. */
 	pci_dev_init(&pci->bridge, "host-bridge", 0x8086, 0x29c0, 0x060000, 0);
 	pci->bridge.cfg[PCI_COMMAND] = PCI_COMMAND_MEMORY | PCI_COMMAND_IO;
@@ -384,6 +381,5 @@ void pci_destroy(struct pci *pci)
 		return;
 	pthread_mutex_destroy(&pci->cfg_lock);
 	pthread_mutex_destroy(&pci->irq_lock);
-	pthread_rwlock_destroy(&pci->map_lock);
 	free(pci);
 }

@@ -1,8 +1,9 @@
-/* virtio-net device (virtio 1.x spec §5.1): frames between a tap fd and the receive/transmit queues,
- * 12-byte virtio_net_hdr_v1 passed through, MAC + link status config. Receive runs on the I/O thread
- * (tap readable) or on a kick; transmit on a kick (I/O thread or vCPU). Each queue has its own lock. */
+/* virtio-net device (virtio 1.2 §5.1): frames between a tap fd and the queues behind a virtio_net_hdr
+ * rebuilt both ways (§5.1.6.2, §5.1.6.4: only negotiated offloads pass); MAC, link status. Receive:
+ * I/O thread (tap readable) or a kick; transmit: a kick (I/O or vCPU thread). A lock per queue. */
 #include "virtio/virtio_net.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <linux/if_ether.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 
@@ -18,12 +20,15 @@
 #define RXQ 0
 #define TXQ 1
 #define HDR_LEN sizeof(struct virtio_net_hdr_v1)
+#define CSUM_FIELD_LEN 2	/* the 16-bit ones' complement checksum csum_offset points at */
 #define CFG_LEN (offsetof(struct virtio_net_config, status) + sizeof(uint16_t))
 
 struct vnet {
 	struct virtio_dev vdev;
 	struct virtq vq[2];
 	struct vq_chain chain[2];
+	struct iovec *rx_iov, *tx_iov;	/* host header + the chain's segments past it (+ rx scratch) */
+	struct virtio_net_hdr_v1 rx_hdr, tx_hdr;	/* host copies, the only headers ever parsed */
 	int tap_fd;
 	struct evloop *ev;
 	uint8_t mac[6];
@@ -92,19 +97,119 @@ static void vnet_broken(struct vnet *n, int q)
 	virtio_needs_reset(&n->vdev);
 }
 
-static void iov_write_u16(struct iovec *iov, unsigned nr, size_t off, uint16_t v)
-{
-	uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+/* Which feature bits allow what in a header, per direction: the driver's transmit headers are governed
+ * by the HOST_* features (§5.1.6.2), the device's receive headers by the GUEST_* ones (§5.1.6.4). */
+struct hdr_rules {
+	unsigned csum, tso4, tso6, ufo, ecn;	/* VIRTIO_NET_F_* bit numbers */
+	uint8_t keep_flags;			/* flag bits passed on besides NEEDS_CSUM */
+};
 
-	for (unsigned i = 0, k = 0; i < nr && k < 2; i++) {
-		for (size_t j = 0; j < iov[i].iov_len && k < 2; j++) {
-			if (off) {
-				off--;
-				continue;
-			}
-			((uint8_t *)iov[i].iov_base)[j] = b[k++];
-		}
+static const struct hdr_rules tx_rules = {
+	VIRTIO_NET_F_CSUM, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_HOST_UFO,
+	VIRTIO_NET_F_HOST_ECN, 0,	/* DATA_VALID/RSC_INFO mean nothing on transmit: ignored */
+};
+static const struct hdr_rules rx_rules = {
+	VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_UFO,
+	VIRTIO_NET_F_GUEST_ECN, VIRTIO_NET_HDR_F_DATA_VALID,	/* only with GUEST_CSUM, see below */
+};
+
+/* Build *out from the header *in of a frame_len-byte frame under the negotiated features: flags and GSO
+ * fields survive only if negotiated and inside the frame; every other field is zero (num_buffers is the
+ * caller's). 0, or -EINVAL: the frame cannot be passed on and is dropped. Unknown flag bits are ignored
+ * (§5.1.6.2.2 "MUST ignore flag bits that it does not recognise"); hdr_len is only a hint ("MUST NOT
+ * rely on hdr_len"), so it is clamped rather than trusted. */
+static int vnet_hdr_check(const struct hdr_rules *r, uint64_t features, const struct virtio_net_hdr_v1 *in,
+			  uint32_t frame_len, struct virtio_net_hdr_v1 *out)
+{
+	uint32_t csum_end = 0, hdr_len, gso_size;
+	uint8_t gso = in->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	int need;
+
+	memset(out, 0, sizeof(*out));
+	if (frame_len < ETH_HLEN)
+		return -EINVAL;
+	if (in->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		/* a partial checksum nobody agreed to complete: the frame would leave corrupt */
+		if (!((features >> r->csum) & 1))
+			return -EINVAL;
+		csum_end = (uint32_t)le16toh(in->csum_start) + le16toh(in->csum_offset) + CSUM_FIELD_LEN;
+		if (csum_end > frame_len)
+			return -EINVAL;
+		out->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		out->csum_start = in->csum_start;
+		out->csum_offset = in->csum_offset;
 	}
+	if ((features >> r->csum) & 1)
+		out->flags |= in->flags & r->keep_flags;
+	if (in->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return 0;
+	/* A GSO super-frame is only valid where it was negotiated, is checksummed by the segmenter, and
+	 * says how large its segments are. */
+	need = gso == VIRTIO_NET_HDR_GSO_TCPV4 ? (int)r->tso4 : gso == VIRTIO_NET_HDR_GSO_TCPV6 ? (int)r->tso6 :
+	       gso == VIRTIO_NET_HDR_GSO_UDP ? (int)r->ufo : -1;
+	if (need < 0 || !((features >> need) & 1) || !(out->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return -EINVAL;
+	if ((in->gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
+	    (gso == VIRTIO_NET_HDR_GSO_UDP || !((features >> r->ecn) & 1)))
+		return -EINVAL;
+	gso_size = le16toh(in->gso_size);
+	if (!gso_size || gso_size >= frame_len)
+		return -EINVAL;
+	hdr_len = le16toh(in->hdr_len);
+	if (hdr_len < csum_end)
+		hdr_len = csum_end;
+	if (hdr_len > frame_len)
+		hdr_len = frame_len;
+	out->gso_type = in->gso_type;
+	out->gso_size = in->gso_size;
+	out->hdr_len = htole16((uint16_t)hdr_len);
+	return 0;
+}
+
+/* dst := the nr segments of src without their first skip bytes. Returns the count in dst (<= nr). */
+static unsigned iov_skip(struct iovec *dst, const struct iovec *src, unsigned nr, size_t skip)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nr; i++) {
+		if (skip >= src[i].iov_len) {
+			skip -= src[i].iov_len;
+			continue;
+		}
+		dst[n].iov_base = (uint8_t *)src[i].iov_base + skip;
+		dst[n++].iov_len = src[i].iov_len - skip;
+		skip = 0;
+	}
+	return n;
+}
+
+/* Copy len bytes between buf and the start of the segments (which hold at least len bytes). */
+static void iov_copy(const struct iovec *iov, unsigned nr, void *buf, size_t len, bool to_iov)
+{
+	uint8_t *p = buf;
+
+	for (unsigned i = 0; i < nr && len; i++) {
+		size_t n = iov[i].iov_len < len ? iov[i].iov_len : len;
+
+		if (to_iov)
+			memcpy(iov[i].iov_base, p, n);
+		else
+			memcpy(p, iov[i].iov_base, n);
+		p += n;
+		len -= n;
+	}
+}
+
+/* Read one frame from the tap: its header into n->rx_hdr, the frame behind the header space of the
+ * chain, any excess into the scratch buffer. Returns what readv returns. */
+static ssize_t vnet_rx_read(struct vnet *n, struct vq_chain *c)
+{
+	unsigned nr;
+
+	n->rx_iov[0] = (struct iovec){ &n->rx_hdr, HDR_LEN };
+	nr = 1 + iov_skip(n->rx_iov + 1, vq_chain_wr(c), c->nr_wr, HDR_LEN);
+	n->rx_iov[nr++] = (struct iovec){ n->scratch, VNET_TX_MAX };
+	return readv(n->tap_fd, n->rx_iov, (int)nr);
 }
 
 /* Move frames from the tap into receive buffers until either runs dry. */
@@ -116,6 +221,7 @@ static void vnet_rx(struct vnet *n)
 
 	pthread_mutex_lock(&n->rx_lock);
 	while (n->rx_active && !__atomic_load_n(&n->tap_gone, __ATOMIC_ACQUIRE)) {
+		struct virtio_net_hdr_v1 h;
 		ssize_t got;
 
 		if (!n->rx_have_chain) {
@@ -130,10 +236,8 @@ static void vnet_rx(struct vnet *n)
 				break;	/* ring empty: the guest's next kick resumes us */
 			n->rx_have_chain = true;
 		}
-		/* one frame per read; the extra iovec tells us the frame did not fit */
-		c->iov[c->nr_wr].iov_base = n->scratch;
-		c->iov[c->nr_wr].iov_len = VNET_TX_MAX;
-		got = readv(n->tap_fd, vq_chain_wr(c), c->nr_wr + 1);
+		/* one frame per read; the scratch iovec tells us the frame did not fit */
+		got = vnet_rx_read(n, c);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -142,12 +246,14 @@ static void vnet_rx(struct vnet *n)
 			vnet_tap_gone(n, got < 0 ? -errno : -EPIPE);
 			break;
 		}
-		if ((size_t)got > c->wr_len || (size_t)got < HDR_LEN) {
-			n->stats.rx_dropped++;	/* the buffer is reused for the next frame */
+		/* too big, a runt, or a header this driver may not see: the buffer takes the next frame */
+		if ((size_t)got > c->wr_len || (size_t)got < HDR_LEN ||
+		    vnet_hdr_check(&rx_rules, n->vdev.features, &n->rx_hdr, (uint32_t)(got - HDR_LEN), &h)) {
+			n->stats.rx_dropped++;
 			continue;
 		}
-		/* tap leaves num_buffers alone; without MRG_RXBUF it must read 1 */
-		iov_write_u16(vq_chain_wr(c), c->nr_wr, offsetof(struct virtio_net_hdr_v1, num_buffers), 1);
+		h.num_buffers = htole16(1);	/* one buffer per frame: MRG_RXBUF is not offered */
+		iov_copy(vq_chain_wr(c), c->nr_wr, &h, HDR_LEN, true);
 		vq_push(vq, c->head, (uint32_t)got);
 		n->rx_have_chain = false;
 		n->stats.rx_frames++;
@@ -156,6 +262,38 @@ static void vnet_rx(struct vnet *n)
 	if (pushed && vq_should_notify(vq))
 		virtio_signal_used(&n->vdev, RXQ);
 	pthread_mutex_unlock(&n->rx_lock);
+}
+
+/* One transmit chain (readable only, rd_len checked): its header copied out of guest memory once,
+ * checked, and sent as rebuilt by us in front of the rest of the chain. */
+static void vnet_tx_frame(struct vnet *n, struct vq_chain *c)
+{
+	struct virtio_net_hdr_v1 guest_hdr;
+	unsigned nr;
+	ssize_t put;
+	int err;
+
+	iov_copy(vq_chain_rd(c), c->nr_rd, &guest_hdr, HDR_LEN, false);
+	if (vnet_hdr_check(&tx_rules, n->vdev.features, &guest_hdr, c->rd_len - (uint32_t)HDR_LEN, &n->tx_hdr)) {
+		log_guest("vnet", "%s: transmit header flags %#x gso_type %#x for a %u-byte frame not allowed by "
+			  "the negotiated features %#llx: dropped", n->vdev.name, guest_hdr.flags, guest_hdr.gso_type,
+			  c->rd_len - (uint32_t)HDR_LEN, (unsigned long long)n->vdev.features);
+		n->stats.tx_dropped++;
+		return;
+	}
+	n->tx_iov[0] = (struct iovec){ &n->tx_hdr, HDR_LEN };
+	nr = 1 + iov_skip(n->tx_iov + 1, vq_chain_rd(c), c->nr_rd, HDR_LEN);
+	do
+		put = writev(n->tap_fd, n->tx_iov, (int)nr);
+	while (put < 0 && errno == EINTR);
+	if (put >= 0) {
+		n->stats.tx_frames++;
+		return;
+	}
+	err = -errno;
+	n->stats.tx_dropped++;	/* full (EAGAIN) or interface down (EIO) */
+	if (tap_fatal(err))
+		vnet_tap_gone(n, err);
 }
 
 static void vnet_tx(struct vnet *n)
@@ -181,20 +319,7 @@ static void vnet_tx(struct vnet *n)
 		} else if (__atomic_load_n(&n->tap_gone, __ATOMIC_ACQUIRE)) {
 			n->stats.tx_dropped++;
 		} else {
-			ssize_t put;
-
-			do
-				put = writev(n->tap_fd, vq_chain_rd(c), c->nr_rd);
-			while (put < 0 && errno == EINTR);
-			if (put < 0) {
-				int err = -errno;
-
-				n->stats.tx_dropped++;	/* full (EAGAIN) or interface down (EIO) */
-				if (tap_fatal(err))
-					vnet_tap_gone(n, err);
-			} else {
-				n->stats.tx_frames++;
-			}
+			vnet_tx_frame(n, c);
 		}
 		vq_push(vq, c->head, 0);
 		pushed = true;
@@ -264,17 +389,18 @@ int vnet_create(struct vnet **out, const struct vnet_config *cfg)
 	struct vnet *n;
 	int err = -ENOMEM;
 
-	if (cfg->tap_fd < 0 || !cfg->gm || (qs & (qs - 1)) || qs > VQ_SIZE_MAX || (cfg->mac[0] & 1))
+	/* a chain has at most qs segments; with our header and the rx scratch they go to one readv */
+	if (cfg->tap_fd < 0 || !cfg->gm || (qs & (qs - 1)) || qs + 2 > UIO_MAXIOV || (cfg->mac[0] & 1))
 		return -EINVAL;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	n->scratch = malloc(VNET_TX_MAX);
-	/* one spare iovec for the rx overflow catcher */
-	if (!n->scratch || (err = vq_chain_init(&n->chain[RXQ], (uint16_t)(qs + 1))) ||
+	n->rx_iov = calloc(qs + 2u, sizeof(*n->rx_iov));
+	n->tx_iov = calloc(qs + 1u, sizeof(*n->tx_iov));
+	if (!n->scratch || !n->rx_iov || !n->tx_iov || (err = vq_chain_init(&n->chain[RXQ], qs)) ||
 	    (err = vq_chain_init(&n->chain[TXQ], qs)))
 		goto fail;
-	n->chain[RXQ].max = (uint16_t)(n->chain[RXQ].max - 1);
 	n->tap_fd = cfg->tap_fd;
 	n->ev = cfg->ev;
 	memcpy(n->mac, cfg->mac, 6);
@@ -292,6 +418,8 @@ int vnet_create(struct vnet **out, const struct vnet_config *cfg)
 fail:
 	vq_chain_free(&n->chain[RXQ]);
 	vq_chain_free(&n->chain[TXQ]);
+	free(n->rx_iov);
+	free(n->tx_iov);
 	free(n->scratch);
 	free(n);
 	return err;
@@ -308,6 +436,8 @@ void vnet_destroy(struct vnet *n)
 	vq_chain_free(&n->chain[TXQ]);
 	pthread_mutex_destroy(&n->rx_lock);
 	pthread_mutex_destroy(&n->tx_lock);
+	free(n->rx_iov);
+	free(n->tx_iov);
 	free(n->scratch);
 	free(n);
 }

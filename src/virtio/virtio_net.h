@@ -1,5 +1,6 @@
 /* virtio-net device (virtio 1.x spec §5.1) over a tap-like fd: receiveq 0, transmitq 1, MAC and link
- * status in config space, no offloads. */
+ * status in config space, no offloads offered. The virtio_net_hdr in front of every frame is rebuilt
+ * by the device in both directions: the tap and the driver only ever see negotiated offloads. */
 #ifndef CKVM_VIRTIO_NET_H
 #define CKVM_VIRTIO_NET_H
 
@@ -24,6 +25,8 @@ struct vnet_config {
 	uint16_t queue_size;		/* power of two; 0 = VNET_QUEUE_SIZE */
 };
 
+/* Dropped: too large or small, a header the other side may not see (logged, rate-limited, for
+ * transmit), the tap full or gone. */
 struct vnet_stats {
 	uint64_t rx_frames, tx_frames, rx_dropped, tx_dropped;
 };

@@ -66,6 +66,12 @@ refused "is the kernel image" "$K" "$ks"
 T=serial-is-initrd;    run --kernel "$K" --initrd "$I" --test-exit --serial "file=$I"
 refused "is the initrd" "$I" "$is" "$K" "$ks"
 
+echo "--- --debug-console file= is an output file like --serial file="
+T=debugcon-is-kernel;  run --kernel "$K" --test-exit --debug-console "file=$K"
+refused "--debug-console file=.*is the kernel image" "$K" "$ks"
+T=debugcon-is-serial;  run --kernel "$K" --test-exit --serial "file=$work/s.log" --debug-console "file=$work/s.log"
+refused "also the output of --serial" "$K" "$ks"
+
 echo "--- finding 2: --serial file= naming a disk, of this VM or of another running ckvm"
 T=serial-is-disk;      run --kernel "$K" --disk "path=$D" --test-exit --serial "file=$work/disk.link"
 refused "is a disk image" "$D" "$ds"

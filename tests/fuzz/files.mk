@@ -1,16 +1,27 @@
-# libFuzzer targets (clang, ASan+UBSan). `make fuzz` builds them; `make check-fuzz` generates seed
-# corpora with gen_seeds (built by the normal compiler) and runs each target for FUZZ_TIME seconds.
+# libFuzzer targets (clang, ASan+UBSan), one per parser the guest or the user feeds (README "Fuzzing").
+# `make fuzz` builds them; `make check-fuzz` seeds each corpus (gen_seeds, built by the normal compiler,
+# plus any committed files in tests/fuzz/seeds/NAME/) and runs each target for FUZZ_TIME seconds,
+# FUZZ_JOBS at a time; `make fuzz-long` does the same for an hour per target, all cores.
 # A target passes when it ran its time without a crash. Add a target: FUZZ_TARGETS += name,
-# FUZZ_SRCS_name := sources, tests/fuzz/fuzz_name.c, optionally seeds in gen_seeds.c.
+# FUZZ_SRCS_name := sources, tests/fuzz/fuzz_name.c, seeds in gen_seeds*.c or tests/fuzz/seeds/name/.
 FUZZ_CC      ?= clang
-FUZZ_TIME    ?= 20
+FUZZ_TIME    ?= 10
+FUZZ_JOBS    ?= 1
+FUZZ_LONG_TIME ?= 3600
 FUZZ_DIR     := $(O)/fuzz
 FUZZ_FLAGS   := -std=gnu11 -D_GNU_SOURCE -Isrc -Itests/unit -Itests/fuzz -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		$(WARN)
-FUZZ_TARGETS := virtq virtio_blk
+FUZZ_TARGETS := virtq virtio_blk virtio_net pci loaders config
 FUZZ_SRCS_virtq      := src/virtio/virtq.c src/core/guest_mem.c src/log.c
 FUZZ_SRCS_virtio_blk := $(FUZZ_SRCS_virtq) src/virtio/virtio_blk.c src/backend/blk_file.c
+FUZZ_SRCS_virtio_net := $(FUZZ_SRCS_virtq) src/virtio/virtio_net.c src/core/evloop.c
+FUZZ_SRCS_pci        := $(FUZZ_SRCS_virtq) src/dev/pci.c src/dev/msix.c src/virtio/virtio_pci.c \
+			src/core/evloop.c
+FUZZ_SRCS_loaders    := src/arch/x86/bzimage.c src/arch/x86/elf.c src/arch/x86/raw.c \
+			src/arch/x86/e820.c src/core/guest_mem.c src/log.c
+FUZZ_SRCS_config     := src/config.c src/config_sub.c src/config_check.c src/backend/outfile.c \
+			src/backend/tap.c src/log.c
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE
@@ -20,14 +31,19 @@ $(FUZZ_DIR)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(FUZZ_SRCS_$(1)) $(wildcard test
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULE,$(t))))
 
-$(FUZZ_DIR)/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/vq_mock.c $(FUZZ_SRCS_virtq) \
-		       tests/fuzz/fuzz_ring.h tests/unit/vq_mock.h
+$(FUZZ_DIR)/gen_seeds: tests/fuzz/gen_seeds.c tests/fuzz/gen_seeds_ops.c tests/unit/vq_mock.c \
+		       $(FUZZ_SRCS_virtq) $(wildcard tests/fuzz/*.h) tests/unit/vq_mock.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit -Itests/fuzz $(CFLAGS) $(WARN) -o $@ $(filter %.c,$^) $(LDLIBS)
 
 fuzz: $(FUZZ_BINS) $(FUZZ_DIR)/gen_seeds
 
 check-fuzz: fuzz
-	tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_TIME) $(FUZZ_TARGETS)
+	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_TIME) $(FUZZ_TARGETS)
 
-.PHONY: fuzz check-fuzz
+# An hour per target (FUZZ_LONG_TIME), as many at once as there are cores; corpora grow in place
+# under $(FUZZ_DIR)/corpus_NAME, so a second run continues where the first stopped.
+fuzz-long: fuzz
+	FUZZ_JOBS=$$(nproc) tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_LONG_TIME) $(FUZZ_TARGETS)
+
+.PHONY: fuzz check-fuzz fuzz-long

@@ -1,13 +1,15 @@
-/* Seed corpus generator for the virtqueue fuzz targets: builds well-formed rings with the driver-side
- * mock (tests/unit/vq_mock.c) and writes them in the fuzz_ring.h input format.
- * Usage: gen_seeds virtq|virtio_blk DIR. Runs at build/check time on the host. */
+/* Seed corpus generator for the fuzz targets: well-formed rings built with the driver-side mock
+ * (tests/unit/vq_mock.c) in the fuzz_ring.h / fuzz_net.h formats (virtq, virtio_blk, virtio_net), and
+ * through gen_seeds_ops.c operation sequences and kernel images (pci, loaders).
+ * Usage: gen_seeds TARGET DIR. Runs at build/check time on the host. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/virtio_blk.h>
 
-#include "fuzz_ring.h"
+#include "fuzz_net.h"
+#include "gen_seeds.h"
 #include "log.h"
 #include "vq_mock.h"
 
@@ -21,15 +23,8 @@ static int seed_begin(struct vq_mock *m, unsigned size_log2)
 	return vqm_init(m, (uint16_t)(1u << size_log2), FUZZ_RAM_LEN);
 }
 
-static int seed_write(struct vq_mock *m, unsigned size_log2, uint8_t features, uint16_t start)
+int seed_emit(const void *head, size_t head_len, const void *body, size_t body_len)
 {
-	struct fuzz_hdr h = {
-		.size_log2 = (uint8_t)size_log2, .features = features,
-		.desc_off = (uint16_t)(m->desc_gpa - FUZZ_RAM_GPA),
-		.avail_off = (uint16_t)(m->avail_gpa - FUZZ_RAM_GPA),
-		.used_off = (uint16_t)(m->used_gpa - FUZZ_RAM_GPA), .start_idx = start,
-	};
-	size_t len = (size_t)(m->heap_gpa - FUZZ_RAM_GPA);
 	char path[4096];
 	FILE *f;
 	int ok;
@@ -38,13 +33,31 @@ static int seed_write(struct vq_mock *m, unsigned size_log2, uint8_t features, u
 	f = fopen(path, "wb");
 	if (!f) {
 		perror(path);
-		vqm_free(m);
 		return -errno;
 	}
-	ok = fwrite(&h, sizeof(h), 1, f) == 1 && fwrite(m->ram, 1, len, f) == len;
+	ok = (!head_len || fwrite(head, head_len, 1, f) == 1) && (!body_len || fwrite(body, body_len, 1, f) == 1);
 	ok = !fclose(f) && ok;
-	vqm_free(m);
 	return ok ? 0 : -EIO;
+}
+
+static struct fuzz_hdr ring_hdr(struct vq_mock *m, unsigned size_log2, uint8_t features, uint16_t start)
+{
+	return (struct fuzz_hdr){
+		.size_log2 = (uint8_t)size_log2, .features = features,
+		.desc_off = (uint16_t)(m->desc_gpa - FUZZ_RAM_GPA),
+		.avail_off = (uint16_t)(m->avail_gpa - FUZZ_RAM_GPA),
+		.used_off = (uint16_t)(m->used_gpa - FUZZ_RAM_GPA), .start_idx = start,
+	};
+}
+
+/* Write header + the used part of the mock's RAM, free the mock. */
+static int seed_write(struct vq_mock *m, unsigned size_log2, uint8_t features, uint16_t start)
+{
+	struct fuzz_hdr h = ring_hdr(m, size_log2, features, start);
+	int ret = seed_emit(&h, sizeof(h), m->ram, (size_t)(m->heap_gpa - FUZZ_RAM_GPA));
+
+	vqm_free(m);
+	return ret;
 }
 
 static struct vqm_seg seg(struct vq_mock *m, uint32_t len, bool write)
@@ -130,12 +143,133 @@ static int gen_virtio_blk(void)
 	return ret;
 }
 
+/* The receive queue's rings and buffers, in the same RAM after the transmit queue's. */
+struct rx_ring {
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	uint16_t size, next_desc, idx;
+};
+
+static void rx_ring_init(struct vq_mock *m, struct rx_ring *r, uint16_t size)
+{
+	r->desc_gpa = vqm_alloc(m, 16u * size);
+	r->avail_gpa = vqm_alloc(m, 6u + 2u * size);
+	r->used_gpa = vqm_alloc(m, 6u + 8u * size);
+	r->size = size;
+	r->next_desc = r->idx = 0;
+}
+
+/* One receive buffer of len bytes, in two descriptors when split (the header straddling them). */
+static void rx_ring_add(struct vq_mock *m, struct rx_ring *r, uint32_t len, uint32_t split)
+{
+	struct vring_desc *d = vqm_host(m, r->desc_gpa);
+	struct vring_avail *a = vqm_host(m, r->avail_gpa);
+	uint64_t buf = vqm_alloc(m, len);
+	uint16_t id = r->next_desc;
+
+	if (split) {
+		d[id] = (struct vring_desc){ buf, split, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, (uint16_t)(id + 1) };
+		d[id + 1] = (struct vring_desc){ buf + split, len - split, VRING_DESC_F_WRITE, 0 };
+		r->next_desc = (uint16_t)(id + 2);
+	} else {
+		d[id] = (struct vring_desc){ buf, len, VRING_DESC_F_WRITE, 0 };
+		r->next_desc = (uint16_t)(id + 1);
+	}
+	a->ring[r->idx % r->size] = id;
+	a->idx = ++r->idx;
+}
+
+/* One transmit frame: header h, then len bytes, as one, two (header apart) or indirect segments. */
+static void net_tx(struct vq_mock *m, struct virtio_net_hdr_v1 h, uint32_t len, int layout)
+{
+	uint64_t gpa = vqm_alloc(m, 12 + len);
+	uint8_t *p = vqm_host(m, gpa);
+
+	memcpy(p, &h, 12);
+	for (uint32_t i = 0; i < len; i++)
+		p[12 + i] = (uint8_t)(i < 12 ? 0x52 : i);
+	if (layout == 0)
+		vqm_add(m, (struct vqm_seg[]){ { gpa, 12 + len, false } }, 1);
+	else if (layout == 1)
+		vqm_add(m, (struct vqm_seg[]){ { gpa, 12, false }, { gpa + 12, len, false } }, 2);
+	else
+		vqm_publish(m, vqm_chain_indirect(m, (struct vqm_seg[]){ { gpa, 5, false }, { gpa + 5, 7 + len, false } },
+						  2));
+}
+
+static struct fuzz_net_frame net_frame(struct virtio_net_hdr_v1 h, uint16_t len)
+{
+	struct fuzz_net_frame f = { .len = len };
+
+	memcpy(f.hdr, &h, 12);
+	return f;
+}
+
+static int net_seed(struct vq_mock *m, struct rx_ring *r, uint8_t features, uint16_t offloads,
+		    const struct fuzz_net_frame *frames, int nframes)
+{
+	struct fuzz_net_hdr h = {
+		.tx = ring_hdr(m, 3, features, 0),
+		.rx_desc_off = (uint16_t)(r->desc_gpa - FUZZ_RAM_GPA),
+		.rx_avail_off = (uint16_t)(r->avail_gpa - FUZZ_RAM_GPA),
+		.rx_used_off = (uint16_t)(r->used_gpa - FUZZ_RAM_GPA),
+		.rx_size_log2 = 3, .nframes = (uint8_t)nframes, .offloads = offloads,
+	};
+	int ret;
+
+	memcpy(h.frames, frames, (size_t)nframes * sizeof(*frames));
+	ret = seed_emit(&h, sizeof(h), m->ram, (size_t)(m->heap_gpa - FUZZ_RAM_GPA));
+	vqm_free(m);
+	return ret;
+}
+
+#define NET_HDR(fl, gso, hl, gs, cs, co) \
+	((struct virtio_net_hdr_v1){ .flags = (fl), .gso_type = (gso), .hdr_len = (hl), .gso_size = (gs), \
+				     .csum_start = (cs), .csum_offset = (co) })
+
+static int gen_virtio_net(void)
+{
+	const uint8_t nc = VIRTIO_NET_HDR_F_NEEDS_CSUM, dv = VIRTIO_NET_HDR_F_DATA_VALID;
+	struct virtio_net_hdr_v1 zero = { 0 };
+	struct vq_mock m;
+	struct rx_ring r;
+	int ret = 0;
+
+	/* no offloads: plain frames out, frames in (one the driver may not see) */
+	if (seed_begin(&m, 3))
+		return -ENOMEM;
+	net_tx(&m, zero, 60, 0);
+	net_tx(&m, zero, 1514, 1);
+	net_tx(&m, NET_HDR(dv, 0, 0, 0, 0, 0), 100, 2);
+	rx_ring_init(&m, &r, 8);
+	rx_ring_add(&m, &r, 1600, 0);
+	rx_ring_add(&m, &r, 1600, 5);
+	rx_ring_add(&m, &r, 200, 0);
+	ret |= net_seed(&m, &r, FUZZ_F_INDIRECT, 0, (struct fuzz_net_frame[]){ net_frame(zero, 60),
+			net_frame(NET_HDR(dv, 0, 0, 0, 0, 0), 1500),
+			net_frame(NET_HDR(nc, VIRTIO_NET_HDR_GSO_TCPV4, 54, 1448, 34, 16), 1500) }, 3);
+
+	/* checksum and TSO4 offloads both ways (bits: CSUM, GUEST_CSUM, HOST_TSO4, HOST_ECN, GUEST_TSO4) */
+	if (seed_begin(&m, 3))
+		return -ENOMEM;
+	net_tx(&m, NET_HDR(nc, 0, 0, 0, 34, 16), 60, 1);
+	net_tx(&m, NET_HDR(nc, VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN, 54, 1448, 34, 16), 4000, 0);
+	net_tx(&m, NET_HDR(nc, VIRTIO_NET_HDR_GSO_TCPV6, 74, 1428, 54, 16), 3000, 2);
+	rx_ring_init(&m, &r, 8);
+	rx_ring_add(&m, &r, 1600, 0);
+	rx_ring_add(&m, &r, 1600, 3);
+	ret |= net_seed(&m, &r, FUZZ_F_EVENT_IDX | FUZZ_F_INDIRECT, 0x1 | 0x2 | 0x4 | 0x20 | 0x40,
+			(struct fuzz_net_frame[]){ net_frame(NET_HDR(nc, 0, 0, 0, 34, 16), 60),
+			net_frame(NET_HDR(nc | dv, VIRTIO_NET_HDR_GSO_TCPV4, 54, 1448, 34, 16), 1600),
+			net_frame(NET_HDR(nc, 0, 0, 0, 50, 9), 60), net_frame(zero, 14) }, 4);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s virtq|virtio_blk DIR\n", argv[0]);
+		fprintf(stderr, "usage: %s virtq|virtio_blk|virtio_net|pci|loaders DIR\n", argv[0]);
 		return 2;
 	}
 	log_threshold = LOG_ERR;
@@ -144,6 +278,12 @@ int main(int argc, char **argv)
 		ret = gen_virtq();
 	else if (!strcmp(argv[1], "virtio_blk"))
 		ret = gen_virtio_blk();
+	else if (!strcmp(argv[1], "virtio_net"))
+		ret = gen_virtio_net();
+	else if (!strcmp(argv[1], "pci"))
+		ret = gen_pci();
+	else if (!strcmp(argv[1], "loaders"))
+		ret = gen_loaders();
 	else
 		ret = -EINVAL;
 	if (ret) {

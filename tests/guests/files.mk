@@ -6,9 +6,9 @@ GUEST_CC      ?= gcc
 GUEST_FLAGS   := -nostdlib -static -no-pie -fno-pic -ffreestanding -Itests/guests
 GUEST_LDFLAGS := -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -Wl,-z,noseparate-code
 GUEST_RAW     := hello reboot
-GUEST_ELF     := serial64 pvh32 exitcode unclaimed triplefault int3
+GUEST_ELF     := serial64 pvh32 exitcode unclaimed triplefault int3 boottime
 GUEST_ELF64   := serial64 unclaimed int3
-GUEST_C       := virtio_hostile
+GUEST_C       := virtio_hostile hostile_io
 GUEST_BINS    := $(GUEST_RAW:%=$(GUEST_DIR)/%.bin) $(GUEST_ELF:%=$(GUEST_DIR)/%.elf) \
 		 $(GUEST_C:%=$(GUEST_DIR)/%.elf)
 GUEST_QEMU    := $(GUEST_ELF64:%=$(GUEST_DIR)/%-qemu.elf) $(GUEST_C:%=$(GUEST_DIR)/%-qemu.elf)
@@ -45,8 +45,11 @@ $(GUEST_DIR)/%-qemu.elf: $(GUEST_DIR)/%.o $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.
 
 guests: $(GUEST_BINS) $(GUEST_QEMU)
 
+# The hostile guests (%SAN in guests.list) run against an ASan/UBSan ckvm, built in $(O)/san like the
+# unit tests' library.
 check-guests: guests $(O)/ckvm
-	tests/guests/run.sh $(O)/ckvm $(GUEST_DIR)
+	$(MAKE) O=$(O)/san SAN=1 $(O)/san/ckvm
+	CKVM_SAN=$(O)/san/ckvm tests/guests/run.sh $(O)/ckvm $(GUEST_DIR)
 
 # QEMU cross-check of the guests themselves (not part of `check`).
 check-guests-qemu: guests
@@ -58,7 +61,12 @@ $(BENCH_GUEST): bench/guest.S $(GUEST_DIR)/lib.o tests/guests/guest.h tests/gues
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o
 
-bench: $(BENCH_GUEST) $(O)/ckvm
+# The floor: a bare KVM_RUN loop over the same guest (bench/rawloop.c).
+$(O)/bench/rawloop: bench/rawloop.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $<
+
+bench: $(BENCH_GUEST) $(O)/bench/rawloop $(O)/ckvm
 	bench/exit-bench.sh $(O)/ckvm $(BENCH_GUEST)
 
 .PHONY: guests check-guests check-guests-qemu bench

@@ -101,10 +101,62 @@ static void test_many_ranges(void)
 	bus_free(&b);
 }
 
+/* The exit path's cached lookups: same answers as bus_read/bus_write, hits and misses remembered,
+ * nothing stale once the bus changes (a rebuilt bus at the same address included). */
+static void test_cached_access(void)
+{
+	struct bus b;
+	struct bus_cache c = { 0 };
+	struct fake a = { 0 }, d = { 0 };
+	uint8_t byte = 0x42;
+	uint32_t v = 0;
+
+	bus_init(&b, "t");
+	CHECK_EQ(bus_add(&b, 0x100, 8, &fops, &a, "a"), 0);
+	CHECK_EQ(bus_add(&b, 0x200, 4, &fops, &d, "d"), 0);
+	bus_freeze(&b);
+	CHECK_EQ(bus_access(&b, &c, 0x103, &byte, 1, true), 0);
+	CHECK_EQ(a.writes, 1);
+	CHECK_EQ(a.last_off, 3);
+	CHECK(c.hit != NULL);
+	CHECK_EQ(bus_access(&b, &c, 0x104, &v, 4, false), 0);	/* a hit on the cached range */
+	CHECK_EQ(a.reads, 1);
+	CHECK_EQ(a.last_off, 4);
+	CHECK_EQ(v, 0x5a5a5a5a);
+	CHECK_EQ(bus_access(&b, &c, 0x106, &v, 4, false), -ENOENT);	/* straddles the end: unclaimed */
+	CHECK_EQ(v, 0xffffffff);
+	CHECK_EQ(a.reads, 1);
+	CHECK_EQ(bus_access(&b, &c, 0x106, &v, 4, true), -ENOENT);	/* the remembered miss */
+	CHECK_EQ(a.writes, 1);
+	CHECK_EQ(bus_access(&b, &c, 0x106, &v, 2, false), 0);		/* same address, fits */
+	CHECK_EQ(a.reads, 2);
+	CHECK_EQ(bus_access(&b, &c, 0x201, &byte, 1, true), 0);	/* another range */
+	CHECK_EQ(d.writes, 1);
+	CHECK_EQ(d.last_off, 1);
+	CHECK_EQ(bus_access(&b, &c, 0x1234, &v, 4, false), -ENOENT);
+	CHECK_EQ(bus_access(&b, &c, 0x1234, &v, 4, false), -ENOENT);
+	CHECK_EQ(v, 0xffffffff);
+	CHECK_EQ(bus_access(&b, &c, 0x100, &v, 0, false), -ENOENT);	/* empty access */
+	bus_free(&b);
+
+	/* the same struct rebuilt with other ranges: the old cache must not answer */
+	bus_init(&b, "t2");
+	CHECK_EQ(bus_add(&b, 0x1234, 4, &fops, &d, "d"), 0);
+	CHECK_EQ(bus_access(&b, &c, 0x1234, &v, 4, false), 0);
+	CHECK_EQ(d.reads, 1);
+	CHECK_EQ(bus_access(&b, &c, 0x103, &byte, 1, true), -ENOENT);
+	CHECK_EQ(a.writes, 1);
+	CHECK_EQ(bus_add(&b, 0x100, 8, &fops, &a, "a"), 0);		/* an added range is seen */
+	CHECK_EQ(bus_access(&b, &c, 0x103, &byte, 1, true), 0);
+	CHECK_EQ(a.writes, 2);
+	bus_free(&b);
+}
+
 int main(void)
 {
 	RUN(test_dispatch);
 	RUN(test_overlap_and_freeze);
 	RUN(test_many_ranges);
+	RUN(test_cached_access);
 	return test_summary();
 }

@@ -296,6 +296,17 @@ static void test_specific_errors(void)
 			   "--entry", "0xff000"), "do not fit below 1 MiB");
 }
 
+/* A parse that stopped inside a short-option cluster must not leak into the next parse, and the
+ * error names the option, not the command. */
+static void test_reparse(void)
+{
+	expect_error(PARSE("run", "-xQ"), "unknown option '-x'");
+	CHECK_EQ(PARSE("run", "--kernel", "/bin/sh"), 0);
+	CHECK(cfg.kernel && !strcmp(cfg.kernel, "/bin/sh"));
+	expect_error(PARSE("run", "--kernel", "/bin/sh", "--memory"), "option '--memory' needs a value");
+	expect_error(PARSE("run", "--kernel", "/bin/sh", "--bogus"), "unknown option '--bogus'");
+}
+
 int main(void)
 {
 	RUN(test_numbers);
@@ -306,5 +317,6 @@ int main(void)
 	files_make();
 	RUN(test_specific_errors);
 	files_remove();
+	RUN(test_reparse);
 	return test_summary();
 }

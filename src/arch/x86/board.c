@@ -98,6 +98,16 @@ static enum boot_format boot_format_of(enum kernel_format k)
 	}
 }
 
+static const char *boot_format_name(enum boot_format f)
+{
+	static const char *const names[] = {
+		[BOOT_FMT_UNKNOWN] = "unknown", [BOOT_FMT_BZIMAGE] = "bzImage", [BOOT_FMT_ELF] = "ELF",
+		[BOOT_FMT_RAW] = "raw",
+	};
+
+	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "unknown";
+}
+
 /* The command line the guest sees: the user's, plus (quirks) the soft-KVM work-arounds for Linux. */
 static int cmdline_build(struct board *b, bool quirks)
 {
@@ -134,6 +144,7 @@ static int load_kernel(struct board *b, uint64_t rsdp_gpa)
 	enum boot_format fmt = b->format;
 	bool quirks = b->vm.soft_kvm && b->vm.host_quirks && fmt != BOOT_FMT_RAW;
 	struct boot_args a = { 0 };
+	uint64_t t0_ns;
 	int ret;
 
 	if ((ret = cmdline_build(b, quirks)))
@@ -147,6 +158,7 @@ static int load_kernel(struct board *b, uint64_t rsdp_gpa)
 	a.rsdp_gpa = rsdp_gpa;
 	a.load_gpa = cfg->load_gpa;
 	a.entry_gpa = cfg->entry_gpa;
+	t0_ns = log_since_exec_ns();
 	ret = boot_load(&b->vm.gm, fmt, &a, &b->boot);
 	if (ret == -E2BIG && quirks) {
 		/* No room for our work-arounds after the user's text: the user's text wins. */
@@ -169,6 +181,10 @@ static int load_kernel(struct board *b, uint64_t rsdp_gpa)
 		log_info(NULL, "software KVM host: appending \"%s\" to the kernel command line; "
 			 "CX16 and PV send-ipi/sched-yield/unhalt hidden (--no-host-quirks to disable)",
 			 quirks_linux_cmdline);
+	if (!ret)
+		log_timeline("kernel loaded: %s, %zu bytes + initrd %zu bytes in %.3f ms",
+			     boot_format_name(fmt), b->kernel_len, b->initrd_len,
+			     (double)(log_since_exec_ns() - t0_ns) / 1e6);
 	return ret;
 }
 
@@ -256,6 +272,7 @@ static int board_build(struct board *b)
 	}
 	if ((ret = vm_map_memory(vm)))
 		return EXIT_HOST_ERROR;
+	log_timeline("guest memory ready: %lluM", (unsigned long long)(cfg->memory_bytes >> 20));
 	/* A raw real-mode guest gets no in-kernel LAPIC, so its final HLT reaches us and ends the VM. */
 	if (cfg->kernel_format != KFMT_RAW &&
 	    (ret = vm_create_irqchip(vm, LAYOUT_TSS_GPA, LAYOUT_IDENT_MAP_GPA)))

@@ -27,6 +27,9 @@ struct pci;
 struct vblk;
 struct vnet;
 struct virtio_pci;
+struct boot_timer;
+struct debugcon;
+struct post;
 
 struct board {
 	struct vm vm;
@@ -47,6 +50,9 @@ struct board {
 	struct vnet *nets[CONFIG_MAX_NETS];
 	struct virtio_pci *vpci[CONFIG_MAX_DISKS + CONFIG_MAX_NETS];
 	int nvpci;
+	struct boot_timer *boot_timer;	/* --boot-timer */
+	struct debugcon *debugcon;	/* --debug-console */
+	struct post *post;		/* port 0x80, with --verbose */
 
 	struct file_ids files;	/* the config's inputs, then every output opened (outfile_open) */
 

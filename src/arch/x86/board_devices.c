@@ -2,6 +2,8 @@
  *   port 0x3f8-0x3ff COM1 16550A, IRQ 4      port 0x60-0x64 i8042 (+0x61 system control port B)
  *   port 0x70-0x71   CMOS/RTC                port 0x501-0x502 test-exit (with --test-exit)
  *   port 0x600-0x60b ACPI PM1a evt/cnt + timer, SCI 9      port 0xcf8-0xcff PCI config (type 1)
+ *   port 0xe9, 0x402 debug console (--debug-console)       port 0x80 POST codes (with --verbose)
+ *   port 0x504 + MMIO 0xfe000000 (4 KiB) boot timer (--boot-timer)
  *   MMIO 0xc0000000 + 512 MiB: PCI BARs; 00:00.0 host bridge, then virtio-blk disks, virtio-net
  * Runs on the main thread during setup. */
 #include "arch/x86/board_devices.h"
@@ -21,10 +23,13 @@
 #include "arch/x86/mptable.h"
 #include "arch/x86/quirks.h"
 #include "backend/console.h"
+#include "backend/outfile.h"
 #include "core/evloop.h"
 #include "core/vcpu.h"
 #include "dev/acpi_pm.h"
+#include "dev/boot_timer.h"
 #include "dev/cmos.h"
+#include "dev/debugcon.h"
 #include "dev/i8042.h"
 #include "dev/pci.h"
 #include "dev/test_exit.h"
@@ -105,6 +110,56 @@ static int legacy_create(struct board *b)
 	return 0;
 }
 
+/* Boot markers: --boot-timer (MMIO + port), --debug-console (0xe9 + 0x402), POST codes with --verbose. */
+static int debug_devices_create(struct board *b)
+{
+	const struct vm_config *cfg = b->cfg;
+	struct vm *vm = &b->vm;
+	int ret;
+
+	if (cfg->boot_timer) {
+		if ((ret = boot_timer_create(&b->boot_timer, NULL)))
+			return ret;
+		ret = bus_add(&vm->mmio, LAYOUT_BOOT_TIMER_GPA, BOOT_TIMER_MMIO_LEN, &boot_timer_mmio_ops,
+			      b->boot_timer, "boot-timer");
+		if (ret)
+			log_errno(LOG_ERR, NULL, ret, "boot-timer at 0x%llx", LAYOUT_BOOT_TIMER_GPA);
+		if (ret || (ret = pio_add(b, PORT_BOOT_TIMER, BOOT_TIMER_NR_PORTS, &boot_timer_pio_ops,
+					  b->boot_timer, "boot-timer")))
+			return ret;
+	}
+	if (cfg->debugcon != DEBUGCON_OFF) {
+		struct debugcon_config dc = { .out_fd = STDOUT_FILENO, .timestamps = cfg->debugcon_timestamps };
+
+		if (cfg->debugcon == DEBUGCON_FILE) {
+			/* never an input of this VM or another ckvm's file; logs why not in one line */
+			dc.out_fd = outfile_open(&b->files, "--debug-console file=", cfg->debugcon_path);
+			if (dc.out_fd < 0)
+				return dc.out_fd;
+			dc.own_fd = true;
+		}
+		dc.crlf = isatty(dc.out_fd);
+		if ((ret = debugcon_create(&b->debugcon, &dc))) {
+			if (dc.own_fd)
+				close(dc.out_fd);
+			return ret;
+		}
+		if ((ret = pio_add(b, PORT_DEBUGCON, DEBUGCON_NR_PORTS, &debugcon_bus_ops, b->debugcon,
+				   "debugcon")) ||
+		    (ret = pio_add(b, PORT_DEBUGCON_SEABIOS, DEBUGCON_NR_PORTS, &debugcon_bus_ops, b->debugcon,
+				   "debugcon")))
+			return ret;
+	}
+	/* Not verbose: port 0x80 stays unclaimed, so Linux's I/O-delay writes cost no device call. */
+	if (cfg->verbose) {
+		if ((ret = post_create(&b->post, NULL)))
+			return ret;
+		if ((ret = pio_add(b, PORT_POST, POST_NR_PORTS, &post_bus_ops, b->post, "post")))
+			return ret;
+	}
+	return 0;
+}
+
 static int pci_devices_create(struct board *b)
 {
 	struct vm *vm = &b->vm;
@@ -131,6 +186,8 @@ int board_devices_create(struct board *b)
 		log_errno(LOG_ERR, NULL, ret, "legacy devices");
 		return EXIT_HOST_ERROR;
 	}
+	if ((ret = debug_devices_create(b)))
+		return ret == -ENOMEM || ret == -EEXIST ? EXIT_HOST_ERROR : EXIT_USAGE;
 	if (b->cfg->kernel_format == KFMT_RAW)
 		return 0;
 	return pci_devices_create(b);
@@ -196,6 +253,12 @@ void board_devices_destroy(struct board *b)
 		pci_destroy(b->pci);
 	if (b->test_exit)
 		test_exit_destroy(b->test_exit);
+	boot_timer_destroy(b->boot_timer);
+	debugcon_destroy(b->debugcon);
+	post_destroy(b->post);
+	b->boot_timer = NULL;
+	b->debugcon = NULL;
+	b->post = NULL;
 	if (b->acpi_pm)
 		acpi_pm_destroy(b->acpi_pm);
 	if (b->cmos)

@@ -25,6 +25,7 @@
 #define LAYOUT_MEM_HOLE_GPA	0xc0000000ULL	/* RAM above this moves to 4 GiB */
 #define LAYOUT_PCI_MMIO_GPA	0xc0000000ULL	/* 32-bit PCI BAR window */
 #define LAYOUT_PCI_MMIO_SIZE	0x20000000ULL	/* 512 MiB */
+#define LAYOUT_BOOT_TIMER_GPA	0xfe000000ULL	/* --boot-timer: 1 page, guest writes 123 at +0 */
 #define LAYOUT_IOAPIC_GPA	0xfec00000ULL
 #define LAYOUT_LAPIC_GPA	0xfee00000ULL
 #define LAYOUT_TSS_GPA		0xfffbd000ULL	/* KVM_SET_TSS_ADDR: 3 pages */
@@ -37,7 +38,11 @@
 #define PORT_SYS_CTRL_B		0x61
 #define PORT_I8042_CMD		0x64
 #define PORT_CMOS		0x70	/* index 0x70, data 0x71 */
+#define PORT_POST		0x80	/* POST codes, logged with --verbose */
+#define PORT_DEBUGCON		0xe9	/* --debug-console: Bochs/QEMU debug port ... */
+#define PORT_DEBUGCON_SEABIOS	0x402	/* ... and SeaBIOS's */
 #define PORT_TEST_EXIT		0x501	/* like QEMU's isa-debug-exit default */
+#define PORT_BOOT_TIMER		0x504	/* --boot-timer: the port twin of LAYOUT_BOOT_TIMER_GPA */
 #define PORT_ACPI_PM_BASE	0x600	/* PM1a event (4), PM1a control (2) at +4, PM timer at +8 */
 #define PORT_PCI_CONFIG		0xcf8	/* 0xcf8 address, 0xcfc..0xcff data */
 
