@@ -25,3 +25,10 @@ $(FUZZ_DIR)/fuzz_api: tests/api/fuzz_api.c $(FUZZ_SRCS_api) src/control/api_int.
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
 fuzz: $(FUZZ_DIR)/fuzz_api	# (fuzz's own prerequisite list was read before this file)
+
+# Seeds: whole request sequences (the first byte picks pre-/post-boot and the read size).
+$(FUZZ_DIR)/corpus_api/.seeded: $(wildcard tests/api/fuzz-seeds/*)
+	@mkdir -p $(dir $@)
+	cp tests/api/fuzz-seeds/* $(dir $@)
+	touch $@
+fuzz: $(FUZZ_DIR)/corpus_api/.seeded
