@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/vm.h"
+#include "core/vm_pause.h"
 #include "log.h"
 
 #define SIG_KICK SIGUSR1
@@ -186,6 +187,8 @@ static void *vcpu_thread(void *arg)
 	if (v->id == 0)
 		log_timeline("first KVM_RUN (vCPU 0)");
 	while (vm_stop_reason(vm) == VM_STOP_NONE) {
+		if (vm_pause_point(v))
+			continue;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -197,6 +200,13 @@ static void *vcpu_thread(void *arg)
 			break;
 	}
 	return NULL;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	/* immediate_exit covers a kick that lands before the thread enters KVM_RUN. */
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_kill(v->thread, SIG_KICK);
 }
 
 static void kick_handler(int sig)

@@ -31,6 +31,8 @@ int vcpu_handle_exit(struct vcpu *v, struct kvm_run *run);
 /* Start one thread per vCPU; vcpus_stop() kicks every vCPU out of KVM_RUN and joins the threads. */
 int vcpus_start(struct vm *vm);
 void vcpus_stop(struct vm *vm);
+/* Make a started vCPU leave KVM_RUN (or not enter it) once: immediate_exit + signal. Any thread. */
+void vcpu_kick(struct vcpu *v);
 /* Debug log: exits per reason over all vCPUs and the busiest I/O ports (with vm->io_hist). */
 void vcpus_log_stats(struct vm *vm);
 

@@ -9,6 +9,7 @@
 
 #include "core/bus.h"
 #include "core/guest_mem.h"
+#include "core/vm_pause.h"
 #include "core/vmm_ops.h"
 
 struct vcpu;
@@ -34,6 +35,7 @@ struct vm {
 	enum vm_stop_reason stop_reason;
 	int stop_code;
 	char stop_msg[256];
+	struct vm_pause pause;		/* vm_pause.c; under lock, waits on stopped */
 
 	uint32_t *io_hist;		/* --verbose: exits per port (65536 entries), else NULL */
 
