@@ -1,5 +1,5 @@
 # ckvm — one GNU Makefile. Source lists are explicit, one fragment per area (src/*/files.mk).
-# Targets: all check check-unit check-guests check-cli check-stop check-tsan check-linux
+# Targets: all check check-unit check-guests check-cli check-api check-stop check-tsan check-linux
 #          check-linux-cloud fuzz bench guest clean. SAN=1: ASan+UBSan; SAN=thread: ThreadSanitizer.
 O        ?= build
 CC       ?= cc
@@ -7,7 +7,7 @@ SAN      ?=
 CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
 CPPFLAGS += -std=gnu11 -D_GNU_SOURCE -Isrc -MMD -MP
-LDLIBS   += -lpthread
+LDLIBS   += -lpthread -lhttp_parser -ljson-c
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
@@ -20,7 +20,8 @@ LDFLAGS  += -fsanitize=thread
 endif
 
 SRCS :=
-include src/files.mk src/core/files.mk src/arch/x86/files.mk src/dev/files.mk src/virtio/files.mk src/backend/files.mk
+include src/files.mk src/core/files.mk src/arch/x86/files.mk src/dev/files.mk src/virtio/files.mk src/backend/files.mk \
+	src/control/files.mk
 
 LIB_OBJS := $(SRCS:%.c=$(O)/%.o)
 MAIN_OBJ := $(O)/src/main.o
@@ -39,9 +40,9 @@ $(O)/%.o: %.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
 include tests/unit/files.mk tests/guests/files.mk tests/cli/files.mk tests/stop/files.mk tests/fuzz/files.mk \
-	tests/linux/files.mk
+	tests/linux/files.mk tests/api/files.mk
 
-check: check-unit check-fuzz check-guests check-cli check-stop check-tsan check-linux
+check: check-unit check-fuzz check-guests check-cli check-api check-stop check-tsan check-linux
 	@echo "check: all tiers done"
 
 clean:

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "arch/x86/board.h"
+#include "arch/x86/board_api.h"
 #include "backend/console.h"
 #include "config.h"
+#include "control/api_cli.h"
 #include "log.h"
 
 static int stop_exit_code(enum vm_stop_reason why, int code)
@@ -81,6 +83,18 @@ static void on_job_continue(int sig)
 	errno = saved_errno;
 }
 
+/* Before any thread exists (the API's, the board's): every thread inherits these blocked, so the
+ * stop signals reach only a signalfd (the API's before the VM starts, then the board's) and the
+ * vCPU kick only the vCPU threads, which unblock it. */
+static void stop_signals_block(void)
+{
+	sigset_t set;
+
+	vm_stop_signals(&set);
+	sigaddset(&set, SIGURG);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 static void job_control_catch(void)
 {
 	struct sigaction sa = { .sa_handler = on_job_stop, .sa_flags = SA_RESTART };
@@ -112,13 +126,25 @@ int main(int argc, char **argv)
 {
 	static struct vm_config cfg;
 	static struct board board;
-	enum config_action action;
+	const struct vm_config *run_cfg = &cfg;
+	struct api_options ao = { 0 };
+	struct api *api = NULL;
+	struct api_vmm ops;
+	enum config_action action = CONFIG_RUN;
 	enum vm_stop_reason why;
 	char err[512];
 	int ret, code, sig;
 
 	log_timeline_start();
-	if (config_parse(argc, argv, &cfg, &action, err, sizeof(err))) {
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		exit(ctl_main(argc - 1, argv + 1));
+	if (argc > 1 && api_cli_is_mode(argv[1])) {
+		/* ckvm --api-sock PATH [--config-file FILE]: configured over the API or from the file */
+		if (api_cli_parse(argc, argv, &ao, &cfg.verbose, err, sizeof(err))) {
+			fprintf(stderr, "ckvm: error: %s\n", err);
+			exit(EXIT_USAGE);
+		}
+	} else if (config_parse(argc, argv, &cfg, &action, err, sizeof(err))) {
 		fprintf(stderr, "ckvm: error: %s\n", err);
 		exit(EXIT_USAGE);
 	}
@@ -139,19 +165,37 @@ int main(int argc, char **argv)
 	log_timeline("config parsed");
 	fatal_signals_catch();
 	job_control_catch();
+	stop_signals_block();
+	if (cfg.api_sock) {	/* ckvm run ... --api-sock PATH: flags configure, the API manages */
+		ao.sock_path = cfg.api_sock;
+		ao.cfg = &cfg;
+	}
+	if (ao.sock_path || ao.config_file) {
+		if ((ret = api_create(&api, &ao)))
+			exit(api_exit_status(ret));	/* one line logged */
+		if (api_wait_start(api, &run_cfg)) {
+			api_destroy(api);	/* ended before a VM was asked for */
+			exit(EXIT_GUEST_OK);
+		}
+	}
 
-	ret = board_create(&board, &cfg);
+	ret = board_create(&board, run_cfg);
+	board_api_ops(&board, &ops);
+	api_vm_created(api, ret ? ret : 0, log_last_error(), ret ? NULL : &ops);
 	if (ret) {
 		board_destroy(&board);
+		api_destroy(api);
 		exit(ret);	/* board_create logged one line; ret is EXIT_USAGE or EXIT_HOST_ERROR */
 	}
 	why = board_run(&board);
+	api_vm_gone(api);
 	code = stop_exit_code(why, board.vm.stop_code);
 	if (board.vm.stop_msg[0])
 		log_msg(why == VM_STOP_CRASH || why == VM_STOP_HOST_ERROR ? LOG_ERR : LOG_DEBUG, NULL,
 			"%s", board.vm.stop_msg);
 	sig = board.die_signal;
 	board_destroy(&board);
+	api_destroy(api);
 	if (sig)
 		die_of_signal(sig);
 	exit(code);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/vm.h"
+#include "core/vm_pause.h"
 #include "log.h"
 
 /* Kicks a vCPU thread out of KVM_RUN. SIGURG because its default action is to ignore it: one sent
@@ -190,6 +191,8 @@ static void *vcpu_thread(void *arg)
 	if (v->id == 0)
 		log_timeline("first KVM_RUN (vCPU 0)");
 	while (vm_stop_reason(vm) == VM_STOP_NONE) {
+		if (vm_pause_point(v))
+			continue;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -201,6 +204,13 @@ static void *vcpu_thread(void *arg)
 			break;
 	}
 	return NULL;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	/* immediate_exit covers a kick that lands before the thread enters KVM_RUN. */
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_kill(v->thread, SIG_KICK);
 }
 
 static void kick_handler(int sig)
@@ -233,15 +243,9 @@ int vcpus_start(struct vm *vm)
 
 static void vcpus_kick(struct vm *vm)
 {
-	for (unsigned i = 0; i < vm->ncpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-
-		if (!v->started)
-			continue;
-		/* immediate_exit covers a kick that lands before the thread enters KVM_RUN. */
-		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
-		pthread_kill(v->thread, SIG_KICK);
-	}
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].started)
+			vcpu_kick(&vm->vcpus[i]);
 }
 
 unsigned vcpus_stop(struct vm *vm, int64_t deadline_ns)

@@ -35,6 +35,8 @@ int vcpus_start(struct vm *vm);
  * (vm_clock_ns); returns how many are still running (stuck in a device, e.g. a disk reset waiting
  * for a hung back-end). Calling it again retries those. */
 unsigned vcpus_stop(struct vm *vm, int64_t deadline_ns);
+/* Make a started vCPU leave KVM_RUN (or not enter it) once: immediate_exit + signal. Any thread. */
+void vcpu_kick(struct vcpu *v);
 /* Debug log: exits per reason over all vCPUs and the busiest I/O ports (with vm->io_hist). */
 void vcpus_log_stats(struct vm *vm);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +264,18 @@ enum vm_stop_reason vm_wait_stop(struct vm *vm)
 	why = vm->stop_reason;
 	pthread_mutex_unlock(&vm->lock);
 	return why;
+}
+
+void vm_stop_signals(sigset_t *set)
+{
+	static const int sigs[] = { SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM,
+				    SIGPROF, SIGXCPU, SIGIO, SIGPWR, SIGSTKFLT };
+
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(set, sigs[i]);
+	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+		sigaddset(set, s);
 }
 
 int64_t vm_clock_ns(void)

@@ -1,7 +1,7 @@
 # Real-Linux tests against the default guest built by guest/build.sh (tests/linux/t_NAME.sh).
 # The default tier runs in CI (about 9 minutes on a 2-core software-KVM host); the stock-kernel
 # test is opt-in (its userspace needs real hardware virtualization).
-LINUX_TESTS ?= boot shell blk net smp2 smp4 acpioff clock
+LINUX_TESTS ?= boot shell blk net smp2 smp4 acpioff clock api
 
 check-linux: $(O)/ckvm
 	guest/build.sh

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Real-Linux tests: boot the default guest (guest/build.sh) with ckvm.test=MODE and check what the
 # guest's init and kernel print. Usage: run.sh CKVM TEST...  (TESTS: boot blk net smp2 smp4 acpioff
-# clock cloud). Prints PASS/FAIL per test, timings, and "linux: N passed, N failed".
+# clock cloud api). Prints PASS/FAIL per test, timings, and "linux: N passed, N failed".
 set -u
 CKVM=$(realpath "$1"); shift
 HERE=$(cd "$(dirname "$0")" && pwd)

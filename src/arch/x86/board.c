@@ -299,18 +299,6 @@ static int board_build(struct board *b)
 	return 0;
 }
 
-void board_stop_signals(sigset_t *set)
-{
-	static const int sigs[] = { SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM,
-				    SIGPROF, SIGXCPU, SIGIO, SIGPWR, SIGSTKFLT };
-
-	sigemptyset(set);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(set, sigs[i]);
-	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
-		sigaddset(set, s);
-}
-
 int board_create(struct board *b, const struct vm_config *cfg)
 {
 	sigset_t set;
@@ -320,10 +308,10 @@ int board_create(struct board *b, const struct vm_config *cfg)
 	b->files = cfg->inputs;
 	b->sigfd = -1;
 	b->debugcon_fd = -1;
-	/* Blocked here, before any thread exists, so every thread inherits the mask; they arrive on a
-	 * signalfd in the event loop, in no other thread. SIGURG (the vCPU kick) too: only vCPU
-	 * threads take it. */
-	board_stop_signals(&set);
+	/* Blocked here (main did already, before any thread existed), so every thread inherits the
+	 * mask; they arrive on a signalfd in the event loop, in no other thread. SIGURG (the vCPU
+	 * kick) too: only vCPU threads take it. */
+	vm_stop_signals(&set);
 	sigaddset(&set, SIGURG);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -405,7 +393,7 @@ enum vm_stop_reason board_run(struct board *b)
 	sigset_t set;
 	enum vm_stop_reason why;
 
-	board_stop_signals(&set);
+	vm_stop_signals(&set);
 	b->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (b->sigfd < 0 || evloop_add(b->ev, b->sigfd, EPOLLIN, on_signal, b))
 		log_errno(LOG_WARN, NULL, -errno, "signalfd: SIGTERM and the like will not stop the VM");

@@ -77,13 +77,10 @@ struct board {
 
 /* Build everything up to the first instruction. 0, or the exit status to use (EXIT_USAGE for bad
  * input such as a file that is not a kernel, EXIT_HOST_ERROR otherwise) after logging one line.
- * From here on the stop signals (board_stop_signals) are blocked in every thread: they reach the
- * I/O thread through a signalfd. SIGPIPE and SIGXFSZ are ignored (write errors are handled). */
+ * From here on the stop signals (vm_stop_signals) are blocked in every thread: they reach the I/O
+ * thread through a signalfd; SIGHUP/SIGINT/SIGTERM stop the VM with the stop's exit status, the
+ * others set die_signal. SIGPIPE and SIGXFSZ are ignored (write errors are handled). */
 int board_create(struct board *b, const struct vm_config *cfg);
-/* The signals that stop the VM cleanly: SIGHUP, SIGINT, SIGTERM (exit status from the stop), and
- * every other asynchronous signal whose default is to terminate: SIGUSR1/2, SIGALRM, SIGVTALRM,
- * SIGPROF, SIGXCPU, SIGIO, SIGPWR, SIGSTKFLT and the real-time signals (these set die_signal). */
-void board_stop_signals(sigset_t *set);
 /* Run until the VM stops, then stop every thread within BOARD_STOP_GRACE_MS: joined, or abandoned
  * (b->abandoned) with a log line. */
 enum vm_stop_reason board_run(struct board *b);
