@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/vm.h"
 #include "log.h"
 
 #define TAG_LISTEN	(1ULL << 40)
@@ -213,10 +214,7 @@ static int api_setup(struct api *a, const struct api_options *o)
 	a->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (a->epfd < 0 || a->wake_fd < 0 || (ret = watch(a, a->wake_fd, TAG_WAKE)))
 		return -errno;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	vm_stop_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);	/* main's and, inherited, every later thread's */
 	if (o->cfg) {
 		a->from_flags = true;

@@ -53,7 +53,8 @@ int vm_pause(struct vm *vm, int64_t timeout_ns, uint64_t *latency_ns)
 	int ret = 0;
 
 	pthread_mutex_lock(&vm->lock);
-	want = vcpus_started(vm);
+	/* `started` only after the stop check: once stopping, main clears it without this lock. */
+	want = vm->stop_reason == VM_STOP_NONE ? vcpus_started(vm) : 0;
 	if (vm->stop_reason != VM_STOP_NONE)
 		ret = -ESHUTDOWN;
 	else if (!want)

@@ -22,7 +22,7 @@ static struct vm vm;
 static struct vcpu vcpus[NCPU];
 static struct kvm_run runs[NCPU];
 static unsigned long work[NCPU];
-static volatile int stuck_ms[NCPU];	/* a vCPU busy in a device this long */
+static int stuck_ms[NCPU];	/* a vCPU busy in a device this long (atomic: two threads) */
 
 static void *fake_vcpu(void *arg)
 {
@@ -30,21 +30,22 @@ static void *fake_vcpu(void *arg)
 	sigset_t set;
 
 	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGURG);	/* vcpu_kick's signal */
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	while (vm_stop_reason(&vm) == VM_STOP_NONE) {
 		if (vm_pause_point(v))
 			continue;
-		if (stuck_ms[v->id]) {	/* signals do not end it (a kick lands meanwhile) */
+		int stuck = __atomic_load_n(&stuck_ms[v->id], __ATOMIC_RELAXED);
+
+		if (stuck) {	/* signals do not end it (a kick lands meanwhile) */
 			struct timespec t0, t;
 
 			clock_gettime(CLOCK_MONOTONIC, &t0);
 			do {
 				usleep(1000);
 				clock_gettime(CLOCK_MONOTONIC, &t);
-			} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 <
-				 stuck_ms[v->id]);
-			stuck_ms[v->id] = 0;
+			} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < stuck);
+			__atomic_store_n(&stuck_ms[v->id], 0, __ATOMIC_RELAXED);
 		}
 		/* "KVM_RUN": returns at once while immediate_exit is set, else runs a little. */
 		if (!__atomic_load_n(&v->run->immediate_exit, __ATOMIC_ACQUIRE))
@@ -73,9 +74,9 @@ static void start(void)
 	struct sigaction sa = { .sa_handler = on_kick };
 	sigset_t set;
 
-	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGURG, &sa, NULL);
 	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGURG);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	memset(&vm, 0, sizeof(vm));
 	pthread_mutex_init(&vm.lock, NULL);
@@ -119,7 +120,7 @@ static void test_stuck_vcpu_times_out(void)
 {
 	unsigned long b;
 
-	stuck_ms[1] = 400;
+	__atomic_store_n(&stuck_ms[1], 400, __ATOMIC_RELAXED);
 	usleep(5000);			/* vCPU 1 is now "in a device" */
 	CHECK_EQ(vm_pause(&vm, 100000000LL, NULL), -ETIMEDOUT);
 	CHECK(!vm_paused(&vm));		/* withdrawn: the others run on */
