@@ -33,7 +33,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL, OPT_TEST_EXIT,
 	OPT_KFORMAT, OPT_LOAD, OPT_ENTRY, OPT_DISK, OPT_NET, OPT_NO_QUIRKS, OPT_NO_ACPI, OPT_PV_OFF,
 	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
-	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK,
+	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK, OPT_KDECOMP,
 };
 
 /* One line per option. Single-valued options given twice are an error; opt_repeatable() lists
@@ -47,6 +47,7 @@ static const struct option run_opts[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "test-exit", no_argument, NULL, OPT_TEST_EXIT },
 	{ "kernel-format", required_argument, NULL, OPT_KFORMAT },
+	{ "kernel-decompress", required_argument, NULL, OPT_KDECOMP },
 	{ "load-addr", required_argument, NULL, OPT_LOAD },
 	{ "entry", required_argument, NULL, OPT_ENTRY },
 	{ "disk", required_argument, NULL, OPT_DISK },
@@ -304,6 +305,12 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 		else
 			return config_fail(err, errlen, "--kernel-format %s: expected auto, bzimage, elf or raw", arg);
 		break;
+	case OPT_KDECOMP:
+		if (!strcmp(arg, "host")) cfg->kernel_decompress = KDECOMP_HOST;
+		else if (!strcmp(arg, "guest")) cfg->kernel_decompress = KDECOMP_GUEST;
+		else
+			return config_fail(err, errlen, "--kernel-decompress %s: expected host or guest", arg);
+		break;
 	case OPT_LOAD:
 		cfg->load_set = true;
 		return addr_arg("--load-addr", arg, &cfg->load_gpa, err, errlen);
@@ -395,6 +402,7 @@ void config_print(const struct vm_config *c, FILE *f)
 	int i;
 
 	fprintf(f, "kernel=%s\nkernel-format=%s\n", c->kernel, fmt[c->kernel_format]);
+	fprintf(f, "kernel-decompress=%s\n", c->kernel_decompress == KDECOMP_GUEST ? "guest" : "host");
 	if (c->kernel_format == KFMT_RAW)
 		fprintf(f, "load-addr=0x%llx\nentry=0x%llx\n", (unsigned long long)c->load_gpa,
 			(unsigned long long)c->entry_gpa);
@@ -439,6 +447,8 @@ void config_usage(FILE *f)
 	      "  --serial MODE           stdio (default), file=PATH or none\n"
 	      "  --test-exit             enable the test-exit port 0x501 (exit code (V<<1)|1)\n"
 	      "  --kernel-format F       auto (default), bzimage, elf or raw\n"
+	      "  --kernel-decompress W   bzImage payload inflated by the host (default; KASLR unless\n"
+	      "                          nokaslr) or by the guest's own decompressor\n"
 	      "  --load-addr A --entry A raw format: load and real-mode entry address (< 1 MiB)\n"
 	      "  --disk path=F[,readonly=on][,serial=ID]   virtio-blk disk (raw image), repeatable\n"
 	      "  --net tap=NAME[,mac=M]  virtio-net on a tap device, repeatable\n"

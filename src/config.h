@@ -14,6 +14,7 @@
 
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 enum kernel_format { KFMT_AUTO, KFMT_BZIMAGE, KFMT_ELF, KFMT_RAW };
+enum kernel_decompress { KDECOMP_HOST, KDECOMP_GUEST };	/* who inflates a bzImage's payload */
 enum debugcon_mode { DEBUGCON_OFF, DEBUGCON_STDIO, DEBUGCON_FILE };
 
 struct disk_config {
@@ -33,6 +34,7 @@ struct vm_config {
 	const char *initrd;
 	const char *cmdline;
 	enum kernel_format kernel_format;
+	enum kernel_decompress kernel_decompress;
 	uint64_t load_gpa, entry_gpa;
 	bool load_set, entry_set;
 	uint64_t memory_bytes;

@@ -18,10 +18,17 @@ FUZZ_SRCS_virtio_blk := $(FUZZ_SRCS_virtq) src/virtio/virtio_blk.c src/backend/b
 FUZZ_SRCS_virtio_net := $(FUZZ_SRCS_virtq) src/virtio/virtio_net.c src/core/evloop.c
 FUZZ_SRCS_pci        := $(FUZZ_SRCS_virtq) src/dev/pci.c src/dev/msix.c src/virtio/virtio_pci.c \
 			src/core/evloop.c
+# bzimage.c reaches the host-decompression path (bzimage_host.c, kaslr.c, src/boot/decompress.c).
+FUZZ_SRCS_kboot      := src/boot/decompress.c src/arch/x86/bzimage_host.c src/arch/x86/kaslr.c
 FUZZ_SRCS_loaders    := src/arch/x86/bzimage.c src/arch/x86/elf.c src/arch/x86/raw.c \
-			src/arch/x86/e820.c src/core/guest_mem.c src/log.c
+			src/arch/x86/e820.c src/core/guest_mem.c src/log.c $(FUZZ_SRCS_kboot)
 FUZZ_SRCS_config     := src/config.c src/config_sub.c src/config_check.c src/backend/outfile.c \
 			src/backend/tap.c src/log.c
+# Host-side bzImage decompression and loading; seeds from tests/unit/kimg_mock.c (gen_seeds kdecomp).
+FUZZ_TARGETS += kdecomp
+FUZZ_SRCS_kdecomp    := src/arch/x86/bzimage.c src/arch/x86/elf.c src/arch/x86/e820.c \
+			src/core/guest_mem.c src/log.c $(FUZZ_SRCS_kboot) tests/unit/kimg_mock.c
+FUZZ_FLAGS += $(DECOMP_DEFS)
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE
@@ -32,7 +39,8 @@ endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULE,$(t))))
 
 $(FUZZ_DIR)/gen_seeds: tests/fuzz/gen_seeds.c tests/fuzz/gen_seeds_ops.c tests/unit/vq_mock.c \
-		       $(FUZZ_SRCS_virtq) $(wildcard tests/fuzz/*.h) tests/unit/vq_mock.h
+		       $(FUZZ_SRCS_virtq) $(wildcard tests/fuzz/*.h) tests/unit/vq_mock.h \
+		       tests/unit/kimg_mock.c tests/unit/kimg_mock.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit -Itests/fuzz $(CFLAGS) $(WARN) -o $@ $(filter %.c,$^) $(LDLIBS)
 

@@ -1,6 +1,7 @@
 /* Seed corpus generator for the fuzz targets: well-formed rings built with the driver-side mock
  * (tests/unit/vq_mock.c) in the fuzz_ring.h / fuzz_net.h formats (virtq, virtio_blk, virtio_net), and
- * through gen_seeds_ops.c operation sequences and kernel images (pci, loaders).
+ * through gen_seeds_ops.c operation sequences and kernel images (pci, loaders); synthetic compressed
+ * kernels from tests/unit/kimg_mock.c (kdecomp).
  * Usage: gen_seeds TARGET DIR. Runs at build/check time on the host. */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "fuzz_net.h"
 #include "gen_seeds.h"
+#include "kimg_mock.h"
 #include "log.h"
 #include "vq_mock.h"
 
@@ -269,7 +271,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s virtq|virtio_blk|virtio_net|pci|loaders DIR\n", argv[0]);
+		fprintf(stderr, "usage: %s virtq|virtio_blk|virtio_net|pci|loaders|kdecomp DIR\n", argv[0]);
 		return 2;
 	}
 	log_threshold = LOG_ERR;
@@ -284,6 +286,8 @@ int main(int argc, char **argv)
 		ret = gen_pci();
 	else if (!strcmp(argv[1], "loaders"))
 		ret = gen_loaders();
+	else if (!strcmp(argv[1], "kdecomp"))
+		ret = kimg_write_seeds(out_dir);
 	else
 		ret = -EINVAL;
 	if (ret) {

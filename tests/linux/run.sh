@@ -1,7 +1,9 @@
 #!/bin/bash
 # Real-Linux tests: boot the default guest (guest/build.sh) with ckvm.test=MODE and check what the
-# guest's init and kernel print. Usage: run.sh CKVM TEST...  (TESTS: boot blk net smp2 smp4 acpioff
-# clock cloud api). Prints PASS/FAIL per test, timings, and "linux: N passed, N failed".
+# guest's init and kernel print. Usage: run.sh CKVM TEST...  (TESTS: kimage boot kaslr guestdecomp
+# shell blk net smp2 smp4 acpioff clock api cloud). bzImages are inflated by the host (ckvm's default)
+# except in guestdecomp. Prints PASS/FAIL per test, timings, the tier's total time and
+# "linux: N passed, N failed".
 set -u
 CKVM=$(realpath "$1"); shift
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -10,6 +12,7 @@ TIMEOUT=${CKVM_LINUX_TIMEOUT:-600}
 WORK=$(mktemp -d /tmp/ckvm-linux.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 pass=0; fail=0
+TIER_START=$(date +%s.%N) NTESTS=$#
 
 ok()  { echo "PASS $T${1:+ ($1)}"; pass=$((pass + 1)); }
 bad() {
@@ -56,5 +59,6 @@ for T in "$@"; do
 	# shellcheck source=/dev/null
 	. "$HERE/t_$T.sh"
 done
+printf 'linux tier: %.0f s in total for %d tests\n' "$(echo "$(date +%s.%N) - $TIER_START" | bc)" "$NTESTS"
 echo "linux: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -1,9 +1,10 @@
-# boot: the default guest reaches init, which prints release, uptime, CPU model, RTC date, CPU count
-# in that order and reboots; ckvm exits 0. Prints the boot time.
+# boot: the default guest (bzImage, inflated by the host: the default) reaches init, which prints
+# release, uptime, CPU model, RTC date, CPU count and the kernel's addresses in that order and
+# reboots; ckvm exits 0. Prints the boot time and where KASLR put the kernel.
 boot boot
 if [ "$RC" -ne 0 ]; then
 	bad "exit status $RC (expected 0)"
-elif ! why=$(in_order CKVM-RELEASE CKVM-UPTIME CKVM-CPU CKVM-RTC CKVM-NPROC CKVM-DONE); then
+elif ! why=$(in_order CKVM-RELEASE CKVM-UPTIME CKVM-CPU CKVM-RTC CKVM-NPROC CKVM-KTEXT CKVM-KCODE CKVM-DONE); then
 	bad "$why"
 elif [ "$(marker CKVM-RELEASE)" != "$(cat "$CACHE/kernel.release")" ]; then
 	bad "release '$(marker CKVM-RELEASE)' is not $(cat "$CACHE/kernel.release")"
@@ -13,4 +14,6 @@ elif [ "$(marker CKVM-RTC | cut -c1-10)" != "$(date -u +%Y-%m-%d)" ] &&
 else
 	ok "kernel $(marker CKVM-RELEASE), init at uptime $(marker CKVM-UPTIME)s, whole boot+reboot ${SECS}s wall"
 	echo "  boot time: ${SECS} s from exec to exit; guest uptime at init $(marker CKVM-UPTIME) s"
+	echo "  kernel at _text $(marker CKVM-KTEXT), physical code $(marker CKVM-KCODE)"
+	BOOT_ADDRS="$(marker CKVM-KTEXT) $(marker CKVM-KCODE)"	# for the kaslr test
 fi

@@ -3,6 +3,7 @@
 UNIT_TESTS := guest_mem bus exits config outfile
 UNIT_TESTS += pci virtio_pci virtio_net
 UNIT_TESTS += bzimage elf raw
+UNIT_TESTS += kdecomp kdecomp_nolib
 UNIT_TESTS += acpi mptable cpuid acpi_pm
 UNIT_TESTS += virtq virtio_blk
 UNIT_TESTS += uart i8042 cmos console serial_out
@@ -15,6 +16,13 @@ $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
 
 # Tests that drive devices through the driver-side virtqueue mock link it in.
 $(O)/tests/unit/test_virtq $(O)/tests/unit/test_virtio_blk: $(O)/tests/unit/vq_mock.o
+# Host-decompression tests build their synthetic kernels with the compressors in kimg_mock.c.
+$(O)/tests/unit/test_kdecomp: $(O)/tests/unit/kimg_mock.o
+# ... and once against a decompress.c built as if libzstd were missing (linked ahead of libckvm.a).
+$(O)/tests/unit/test_kdecomp_nolib: $(O)/tests/unit/decompress_nozstd.o $(O)/tests/unit/kimg_mock.o
+$(O)/tests/unit/decompress_nozstd.o: src/boot/decompress.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -DHAVE_ZSTD,$(CPPFLAGS)) $(CFLAGS) $(WARN) -c -o $@ $<
 
 $(O)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)

@@ -120,6 +120,9 @@ static void test_good_run(void)
 	CHECK(cfg.nets[0].mac_set);
 	CHECK_EQ(cfg.pv_off, (1u << 9) | (1u << 5));
 	CHECK(cfg.host_quirks);
+	CHECK_EQ(cfg.kernel_decompress, KDECOMP_HOST);	/* the default */
+	CHECK_EQ(PARSE("run", "--kernel=/bin/sh", "--kernel-decompress", "guest"), 0);
+	CHECK_EQ(cfg.kernel_decompress, KDECOMP_GUEST);
 	CHECK_EQ(PARSE("run", "--kernel=/bin/sh", "--kernel-format", "raw", "--load-addr", "0x1000",
 		       "--entry", "0x1000", "--no-host-quirks"), 0);
 	CHECK_EQ(cfg.kernel_format, KFMT_RAW);
@@ -161,6 +164,7 @@ static void test_bad_input(void)
 	expect_error(PARSE("run", "--kernel", "/bin/sh", "--disk", "path=/nonexistent.img"), "nonexistent");
 	expect_error(PARSE("run", "--kernel", "/bin/sh", "--net", "tap=t0,mac=01:02:03:04:05:06"), "--net");
 	expect_error(PARSE("run", "--kernel", "/bin/sh", "--pv-off", "warp"), "--pv-off");
+	expect_error(PARSE("run", "--kernel", "/bin/sh", "--kernel-decompress", "gpu"), "--kernel-decompress");
 	expect_error(PARSE("run", "--kernel", "/bin/sh", "extra"), "extra");
 	expect_error(PARSE("frobnicate"), "frobnicate");
 	CHECK_EQ(config_check_host(&cfg, 2, 1ULL << 30, err, sizeof(err)), 0);

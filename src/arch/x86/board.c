@@ -159,6 +159,7 @@ static int load_kernel(struct board *b, uint64_t rsdp_gpa)
 	a.rsdp_gpa = rsdp_gpa;
 	a.load_gpa = cfg->load_gpa;
 	a.entry_gpa = cfg->entry_gpa;
+	a.host_decompress = cfg->kernel_decompress == KDECOMP_HOST;
 	t0_ns = log_since_exec_ns();
 	ret = boot_load(&b->vm.gm, fmt, &a, &b->boot);
 	if (ret == -E2BIG && quirks) {

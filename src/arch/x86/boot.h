@@ -5,6 +5,8 @@
 #ifndef CKVM_X86_BOOT_H
 #define CKVM_X86_BOOT_H
 
+#include <elf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +62,8 @@ struct boot_args {
 	uint64_t rsdp_gpa;		/* 0: no ACPI; else zero page acpi_rsdp_addr / PVH rsdp_paddr */
 	uint64_t load_gpa;		/* raw only: where the file is copied */
 	uint64_t entry_gpa;		/* raw only: linear entry address */
+	bool host_decompress;		/* bzImage: inflate the payload here (else the guest's decompressor) */
+	uint64_t kaslr_seed;		/* host decompression: 0 = getrandom(), else a fixed seed (tests) */
 };
 
 struct boot_info {
@@ -76,6 +80,8 @@ struct boot_info {
 					 * set before the command line is written, so also on -E2BIG */
 	uint64_t initrd_gpa;		/* 0 when no initrd */
 	uint64_t initrd_len;
+	const char *inflated;		/* bzImage inflated on the host: its compression ("lz4"), else NULL */
+	uint64_t virt_offset;		/* host-relocated kernel: virtual KASLR offset from its link address */
 };
 
 /* Loader errors (negative errno); boot_strerror() gives the text for "<file>: <text>".
@@ -87,7 +93,8 @@ struct boot_info {
  *   -EFAULT           ELF segment outside guest RAM or below 1 MiB (boot structures live there)
  *   -ENOSPC           no room for the initrd in guest RAM
  *   -E2BIG            command line too long for the kernel
- *   -EINVAL           bad arguments: raw load/entry address, missing/oversized e820 table */
+ *   -EINVAL           bad arguments: raw load/entry address, missing/oversized e820 table
+ *   -EILSEQ           bzImage payload corrupt or truncated (host-side decompression) */
 const char *boot_strerror(int err);
 
 /* Sniff the image: bzImage ("HdrS" at 0x202 and 0xAA55 at 0x1fe), ELF ("\177ELF"), else UNKNOWN.
@@ -105,13 +112,46 @@ int elf_load(const struct guest_mem *gm, const struct boot_args *a, struct boot_
  * IP = entry & 0xffff and code assembled with "org (entry & 0xffff)" runs unchanged. */
 int raw_load(const struct guest_mem *gm, const struct boot_args *a, struct boot_info *out);
 
-/* --- Shared pieces of the Linux boot protocol (bzimage.c), also used by elf.c --- */
+/* bzImage with host-side decompression (bzimage_host.c): inflate the payload, load the ELF inside it
+ * (relocated for KASLR unless the command line says nokaslr) and enter it at its 64-bit entry with the
+ * zero page built from the bzImage's own setup header. hdr and setup_len come from bzimage_load.
+ * 0, -EAGAIN when only the guest's decompressor can load this image (one info line says why; none when
+ * the image has no payload at all, e.g. a hand-made one: it runs as it is), or a
+ * loader error: -EILSEQ corrupt/truncated payload, -EFBIG too big for guest RAM, -EBADMSG bad ELF or
+ * relocation table, -ENOSPC no room for the initrd, -ENOMEM. */
 struct setup_header;
+int bzimage_host_load(const struct guest_mem *gm, const struct boot_args *a,
+		      const struct setup_header *hdr, size_t setup_len, struct boot_info *out);
+
+/* --- ELF pieces (elf.c), also used by the bzImage host path --- */
+struct elf_image {
+	const uint8_t *img;
+	size_t len;
+	Elf64_Ehdr eh;
+	const uint8_t *ph;		/* e_phnum entries of e_phentsize, inside img */
+};
+
+/* Validate the ELF header and program header table: -ENOEXEC not an x86-64 executable, -EBADMSG. */
+int elf_parse(struct elf_image *e, const void *img, size_t len);
+void elf_phdr(const struct elf_image *e, int i, Elf64_Phdr *p);
+/* Check every PT_LOAD against the file and guest RAM at p_paddr + delta (>= 1 MiB); report the extent. */
+int elf_check_segments(const struct elf_image *e, const struct guest_mem *gm, uint64_t delta,
+		       uint64_t *start_gpa, uint64_t *end_gpa);
+/* Copy every PT_LOAD to p_paddr + delta and zero its tail; elf_check_segments() must have passed. */
+void elf_copy_segments(const struct elf_image *e, const struct guest_mem *gm, uint64_t delta);
+
+/* --- Shared pieces of the Linux boot protocol (bzimage.c), also used by elf.c --- */
 
 /* Copy a->cmdline (NUL-terminated) to LAYOUT_CMDLINE_GPA and set out->cmdline_gpa; -E2BIG if longer
  * than max_len bytes (at most LAYOUT_CMDLINE_MAX - 1). Sets out->cmdline_max either way. */
 int boot_cmdline_write(const struct guest_mem *gm, const struct boot_args *a, uint64_t max_len,
 		       struct boot_info *out);
+/* End (exclusive) of the RAM an initrd may use when the kernel ends in the RAM entry holding gpa: the
+ * entry's end, bounded by gm's region there and by limit_gpa. 0 when gpa is not RAM. */
+uint64_t boot_initrd_top(const struct guest_mem *gm, const struct e820_table *e820, uint64_t gpa,
+			 uint64_t limit_gpa);
+/* The initrd limit a setup header allows: initrd_addr_max + 1 (by protocol version), at most 4 GiB. */
+uint64_t linux_initrd_limit(const struct setup_header *hdr);
 /* Place the initrd page-aligned as high as possible in the RAM entry holding kernel_end_gpa - 1,
  * below limit_gpa (exclusive) and at or above kernel_end_gpa, and copy it. No initrd: *initrd_gpa = 0.
  * -ENOSPC when it does not fit. */

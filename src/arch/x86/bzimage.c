@@ -50,6 +50,26 @@ int boot_cmdline_write(const struct guest_mem *gm, const struct boot_args *a, ui
 	return 0;
 }
 
+uint64_t boot_initrd_top(const struct guest_mem *gm, const struct e820_table *e820, uint64_t gpa,
+			 uint64_t limit_gpa)
+{
+	/* The RAM entry the kernel ends in: stop below the first hole or reserved range after it. */
+	uint64_t top = e820_ram_end(e820, gpa);
+
+	if (top > gpa + gm_span(gm, gpa))
+		top = gpa + gm_span(gm, gpa);
+	if (top > limit_gpa)
+		top = limit_gpa;
+	return top;
+}
+
+uint64_t linux_initrd_limit(const struct setup_header *hdr)
+{
+	uint64_t limit_gpa = hdr->version >= 0x0203 ? (uint64_t)hdr->initrd_addr_max + 1 : BZ_OLD_INITRD_MAX + 1;
+
+	return limit_gpa > GIB4 ? GIB4 : limit_gpa;
+}
+
 int boot_initrd_place(const struct guest_mem *gm, const struct boot_args *a, uint64_t kernel_end_gpa,
 		      uint64_t limit_gpa, uint64_t *initrd_gpa)
 {
@@ -60,14 +80,9 @@ int boot_initrd_place(const struct guest_mem *gm, const struct boot_args *a, uin
 		return 0;
 	if (!kernel_end_gpa)
 		return -EINVAL;
-	/* The RAM entry the kernel ends in: stop below the first hole or reserved range after it. */
-	top = e820_ram_end(a->e820, kernel_end_gpa - 1);
-	if (!top)
+	if (!e820_ram_end(a->e820, kernel_end_gpa - 1))
 		return -EFBIG;
-	if (top > kernel_end_gpa - 1 + gm_span(gm, kernel_end_gpa - 1))
-		top = kernel_end_gpa - 1 + gm_span(gm, kernel_end_gpa - 1);
-	if (top > limit_gpa)
-		top = limit_gpa;
+	top = boot_initrd_top(gm, a->e820, kernel_end_gpa - 1, limit_gpa);
 	if (top < a->initrd_len)
 		return -ENOSPC;
 	gpa = (top - a->initrd_len) & ~PAGE_MASK_4K;
@@ -103,9 +118,7 @@ int linux_zero_page_build(const struct guest_mem *gm, const struct setup_header 
 	bp.hdr.cmd_line_ptr = (uint32_t)out->cmdline_gpa;
 	bp.ext_cmd_line_ptr = (uint32_t)(out->cmdline_gpa >> 32);
 
-	limit_gpa = hdr->version >= 0x0203 ? (uint64_t)hdr->initrd_addr_max + 1 : BZ_OLD_INITRD_MAX + 1;
-	if (limit_gpa > GIB4)
-		limit_gpa = GIB4;
+	limit_gpa = linux_initrd_limit(hdr);
 	ret = boot_initrd_place(gm, a, out->kernel_end_gpa, limit_gpa, &initrd_gpa);
 	if (ret)
 		return ret;
@@ -198,6 +211,12 @@ int bzimage_load(const struct guest_mem *gm, const struct boot_args *a, struct b
 	ret = e820_check(a->e820);
 	if (ret)
 		return ret;
+	if (a->host_decompress) {
+		ret = bzimage_host_load(gm, a, &hdr, setup_len, out);
+		if (ret != -EAGAIN)
+			return ret;
+		memset(out, 0, sizeof(*out));	/* fall back: the guest's decompressor inflates it */
+	}
 	payload_len = a->kernel_len - setup_len;
 	kernel_end_gpa = bz_kernel_end(&hdr, LAYOUT_KERNEL_GPA, payload_len);
 	if (!gm_ptr(gm, LAYOUT_KERNEL_GPA, kernel_end_gpa - LAYOUT_KERNEL_GPA) ||

@@ -7,7 +7,6 @@
 #include "log.h"
 
 #include <asm/bootparam.h>
-#include <elf.h>
 #include <errno.h>
 #include <string.h>
 
@@ -54,19 +53,12 @@ _Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "hvm_memmap_table_en
 _Static_assert(PVH_MEMMAP_OFF + E820_TABLE_MAX * sizeof(struct hvm_memmap_table_entry) <= 0x1000,
 	       "PVH info fits one page");
 
-struct elf_image {
-	const uint8_t *img;
-	size_t len;
-	Elf64_Ehdr eh;
-	const uint8_t *ph;		/* e_phnum entries of e_phentsize, inside img */
-};
-
-static void elf_phdr(const struct elf_image *e, int i, Elf64_Phdr *p)
+void elf_phdr(const struct elf_image *e, int i, Elf64_Phdr *p)
 {
 	memcpy(p, e->ph + (size_t)i * sizeof(*p), sizeof(*p));
 }
 
-static int elf_parse(struct elf_image *e, const void *img, size_t len)
+int elf_parse(struct elf_image *e, const void *img, size_t len)
 {
 	uint64_t ph_len;
 
@@ -89,11 +81,11 @@ static int elf_parse(struct elf_image *e, const void *img, size_t len)
 	return 0;
 }
 
-/* Check every PT_LOAD against the file and guest RAM; report the physical extent. */
-static int elf_check_segments(const struct elf_image *e, const struct guest_mem *gm,
-			      uint64_t *start_gpa, uint64_t *end_gpa)
+int elf_check_segments(const struct elf_image *e, const struct guest_mem *gm, uint64_t delta,
+		       uint64_t *start_gpa, uint64_t *end_gpa)
 {
 	Elf64_Phdr p;
+	uint64_t gpa;
 	int i, nr = 0;
 
 	*start_gpa = UINT64_MAX;
@@ -104,22 +96,23 @@ static int elf_check_segments(const struct elf_image *e, const struct guest_mem 
 			continue;
 		if (p.p_filesz > p.p_memsz || p.p_offset > e->len || p.p_filesz > e->len - p.p_offset)
 			return -EBADMSG;
-		if (p.p_paddr < LAYOUT_KERNEL_GPA || p.p_paddr + p.p_memsz < p.p_paddr ||
-		    p.p_memsz > SIZE_MAX || !gm_ptr(gm, p.p_paddr, (size_t)p.p_memsz)) {
+		gpa = p.p_paddr + delta;
+		if (gpa < p.p_paddr || gpa < LAYOUT_KERNEL_GPA || gpa + p.p_memsz < gpa ||
+		    p.p_memsz > SIZE_MAX || !gm_ptr(gm, gpa, (size_t)p.p_memsz)) {
 			log_debug("boot", "ELF segment 0x%llx+0x%llx outside RAM",
-				  (unsigned long long)p.p_paddr, (unsigned long long)p.p_memsz);
+				  (unsigned long long)gpa, (unsigned long long)p.p_memsz);
 			return -EFAULT;
 		}
-		if (p.p_paddr < *start_gpa)
-			*start_gpa = p.p_paddr;
-		if (p.p_paddr + p.p_memsz > *end_gpa)
-			*end_gpa = p.p_paddr + p.p_memsz;
+		if (gpa < *start_gpa)
+			*start_gpa = gpa;
+		if (gpa + p.p_memsz > *end_gpa)
+			*end_gpa = gpa + p.p_memsz;
 		nr++;
 	}
 	return nr ? 0 : -EBADMSG;
 }
 
-static void elf_copy_segments(const struct elf_image *e, const struct guest_mem *gm)
+void elf_copy_segments(const struct elf_image *e, const struct guest_mem *gm, uint64_t delta)
 {
 	Elf64_Phdr p;
 	uint8_t *dst;
@@ -129,7 +122,7 @@ static void elf_copy_segments(const struct elf_image *e, const struct guest_mem 
 		elf_phdr(e, i, &p);
 		if (p.p_type != PT_LOAD || !p.p_memsz)
 			continue;
-		dst = gm_ptr(gm, p.p_paddr, (size_t)p.p_memsz);	/* checked by elf_check_segments */
+		dst = gm_ptr(gm, p.p_paddr + delta, (size_t)p.p_memsz);	/* checked by elf_check_segments */
 		memcpy(dst, e->img + p.p_offset, (size_t)p.p_filesz);
 		memset(dst + p.p_filesz, 0, (size_t)(p.p_memsz - p.p_filesz));
 	}
@@ -274,7 +267,7 @@ int elf_load(const struct guest_mem *gm, const struct boot_args *a, struct boot_
 	ret = e820_check(a->e820);
 	if (ret)
 		return ret;
-	ret = elf_check_segments(&e, gm, &start_gpa, &end_gpa);
+	ret = elf_check_segments(&e, gm, 0, &start_gpa, &end_gpa);
 	if (ret)
 		return ret;
 	pvh = elf_find_pvh_entry(&e, &pvh_entry);
@@ -292,7 +285,7 @@ int elf_load(const struct guest_mem *gm, const struct boot_args *a, struct boot_
 		if (ret)
 			return ret;
 	}
-	elf_copy_segments(&e, gm);
+	elf_copy_segments(&e, gm, 0);
 	if (pvh) {
 		ret = pvh_start_info_build(gm, a, out);
 	} else {

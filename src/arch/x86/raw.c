@@ -90,6 +90,8 @@ const char *boot_strerror(int err)
 		return "kernel command line too long";
 	case -EINVAL:
 		return "invalid load/entry address or memory map";
+	case -EILSEQ:
+		return "compressed kernel payload corrupt or truncated";
 	case 0:
 		return "success";
 	}
