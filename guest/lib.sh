@@ -35,20 +35,22 @@ hash_files() {
 	done | sha256sum | cut -d' ' -f1
 }
 
-# build_clockprobe OUT: guest/tools/clockprobe.c as a static binary (used by
-# init's clock mode to read both clocks and write one line with no fork).
-build_clockprobe() {
-	local src=$GUEST_DIR/tools/clockprobe.c
-	[ -f "$src" ] || { log "no $src; clock mode falls back to busybox"; return 0; }
-	# musl keeps it ~30 KB (glibc static: ~680 KB, which the guest must
+# build_tools BINDIR: every guest/tools/NAME.c as a static binary BINDIR/NAME (clockprobe: init's
+# clock mode reads both clocks and writes one line with no fork; bootmark: signals --boot-timer).
+build_tools() {
+	local src
+	# musl keeps each ~30 KB (glibc static: ~680 KB, which the guest must
 	# unpack at emulated speed on kvm_pvm hosts).
 	ensure_pkgs musl-tools
-	musl-gcc -static -O2 -Wall -o "$1" "$src" || die "building $src failed"
-	strip "$1"
+	for src in "$GUEST_DIR"/tools/*.c; do
+		[ -f "$src" ] || continue
+		musl-gcc -static -O2 -Wall -o "$1/$(basename "$src" .c)" "$src" || die "building $src failed"
+		strip "$1/$(basename "$src" .c)"
+	done
 }
 
 # make_initramfs OUT INIT [MODDIR]: write an uncompressed newc cpio holding
-# busybox-static with applet links, /init, /bin/clockprobe, an empty /dev with console and
+# busybox-static with applet links, /init, guest/tools/*.c in /bin, an empty /dev with console and
 # null nodes, /proc /sys /mnt /tmp, and optionally MODDIR copied to
 # /lib/modules (with its load.order file).
 make_initramfs() {
@@ -70,7 +72,7 @@ make_initramfs() {
 		ln -s /bin/busybox "$stage/$applet"
 	done
 	install -m 0755 "$init" "$stage/init"
-	build_clockprobe "$stage/bin/clockprobe"
+	build_tools "$stage/bin"
 	mknod -m 0600 "$stage/dev/console" c 5 1
 	mknod -m 0666 "$stage/dev/null" c 1 3
 	mknod -m 0600 "$stage/dev/ttyS0" c 4 64

@@ -33,7 +33,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL, OPT_TEST_EXIT,
 	OPT_KFORMAT, OPT_LOAD, OPT_ENTRY, OPT_DISK, OPT_NET, OPT_NO_QUIRKS, OPT_NO_ACPI, OPT_PV_OFF,
 	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
-	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_KDECOMP,
+	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK, OPT_KDECOMP,
 };
 
 /* One line per option. Single-valued options given twice are an error; opt_repeatable() lists
@@ -60,6 +60,7 @@ static const struct option run_opts[] = {
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
 	{ "debug-console", required_argument, NULL, OPT_DEBUGCON },
+	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -257,7 +258,7 @@ static int parse_pv_off(const char *s, uint32_t *mask)
 	return 0;
 }
 
-static void config_defaults(struct vm_config *cfg)
+void config_defaults(struct vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->memory_bytes = 512 * MIB;
@@ -333,6 +334,7 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 		return debugcon_arg(cfg, arg, err, errlen);
 	case OPT_PRINT: cfg->print_config = true; break;
 	case OPT_VERBOSE: cfg->verbose++; break;
+	case OPT_API_SOCK: cfg->api_sock = arg; break;
 	default:
 		return -EINVAL;
 	}
@@ -432,6 +434,9 @@ void config_print(const struct vm_config *c, FILE *f)
 void config_usage(FILE *f)
 {
 	fputs("usage: ckvm run --kernel PATH [options]\n"
+	      "       ckvm --api-sock PATH [--config-file FILE] [--id ID] [--verbose]\n"
+	      "       ckvm --config-file FILE --no-api [--id ID] [--verbose]\n"
+	      "       ckvm ctl --api-sock PATH info|pause|resume|shutdown|config\n"
 	      "       ckvm --help | --version\n\n"
 	      "run options:\n"
 	      "  --kernel PATH           bzImage, ELF vmlinux (PVH note or 64-bit entry) or raw binary\n"
@@ -455,7 +460,8 @@ void config_usage(FILE *f)
 	      "                          or port 0x504 (Firecracker's boot-timer signal)\n"
 	      "  --debug-console stdio|file=PATH[,timestamps=on]   debug console on ports 0xe9/0x402\n"
 	      "  --print-config          print the parsed configuration and exit\n"
-	      "  --verbose               debug logging\n\n"
+	      "  --verbose               debug logging\n"
+	      "  --api-sock PATH         serve Firecracker's HTTP API on this Unix socket (0600)\n\n"
 	      "Numbers are decimal (addresses also 0x hex). Only --disk, --net, --pv-off and --verbose\n"
 	      "may be given more than once. An output file is never one of the VM's inputs.\n"
 	      "Console: Ctrl-A x quits, Ctrl-A h help.\n"

@@ -51,6 +51,7 @@ struct vm_config {
 	enum debugcon_mode debugcon;	/* --debug-console: ports 0xe9 and 0x402 */
 	const char *debugcon_path;
 	bool debugcon_timestamps;
+	const char *api_sock;	/* --api-sock PATH: the API server (src/control) manages this VM */
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	int ndisks;
 	struct net_config nets[CONFIG_MAX_NETS];
@@ -73,6 +74,13 @@ int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t 
 int config_net_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
 /* Copy n bytes of s into the config's own string buffer; NULL when it is full. */
 char *config_strndup(struct vm_config *cfg, const char *s, size_t n);
+/* The same from separate values (the API, --config-file): the checks of --disk/--net; the strings
+ * are copied. what names the disk in messages. */
+int config_disk_add(struct vm_config *cfg, const char *path, bool readonly, const char *serial,
+		    const char *what, char *err, size_t errlen);
+int config_net_add(struct vm_config *cfg, const char *tap, const char *mac, char *err, size_t errlen);
+/* The defaults of `ckvm run` (512M, 1 vCPU, serial on stdio, ACPI, host quirks). */
+void config_defaults(struct vm_config *cfg);
 /* The checks of the whole that config_parse() ends with (config_check.c): input files exist, none
  * named twice, no option that would be ignored or contradicts another. 0 or -EINVAL with one line. */
 int config_validate(struct vm_config *cfg, char *err, size_t errlen);

@@ -86,18 +86,51 @@ char *config_strndup(struct vm_config *cfg, const char *s, size_t n)
 enum { DISK_PATH, DISK_READONLY, DISK_SERIAL };	/* index in disk_keys[] */
 static const char *const disk_keys[] = { "path", "readonly", "serial" };
 
-int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+/* One disk from separate values (also the API's and --config-file's way in): the checks every
+ * --disk value gets. path_len/serial_len: bytes of each (serial may be NULL). */
+static int disk_add(struct vm_config *cfg, const char *path, int path_len, bool readonly,
+		    const char *serial, int serial_len, const char *opt, char *err, size_t errlen)
 {
 	struct disk_config *d = &cfg->disks[cfg->ndisks];
-	const char *pos = arg;
+
+	if (cfg->ndisks == CONFIG_MAX_DISKS)
+		return config_fail(err, errlen, "%s: at most %d disks", opt, CONFIG_MAX_DISKS);
+	if (!path_len)
+		return config_fail(err, errlen, "%s: empty path", opt);
+	if (path_len >= PATH_MAX)
+		return config_fail(err, errlen, "%s: path too long (%d bytes, at most %d)", opt, path_len,
+				   PATH_MAX - 1);
+	if (serial && serial_len > DISK_SERIAL_MAX)
+		return config_fail(err, errlen, "%s serial=%.*s: at most %d characters", opt,
+				   SHOWN(serial_len), serial, DISK_SERIAL_MAX);
+	memset(d, 0, sizeof(*d));
+	d->readonly = readonly;
+	d->path = config_strndup(cfg, path, (size_t)path_len);
+	if (serial)
+		d->serial = config_strndup(cfg, serial, (size_t)serial_len);
+	if (!d->path || (serial && !d->serial))
+		return config_fail(err, errlen, "%s: too much option text", opt);
+	cfg->ndisks++;
+	return 0;
+}
+
+int config_disk_add(struct vm_config *cfg, const char *path, bool readonly, const char *serial,
+		    const char *what, char *err, size_t errlen)
+{
+	return disk_add(cfg, path, (int)strnlen(path, PATH_MAX), readonly, serial,
+			serial ? (int)strnlen(serial, 64) : 0, what, err, errlen);
+}
+
+int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	const char *pos = arg, *path = NULL, *serial = NULL;
+	int path_len = 0, serial_len = 0, k;
+	bool first, readonly = false;
 	unsigned seen = 0;
 	struct kv kv;
-	bool first;
-	int k;
 
 	if (cfg->ndisks == CONFIG_MAX_DISKS)
 		return config_fail(err, errlen, "--disk: at most %d disks", CONFIG_MAX_DISKS);
-	memset(d, 0, sizeof(*d));
 	for (first = true; kv_next(&pos, &kv); first = false) {
 		if ((k = kv_key(&kv, first, "--disk", disk_keys, 3, &seen, err, errlen)) < 0)
 			return k;
@@ -105,32 +138,25 @@ int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t 
 		case DISK_PATH:
 			if (!kv.val_len)
 				return config_fail(err, errlen, "--disk: empty path");
-			if (kv.val_len >= PATH_MAX)
-				return config_fail(err, errlen, "--disk: path too long (%d bytes, at most %d)",
-						   kv.val_len, PATH_MAX - 1);
-			d->path = config_strndup(cfg, kv.val, (size_t)kv.val_len);
+			path = kv.val;
+			path_len = kv.val_len;
 			break;
 		case DISK_READONLY:
 			if ((kv.val_len != 2 || memcmp(kv.val, "on", 2)) &&
 			    (kv.val_len != 3 || memcmp(kv.val, "off", 3)))
 				return config_fail(err, errlen, "--disk readonly=%.*s: expected on or off",
 						   SHOWN(kv.val_len), kv.val);
-			d->readonly = kv.val_len == 2;
+			readonly = kv.val_len == 2;
 			break;
 		case DISK_SERIAL:
-			if (kv.val_len > DISK_SERIAL_MAX)
-				return config_fail(err, errlen, "--disk serial=%.*s: at most %d characters",
-						   SHOWN(kv.val_len), kv.val, DISK_SERIAL_MAX);
-			d->serial = config_strndup(cfg, kv.val, (size_t)kv.val_len);
+			serial = kv.val;
+			serial_len = kv.val_len;
 			break;
 		}
-		if ((k == DISK_PATH && !d->path) || (k == DISK_SERIAL && !d->serial))
-			return config_fail(err, errlen, "--disk: too much option text");
 	}
-	if (!d->path)
+	if (!path)
 		return config_fail(err, errlen, "--disk %s: path=FILE is missing", arg);
-	cfg->ndisks++;
-	return 0;
+	return disk_add(cfg, path, path_len, readonly, serial, serial_len, "--disk", err, errlen);
 }
 
 /* Names Linux takes for an interface (dev_valid_name()), without the "%d" template, which would
@@ -180,35 +206,58 @@ static int mac_check(const char *s, int len, uint8_t mac[6], char *err, size_t e
 	return 0;
 }
 
-int config_net_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+/* One NIC from separate values: the checks every --net value gets. mac may be NULL. */
+static int net_add(struct vm_config *cfg, const char *tap, int tap_len, const char *mac, int mac_len,
+		   char *err, size_t errlen)
 {
-	static const char *const keys[] = { "tap", "mac" };	/* tap first: a bare item is the name */
 	struct net_config *n = &cfg->nets[cfg->nnets];
-	const char *pos = arg;
-	unsigned seen = 0;
-	struct kv kv;
-	bool first;
-	int k, ret;
+	int ret;
 
 	if (cfg->nnets == CONFIG_MAX_NETS)
 		return config_fail(err, errlen, "--net: at most %d network devices", CONFIG_MAX_NETS);
 	memset(n, 0, sizeof(*n));
+	if ((ret = tap_name_check(tap, tap_len, err, errlen)))
+		return ret;
+	if (mac) {
+		if ((ret = mac_check(mac, mac_len, n->mac, err, errlen)))
+			return ret;
+		n->mac_set = true;
+	}
+	if (!(n->tap = config_strndup(cfg, tap, (size_t)tap_len)))
+		return config_fail(err, errlen, "--net: too much option text");
+	cfg->nnets++;
+	return 0;
+}
+
+int config_net_add(struct vm_config *cfg, const char *tap, const char *mac, char *err, size_t errlen)
+{
+	return net_add(cfg, tap, (int)strnlen(tap, 64), mac, mac ? (int)strnlen(mac, 64) : 0, err,
+		       errlen);
+}
+
+int config_net_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "tap", "mac" };	/* tap first: a bare item is the name */
+	const char *pos = arg, *tap = NULL, *mac = NULL;
+	int k, tap_len = 0, mac_len = 0;
+	unsigned seen = 0;
+	struct kv kv;
+	bool first;
+
+	if (cfg->nnets == CONFIG_MAX_NETS)
+		return config_fail(err, errlen, "--net: at most %d network devices", CONFIG_MAX_NETS);
 	for (first = true; kv_next(&pos, &kv); first = false) {
 		if ((k = kv_key(&kv, first, "--net", keys, 2, &seen, err, errlen)) < 0)
 			return k;
 		if (k == 1) {
-			if ((ret = mac_check(kv.val, kv.val_len, n->mac, err, errlen)))
-				return ret;
-			n->mac_set = true;
-			continue;
+			mac = kv.val;
+			mac_len = kv.val_len;
+		} else {
+			tap = kv.val;
+			tap_len = kv.val_len;
 		}
-		if ((ret = tap_name_check(kv.val, kv.val_len, err, errlen)))
-			return ret;
-		if (!(n->tap = config_strndup(cfg, kv.val, (size_t)kv.val_len)))
-			return config_fail(err, errlen, "--net: too much option text");
 	}
-	if (!n->tap)
+	if (!tap)
 		return config_fail(err, errlen, "--net %s: tap=NAME is missing", arg);
-	cfg->nnets++;
-	return 0;
+	return net_add(cfg, tap, tap_len, mac, mac_len, err, errlen);
 }

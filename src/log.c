@@ -1,15 +1,86 @@
 /* Logging to stderr. Thread-safe (one write per line); used by every thread.
- * Lines end in "\r\n" when stderr is a raw-mode terminal so the console stays readable. */
+ * Lines end in "\r\n" when stderr is a raw-mode terminal so the console stays readable.
+ * A write never waits long for a stalled stderr (a terminal or pipe nobody reads): a line that
+ * cannot go out within LOG_STALL_MS is dropped, and once stderr has stalled lines go out only if
+ * they fit at once. Stop paths log, and a stop must end in bounded time. */
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#define LOG_STALL_MS 100
+
 enum log_level log_threshold = LOG_INFO;
+
+static int log_fd = STDERR_FILENO;	/* log_set_output() moves it; never closed */
+static __thread char last_err[256];	/* this thread's latest LOG_ERR message, for API replies */
+static bool log_stalled;		/* atomic: the last write found the output stalled */
+
+/* How a line goes out to fd: a pipe or terminal through a private open file description with
+ * O_NONBLOCK (opened and closed around each write, so redirections of fd are followed and no extra
+ * reference is held; O_NONBLOCK on fd itself would change the description the user's shell shares);
+ * a socket with MSG_DONTWAIT (-2); a regular file, or when the reopen fails, plainly (-1). Lines are
+ * rare: a few per second at most (guest warnings are rate-limited). */
+static int log_open_nonblocking(int fd)
+{
+	struct stat st;
+	char path[32];
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (S_ISSOCK(st.st_mode))
+		return -2;
+	if (!S_ISFIFO(st.st_mode) && !isatty(fd))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+}
+
+/* Write len bytes to out, waiting at most LOG_STALL_MS (none once out has stalled). */
+static void log_write(int out, const char *buf, size_t len)
+{
+	int fd = log_open_nonblocking(out);
+	bool sock = fd == -2;
+
+	if (fd < 0)
+		fd = out;
+	while (len) {
+		ssize_t n = sock ? send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) : write(fd, buf, len);
+
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			__atomic_store_n(&log_stalled, false, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN && !__atomic_load_n(&log_stalled, __ATOMIC_RELAXED)) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+			if (poll(&p, 1, LOG_STALL_MS) > 0)
+				continue;
+			__atomic_store_n(&log_stalled, true, __ATOMIC_RELAXED);
+		}
+		break;		/* the rest of the line is dropped */
+	}
+	if (fd != out)
+		close(fd);
+}
+
+void log_raw(const char *buf, size_t len)
+{
+	log_write(__atomic_load_n(&log_fd, __ATOMIC_ACQUIRE), buf, len);
+}
 
 static const char *const level_name[] = {
 	[LOG_ERR] = "error", [LOG_WARN] = "warning", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
@@ -19,7 +90,7 @@ static __attribute__((format(printf, 4, 0))) void log_emit(enum log_level lvl, c
 							     const char *fmt, va_list ap)
 {
 	char line[1024];
-	int n;
+	int n, fd;
 
 	if (lvl > log_threshold)
 		return;
@@ -32,9 +103,11 @@ static __attribute__((format(printf, 4, 0))) void log_emit(enum log_level lvl, c
 		n = (int)sizeof(line) - 64;
 	if (err)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s", strerror(-err));
-	n += snprintf(line + n, sizeof(line) - (size_t)n, isatty(STDERR_FILENO) ? "\r\n" : "\n");
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
-		return;
+	if (lvl == LOG_ERR)
+		snprintf(last_err, sizeof(last_err), "%s", strstr(line, "error: ") + 7);
+	fd = __atomic_load_n(&log_fd, __ATOMIC_ACQUIRE);
+	n += snprintf(line + n, sizeof(line) - (size_t)n, isatty(fd) ? "\r\n" : "\n");
+	log_write(fd, line, (size_t)n);
 }
 
 void log_msg(enum log_level lvl, const char *sub, const char *fmt, ...)
@@ -65,6 +138,27 @@ bool log_ratelimit(unsigned long *last_sec, unsigned *count)
 		__atomic_store_n(count, 0, __ATOMIC_RELAXED);
 	}
 	return __atomic_fetch_add(count, 1, __ATOMIC_RELAXED) < 10;
+}
+
+const char *log_last_error(void)
+{
+	return last_err;
+}
+
+int log_set_output(int fd)
+{
+	int cur = __atomic_load_n(&log_fd, __ATOMIC_ACQUIRE), copy;
+
+	/* Lines in flight on other threads must never reach a closed or reused fd number: the first
+	 * switch takes a number of its own, later ones replace what that number refers to. */
+	if (cur == STDERR_FILENO) {
+		copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (copy < 0)
+			return -errno;
+		__atomic_store_n(&log_fd, copy, __ATOMIC_RELEASE);
+		return 0;
+	}
+	return dup3(fd, cur, O_CLOEXEC) < 0 ? -errno : 0;
 }
 
 static uint64_t clock_ns(clockid_t id)

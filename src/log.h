@@ -4,6 +4,7 @@
 #define CKVM_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -15,6 +16,13 @@ void log_msg(enum log_level lvl, const char *sub, const char *fmt, ...)
 /* As log_msg but appends ": strerror(-err)" (err is a negative errno). */
 void log_errno(enum log_level lvl, const char *sub, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The calling thread's latest error message (without "ckvm: error: "), "" if none: lets the API
+ * answer with the line a failing call logged. */
+const char *log_last_error(void);
+/* Send log lines to fd (a copy is kept; the caller closes fd) instead of stderr. 0 or -errno. */
+int log_set_output(int fd);
+/* Write text where log lines go: bounded in time, dropped if the output has stalled. */
+void log_raw(const char *buf, size_t len);
 /* Rate-limited guest warning: at most a few per second per call site (*budget). */
 bool log_ratelimit(unsigned long *last_sec, unsigned *count);
 

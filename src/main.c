@@ -1,13 +1,18 @@
 /* ckvm entry point: parse the configuration, build the board, run it, and map the way the VM stopped
- * to the process exit status. The only place that calls exit(). */
+ * to the process exit status. The only place that calls exit(). The process's signal policy is set
+ * here and in board_create (stop signals); the handlers below run on whichever thread takes them. */
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arch/x86/board.h"
+#include "arch/x86/board_api.h"
 #include "backend/console.h"
 #include "config.h"
+#include "control/api_cli.h"
 #include "log.h"
 
 static int stop_exit_code(enum vm_stop_reason why, int code)
@@ -36,25 +41,110 @@ static void on_fatal_signal(int sig)
 	raise(sig);
 }
 
+/* Signals ckvm cannot or should not survive to a clean stop: faults (SIGSEGV...), abort(), SIGQUIT
+ * (asks for a core now), SIGTRAP and SIGSYS (a debugger or a seccomp filter). The asynchronous
+ * terminating signals stop the VM cleanly instead (board_stop_signals). */
 static void fatal_signals_catch(void)
 {
-	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGQUIT };
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGQUIT, SIGTRAP, SIGSYS };
 
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], on_fatal_signal);
+}
+
+/* SIGTSTP (kill -TSTP; Ctrl-Z is an ordinary key in raw mode), SIGTTIN, SIGTTOU: put the terminal
+ * back to cooked, stop for real with the same signal, and on SIGCONT take raw mode again. */
+static void on_job_stop(int sig)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, mine;
+	int saved_errno = errno;
+	sigset_t set, old;
+
+	console_suspend();
+	sigaction(sig, &dfl, &mine);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	pthread_sigmask(SIG_UNBLOCK, &set, &old);
+	raise(sig);		/* the process stops in this call */
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sigaction(sig, &mine, NULL);
+	/* Continued, or never stopped (an orphaned process group ignores SIGTSTP): raw again, if the
+	 * terminal is ours. SIGCONT's handler does the same; twice is harmless. */
+	console_resume();
+	errno = saved_errno;
+}
+
+static void on_job_continue(int sig)
+{
+	int saved_errno = errno;
+
+	(void)sig;
+	console_resume();
+	errno = saved_errno;
+}
+
+/* Before any thread exists (the API's, the board's): every thread inherits these blocked, so the
+ * stop signals reach only a signalfd (the API's before the VM starts, then the board's) and the
+ * vCPU kick only the vCPU threads, which unblock it. */
+static void stop_signals_block(void)
+{
+	sigset_t set;
+
+	vm_stop_signals(&set);
+	sigaddset(&set, SIGURG);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static void job_control_catch(void)
+{
+	struct sigaction sa = { .sa_handler = on_job_stop, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTSTP, &sa, NULL);
+	sigaction(SIGTTIN, &sa, NULL);
+	sigaction(SIGTTOU, &sa, NULL);
+	sa.sa_handler = on_job_continue;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGCONT, &sa, NULL);
+}
+
+/* The VM was stopped cleanly because of sig (not SIGHUP/SIGINT/SIGTERM): die of it, so the parent
+ * sees what ended ckvm. The terminal is already restored; this makes sure. */
+static void die_of_signal(int sig)
+{
+	sigset_t set;
+
+	console_restore();
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	raise(sig);	/* pending while blocked; unblocking delivers it */
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 int main(int argc, char **argv)
 {
 	static struct vm_config cfg;
 	static struct board board;
-	enum config_action action;
+	const struct vm_config *run_cfg = &cfg;
+	struct api_options ao = { 0 };
+	struct api *api = NULL;
+	struct api_vmm ops;
+	enum config_action action = CONFIG_RUN;
 	enum vm_stop_reason why;
 	char err[512];
-	int ret, code;
+	int ret, code, sig;
 
 	log_timeline_start();
-	if (config_parse(argc, argv, &cfg, &action, err, sizeof(err))) {
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		exit(ctl_main(argc - 1, argv + 1));
+	if (argc > 1 && api_cli_is_mode(argv[1])) {
+		/* ckvm --api-sock PATH [--config-file FILE]: configured over the API or from the file */
+		if (api_cli_parse(argc, argv, &ao, &cfg.verbose, err, sizeof(err))) {
+			fprintf(stderr, "ckvm: error: %s\n", err);
+			exit(EXIT_USAGE);
+		}
+	} else if (config_parse(argc, argv, &cfg, &action, err, sizeof(err))) {
 		fprintf(stderr, "ckvm: error: %s\n", err);
 		exit(EXIT_USAGE);
 	}
@@ -74,17 +164,39 @@ int main(int argc, char **argv)
 		log_threshold = LOG_DEBUG;
 	log_timeline("config parsed");
 	fatal_signals_catch();
+	job_control_catch();
+	stop_signals_block();
+	if (cfg.api_sock) {	/* ckvm run ... --api-sock PATH: flags configure, the API manages */
+		ao.sock_path = cfg.api_sock;
+		ao.cfg = &cfg;
+	}
+	if (ao.sock_path || ao.config_file) {
+		if ((ret = api_create(&api, &ao)))
+			exit(api_exit_status(ret));	/* one line logged */
+		if (api_wait_start(api, &run_cfg)) {
+			api_destroy(api);	/* ended before a VM was asked for */
+			exit(EXIT_GUEST_OK);
+		}
+	}
 
-	ret = board_create(&board, &cfg);
+	ret = board_create(&board, run_cfg);
+	board_api_ops(&board, &ops);
+	api_vm_created(api, ret ? ret : 0, log_last_error(), ret ? NULL : &ops);
 	if (ret) {
 		board_destroy(&board);
+		api_destroy(api);
 		exit(ret);	/* board_create logged one line; ret is EXIT_USAGE or EXIT_HOST_ERROR */
 	}
 	why = board_run(&board);
+	api_vm_gone(api);
 	code = stop_exit_code(why, board.vm.stop_code);
 	if (board.vm.stop_msg[0])
 		log_msg(why == VM_STOP_CRASH || why == VM_STOP_HOST_ERROR ? LOG_ERR : LOG_DEBUG, NULL,
 			"%s", board.vm.stop_msg);
+	sig = board.die_signal;
 	board_destroy(&board);
+	api_destroy(api);
+	if (sig)
+		die_of_signal(sig);
 	exit(code);
 }

@@ -1,10 +1,13 @@
 #!/bin/sh
 # Run a tier's test programs, each printing its own "N passed, N failed"; sum them.
 # Usage: run-tier.sh TIER PROG...   Exits non-zero if any program fails or nothing ran.
+# A PROG may carry arguments ("tests/guests/run.sh build/tsan/ckvm build/tests/guests"): it is split
+# at blanks (paths with blanks are not supported).
 tier=$1; shift
 pass=0; fail=0
 for prog in "$@"; do
-	out=$("$prog" 2>&1); rc=$?
+	# shellcheck disable=SC2086
+	out=$($prog 2>&1); rc=$?
 	echo "$out" | sed "s|^|  |"
 	line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
 	p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')

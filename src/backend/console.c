@@ -1,10 +1,13 @@
-/* Serial console backend: UART output to stdout/a file/nowhere, stdin (raw terminal, pipe, file) into
- * the UART with a Ctrl-A escape, and flow control against the guest's 16-byte FIFO (rx_ready kicks).
- * Input runs on the event-loop (I/O) thread; console_rx_ready on vCPU threads; the rest on main. */
+/* Serial console backend: UART output to stdout/a file/nowhere (through serial_out, which never
+ * blocks), stdin (raw terminal, pipe, file) into the UART with a Ctrl-A escape, and flow control
+ * against the guest's 16-byte FIFO (rx_ready kicks). Input runs on the event-loop (I/O) thread;
+ * console_rx_ready and console_tx on vCPU threads; the terminal's suspend/resume in signal handlers
+ * on any thread; the rest on main. */
 #include "backend/console.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "backend/outfile.h"
+#include "backend/serial_out.h"
 #include "core/evloop.h"
 #include "dev/uart8250.h"
 #include "log.h"
@@ -29,8 +33,9 @@ struct console {
 	const struct vmm_ops *vmm;
 	struct uart *uart;
 	int in_fd, out_fd;
-	int file_fd;		/* owned, CONSOLE_FILE */
+	int file_fd;		/* owned, CONSOLE_FILE; handed to `out` once that exists */
 	int kick_fd;		/* eventfd written by console_rx_ready */
+	struct serial_out *out;	/* where console_tx sends the guest's output; NULL: nowhere */
 	bool tty;		/* input is a terminal: always read (so the escape works), drop on overflow */
 	bool pollable;		/* input works with epoll (not a regular file or /dev/null) */
 	bool watching, eof, esc, raw;
@@ -38,39 +43,92 @@ struct console {
 	uint8_t pend[PEND_SIZE];
 };
 
-/* Terminal state for console_restore(), which takes no argument so signal/atexit handlers can call it. */
-static struct termios saved_termios;
+/* Terminal state, kept in statics so that signal handlers and atexit can reach it without an
+ * argument. term_state changes by atomic exchange/compare-and-swap only; the termios copies are
+ * written before the state says RAW and only read after it did.
+ *   TERM_IDLE       not ours (never raw, or restored for good)
+ *   TERM_RAW        raw mode is on, console_restore() must undo it
+ *   TERM_SUSPENDED  job-control stop, or continued in the background: cooked until console_resume() */
+enum { TERM_IDLE, TERM_RAW, TERM_SUSPENDED };
+static int term_state;
+static struct termios saved_termios, raw_termios;
 static int saved_fd = -1;
-static int raw_active;
 static bool atexit_done;
+
+/* tcsetattr() from a background process group raises SIGTTOU, which would stop us: keep it
+ * blocked for the call (then the kernel lets it through). Async-signal-safe. */
+static void term_set(const struct termios *t)
+{
+	sigset_t ttou, old;
+
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	pthread_sigmask(SIG_BLOCK, &ttou, &old);
+	tcsetattr(saved_fd, TCSANOW, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static bool term_foreground(void)
+{
+	return tcgetpgrp(saved_fd) == getpgrp();
+}
 
 void console_restore(void)
 {
-	if (__atomic_exchange_n(&raw_active, 0, __ATOMIC_SEQ_CST))
-		tcsetattr(saved_fd, TCSANOW, &saved_termios);
+	if (__atomic_exchange_n(&term_state, TERM_IDLE, __ATOMIC_SEQ_CST) == TERM_RAW)
+		term_set(&saved_termios);
+}
+
+void console_suspend(void)
+{
+	int raw = TERM_RAW;
+
+	/* Leave the terminal alone when it belongs to another job (SIGTTIN/SIGTTOU in the background). */
+	if (__atomic_compare_exchange_n(&term_state, &raw, TERM_SUSPENDED, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST) && term_foreground())
+		term_set(&saved_termios);
+}
+
+void console_resume(void)
+{
+	int state = TERM_SUSPENDED;
+
+	if (!term_foreground()) {
+		/* Continued in the background: the shell owns the terminal's modes until `fg`. */
+		state = TERM_RAW;
+		__atomic_compare_exchange_n(&term_state, &state, TERM_SUSPENDED, false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST);
+		return;
+	}
+	if (!__atomic_compare_exchange_n(&term_state, &state, TERM_RAW, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST) && state != TERM_RAW)
+		return;
+	/* RAW now (re-applied even if it was: a shell may have reset the modes while we were stopped). */
+	term_set(&raw_termios);
+	/* console_restore() may have run in between and found RAW before our tcsetattr: undo it. */
+	if (__atomic_load_n(&term_state, __ATOMIC_SEQ_CST) != TERM_RAW)
+		term_set(&saved_termios);
 }
 
 static int raw_enter(int fd)
 {
-	struct termios t;
-
-	if (__atomic_load_n(&raw_active, __ATOMIC_SEQ_CST))
+	if (__atomic_load_n(&term_state, __ATOMIC_SEQ_CST) != TERM_IDLE)
 		return -EBUSY;
 	if (tcgetattr(fd, &saved_termios) < 0)
 		return -errno;
 	saved_fd = fd;
 	if (!atexit_done && atexit(console_restore) == 0)
 		atexit_done = true;
-	t = saved_termios;
-	cfmakeraw(&t);
-	t.c_cc[VMIN] = 1;
-	t.c_cc[VTIME] = 0;
+	raw_termios = saved_termios;
+	cfmakeraw(&raw_termios);
+	raw_termios.c_cc[VMIN] = 1;
+	raw_termios.c_cc[VTIME] = 0;
 	/* Marked active first: a signal arriving in between then restores rather than leaks raw mode. */
-	__atomic_store_n(&raw_active, 1, __ATOMIC_SEQ_CST);
-	if (tcsetattr(fd, TCSANOW, &t) < 0) {
+	__atomic_store_n(&term_state, TERM_RAW, __ATOMIC_SEQ_CST);
+	if (tcsetattr(fd, TCSANOW, &raw_termios) < 0) {
 		int err = -errno;
 
-		__atomic_store_n(&raw_active, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&term_state, TERM_IDLE, __ATOMIC_SEQ_CST);
 		return err;
 	}
 	return 0;
@@ -84,8 +142,7 @@ static void help_print(void)
 		"  Ctrl-A Ctrl-A  send Ctrl-A to the guest\r\n"
 		"  Ctrl-A h       this help\r\n";
 
-	if (write(STDERR_FILENO, help, sizeof(help) - 1) < 0)
-		return;
+	log_raw(help, sizeof(help) - 1);	/* bounded even when stderr is a stalled terminal */
 }
 
 static void pend_append(struct console *con, uint8_t c)
@@ -234,11 +291,30 @@ void console_rx_ready(void *arg)
 		return;	/* EAGAIN: a kick is already pending */
 }
 
+void console_tx(void *arg, uint8_t c)
+{
+	struct console *con = arg;
+
+	if (con)
+		serial_out_put(con->out, c);
+}
+
 int console_attach(struct console *con, struct uart *uart)
 {
 	int err;
 
 	con->uart = uart;
+	if (con->out_fd >= 0 && !con->out) {
+		err = serial_out_create(&con->out, con->out_fd, con->file_fd >= 0);
+		if (!err)
+			con->file_fd = -1;	/* the sink closes it, when nothing writes to it any more */
+		if (err == -EBADF) {
+			con->out = NULL;	/* stdout closed: the output goes nowhere */
+		} else if (err) {
+			log_errno(LOG_ERR, "console", err, "serial output");
+			return err;
+		}
+	}
 	if (con->mode != CONSOLE_STDIO || con->in_fd < 0)
 		return 0;
 	if (fcntl(con->in_fd, F_GETFD) < 0) {
@@ -330,6 +406,7 @@ void console_destroy(struct console *con)
 		evloop_del(con->ev, con->kick_fd);
 		close(con->kick_fd);
 	}
+	serial_out_destroy(con->out, SERIAL_OUT_FLUSH_MS);	/* bounded: a stalled reader loses */
 	if (con->raw)
 		console_restore();
 	if (con->file_fd >= 0)

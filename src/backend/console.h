@@ -5,6 +5,8 @@
 #ifndef CKVM_BACKEND_CONSOLE_H
 #define CKVM_BACKEND_CONSOLE_H
 
+#include <stdint.h>
+
 #include "core/vmm_ops.h"
 
 struct console;
@@ -29,14 +31,18 @@ struct console_config {
  * created, an input of this VM, locked by another process, ...), -ENOMEM, -EINVAL (no path). */
 int console_create(struct console **out, const struct console_config *cfg);
 
-/* The fd the UART should transmit to (uart_config.out_fd): STDOUT_FILENO, the file, or -1. */
+/* The fd the guest's output goes to: STDOUT_FILENO, the file, or -1. */
 int console_out_fd(const struct console *con);
+
+/* uart_config.tx callback (arg = the console): one byte of guest output, queued for console_out_fd()
+ * by serial_out (never blocks; a full buffer drops and counts). Any thread; NULL console discards. */
+void console_tx(void *con, uint8_t c);
 
 /* uart_config.rx_ready callback (arg = the console): the guest made room in the receive FIFO.
  * Thread-safe and non-blocking (it writes an eventfd). */
 void console_rx_ready(void *con);
 
-/* Start feeding input into uart (CONSOLE_STDIO only; otherwise a no-op returning 0). Puts a terminal
+/* Start the output side (any mode), then feed input into uart (CONSOLE_STDIO only). Puts a terminal
  * in raw mode and registers console_restore() with atexit(). Call on the main thread before
  * evloop_run() starts. Non-terminal input (pipe, file, /dev/null, closed fd) is read while there is
  * some; at EOF it is no longer watched and the VM keeps running. 0 or -errno. */
@@ -47,8 +53,16 @@ int console_attach(struct console *con, struct uart *uart);
  * console_destroy() calls it too. */
 void console_restore(void);
 
-/* Call after the vCPUs (which may call console_rx_ready) and the event loop have stopped, and after
- * the UART stops transmitting to console_out_fd(). Restores the terminal. NULL is fine. */
+/* Job control, for the SIGTSTP/SIGTTIN/SIGTTOU and SIGCONT handlers (async-signal-safe):
+ * console_suspend() puts a raw terminal back to cooked before the process stops (if the terminal is
+ * ours: foreground); console_resume() re-enters raw mode when continued in the foreground, and
+ * leaves the terminal alone in the background (until a later SIGCONT finds us in front). */
+void console_suspend(void);
+void console_resume(void);
+
+/* Call after the vCPUs (which may call console_rx_ready and console_tx) and the event loop have
+ * stopped. Flushes queued output for at most SERIAL_OUT_FLUSH_MS (then drops it: a stalled reader
+ * must not hold up exit), logs the bytes dropped if any, restores the terminal. NULL is fine. */
 void console_destroy(struct console *con);
 
 #endif

@@ -19,7 +19,7 @@ struct ev_entry {
 struct evloop {
 	int epfd;
 	int stopfd;
-	volatile bool stop;
+	bool stop;		/* set by evloop_stop() on another thread: atomic accesses only */
 	struct ev_entry e[EV_MAX];
 };
 
@@ -91,7 +91,7 @@ int evloop_run(struct evloop *ev)
 {
 	struct epoll_event evs[16];
 
-	while (!ev->stop) {
+	while (!__atomic_load_n(&ev->stop, __ATOMIC_ACQUIRE)) {
 		int n = epoll_wait(ev->epfd, evs, 16, -1);
 
 		if (n < 0) {
@@ -99,7 +99,7 @@ int evloop_run(struct evloop *ev)
 				continue;
 			return -errno;
 		}
-		for (int i = 0; i < n && !ev->stop; i++) {
+		for (int i = 0; i < n && !__atomic_load_n(&ev->stop, __ATOMIC_ACQUIRE); i++) {
 			struct ev_entry *e = evs[i].data.ptr;
 
 			if (e && e->fd >= 0)
@@ -113,7 +113,7 @@ void evloop_stop(struct evloop *ev)
 {
 	uint64_t one = 1;
 
-	ev->stop = true;
+	__atomic_store_n(&ev->stop, true, __ATOMIC_RELEASE);
 	if (write(ev->stopfd, &one, sizeof(one)) < 0)
 		return;
 }

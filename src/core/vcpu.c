@@ -12,9 +12,14 @@
 #include <unistd.h>
 
 #include "core/vm.h"
+#include "core/vm_pause.h"
 #include "log.h"
 
-#define SIG_KICK SIGUSR1
+/* Kicks a vCPU thread out of KVM_RUN. SIGURG because its default action is to ignore it: one sent
+ * from outside is as harmless as a kick, and SIGUSR1/SIGUSR2 stay free to stop ckvm like other
+ * terminating signals do. Only vCPU threads unblock it. */
+#define SIG_KICK SIGURG
+#define KICK_EVERY_NS	50000000LL	/* re-kick a vCPU that has not left yet (a kick can land early) */
 
 typedef int (*exit_fn)(struct vcpu *v, struct kvm_run *run);
 
@@ -186,6 +191,8 @@ static void *vcpu_thread(void *arg)
 	if (v->id == 0)
 		log_timeline("first KVM_RUN (vCPU 0)");
 	while (vm_stop_reason(vm) == VM_STOP_NONE) {
+		if (vm_pause_point(v))
+			continue;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -197,6 +204,13 @@ static void *vcpu_thread(void *arg)
 			break;
 	}
 	return NULL;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	/* immediate_exit covers a kick that lands before the thread enters KVM_RUN. */
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_kill(v->thread, SIG_KICK);
 }
 
 static void kick_handler(int sig)
@@ -227,23 +241,33 @@ int vcpus_start(struct vm *vm)
 	return 0;
 }
 
-void vcpus_stop(struct vm *vm)
+static void vcpus_kick(struct vm *vm)
 {
-	unsigned i;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].started)
+			vcpu_kick(&vm->vcpus[i]);
+}
+
+unsigned vcpus_stop(struct vm *vm, int64_t deadline_ns)
+{
+	unsigned i, left;
 
 	vm_stop(vm, VM_STOP_USER, 0, NULL);	/* no-op if already stopping */
-	for (i = 0; i < vm->ncpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
+	for (;;) {
+		int64_t slice = vm_clock_ns() + KICK_EVERY_NS;
 
-		if (!v->started)
-			continue;
-		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
-		pthread_kill(v->thread, SIG_KICK);
-	}
-	for (i = 0; i < vm->ncpus; i++) {
-		if (vm->vcpus[i].started)
-			pthread_join(vm->vcpus[i].thread, NULL);
-		vm->vcpus[i].started = false;
+		vcpus_kick(vm);
+		left = 0;
+		for (i = 0; i < vm->ncpus; i++) {
+			struct vcpu *v = &vm->vcpus[i];
+
+			if (v->started && vm_join_until(v->thread, slice < deadline_ns ? slice : deadline_ns))
+				left++;
+			else
+				v->started = false;
+		}
+		if (!left || vm_clock_ns() >= deadline_ns)
+			return left;
 	}
 }
 

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/bus.h"
 
@@ -28,9 +29,14 @@ int vcpu_create(struct vm *vm, unsigned id, struct vcpu *v);
 void vcpu_destroy(struct vcpu *v);
 /* Dispatch one exit through the exit table: VCPU_CONTINUE or VCPU_STOP (the VM's stop state set). */
 int vcpu_handle_exit(struct vcpu *v, struct kvm_run *run);
-/* Start one thread per vCPU; vcpus_stop() kicks every vCPU out of KVM_RUN and joins the threads. */
+/* Start one thread per vCPU. */
 int vcpus_start(struct vm *vm);
-void vcpus_stop(struct vm *vm);
+/* Kick every vCPU out of KVM_RUN (again and again) and join the threads until deadline_ns
+ * (vm_clock_ns); returns how many are still running (stuck in a device, e.g. a disk reset waiting
+ * for a hung back-end). Calling it again retries those. */
+unsigned vcpus_stop(struct vm *vm, int64_t deadline_ns);
+/* Make a started vCPU leave KVM_RUN (or not enter it) once: immediate_exit + signal. Any thread. */
+void vcpu_kick(struct vcpu *v);
 /* Debug log: exits per reason over all vCPUs and the busiest I/O ports (with vm->io_hist). */
 void vcpus_log_stats(struct vm *vm);
 

@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -237,10 +239,11 @@ void vm_stop(struct vm *vm, enum vm_stop_reason why, int code, const char *msg)
 {
 	pthread_mutex_lock(&vm->lock);
 	if (vm->stop_reason == VM_STOP_NONE) {
-		vm->stop_reason = why;
 		vm->stop_code = code;
 		if (msg)
 			snprintf(vm->stop_msg, sizeof(vm->stop_msg), "%s", msg);
+		/* Atomic: vCPU threads poll it without the lock (vm_stop_reason). */
+		__atomic_store_n(&vm->stop_reason, why, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&vm->stopped);
 	}
 	pthread_mutex_unlock(&vm->lock);
@@ -261,6 +264,44 @@ enum vm_stop_reason vm_wait_stop(struct vm *vm)
 	why = vm->stop_reason;
 	pthread_mutex_unlock(&vm->lock);
 	return why;
+}
+
+void vm_stop_signals(sigset_t *set)
+{
+	static const int sigs[] = { SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM,
+				    SIGPROF, SIGXCPU, SIGIO, SIGPWR, SIGSTKFLT };
+
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(set, sigs[i]);
+	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+		sigaddset(set, s);
+}
+
+int64_t vm_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int vm_join_until(pthread_t t, int64_t deadline_ns)
+{
+	int64_t left = deadline_ns - vm_clock_ns();
+	struct timespec abs;
+
+	if (left < 0)
+		left = 0;
+	/* pthread_timedjoin_np takes CLOCK_REALTIME; a short relative wait makes a clock step harmless. */
+	clock_gettime(CLOCK_REALTIME, &abs);
+	abs.tv_sec += (time_t)(left / 1000000000LL);
+	abs.tv_nsec += (long)(left % 1000000000LL);
+	if (abs.tv_nsec >= 1000000000L) {
+		abs.tv_sec++;
+		abs.tv_nsec -= 1000000000L;
+	}
+	return -pthread_timedjoin_np(t, NULL, &abs);
 }
 
 void vm_destroy(struct vm *vm)

@@ -4,11 +4,13 @@
 #define CKVM_VM_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "core/bus.h"
 #include "core/guest_mem.h"
+#include "core/vm_pause.h"
 #include "core/vmm_ops.h"
 
 struct vcpu;
@@ -31,9 +33,10 @@ struct vm {
 
 	pthread_mutex_t lock;		/* stop state and GSI routing */
 	pthread_cond_t stopped;
-	enum vm_stop_reason stop_reason;
+	enum vm_stop_reason stop_reason;	/* written under lock, atomically; vm_stop_reason() reads it */
 	int stop_code;
 	char stop_msg[256];
+	struct vm_pause pause;		/* vm_pause.c; under lock, waits on stopped */
 
 	uint32_t *io_hist;		/* --verbose: exits per port (65536 entries), else NULL */
 
@@ -56,5 +59,15 @@ void vm_stop(struct vm *vm, enum vm_stop_reason why, int code, const char *msg);
 enum vm_stop_reason vm_stop_reason(struct vm *vm);
 /* Block until some thread calls vm_stop(); returns the reason. */
 enum vm_stop_reason vm_wait_stop(struct vm *vm);
+
+/* The asynchronous signals that stop a VM cleanly (blocked in every thread, read from a signalfd):
+ * SIGHUP, SIGINT, SIGTERM, and every other one whose default is to terminate: SIGUSR1/2, SIGALRM,
+ * SIGVTALRM, SIGPROF, SIGXCPU, SIGIO, SIGPWR, SIGSTKFLT and the real-time signals. */
+void vm_stop_signals(sigset_t *set);
+
+/* A stop ends in bounded time: each step waits until a deadline on this clock (CLOCK_MONOTONIC, ns). */
+int64_t vm_clock_ns(void);
+/* pthread_join(t), giving up at deadline_ns: 0 joined, -ETIMEDOUT still running. */
+int vm_join_until(pthread_t t, int64_t deadline_ns);
 
 #endif

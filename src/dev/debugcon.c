@@ -15,6 +15,8 @@
 struct debugcon {
 	pthread_mutex_t lock;		/* line buffer and output order */
 	int out_fd;
+	void (*write)(void *arg, const char *buf, size_t len);
+	void *write_arg;
 	bool own_fd, timestamps, crlf;
 	uint64_t (*now_ns)(void);
 	size_t len;
@@ -55,7 +57,10 @@ static void debugcon_flush(struct debugcon *d)
 		out[n - 1] = '\r';
 		out[n++] = '\n';
 	}
-	write_all(d->out_fd, out, n);
+	if (d->write)
+		d->write(d->write_arg, out, n);
+	else
+		write_all(d->out_fd, out, n);
 	d->len = 0;
 }
 
@@ -96,6 +101,8 @@ int debugcon_create(struct debugcon **out, const struct debugcon_config *cfg)
 	pthread_mutex_init(&d->lock, NULL);
 	d->out_fd = cfg->out_fd;
 	d->own_fd = cfg->own_fd;
+	d->write = cfg->write;
+	d->write_arg = cfg->write_arg;
 	d->timestamps = cfg->timestamps;
 	d->crlf = cfg->crlf;
 	d->now_ns = cfg->now_ns ? cfg->now_ns : log_since_exec_ns;

@@ -5,6 +5,7 @@
 #define CKVM_DEV_DEBUGCON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/bus.h"
@@ -16,8 +17,12 @@
 struct debugcon;
 
 struct debugcon_config {
-	int out_fd;			/* where the text goes */
+	int out_fd;			/* where the text goes (unless write is set) */
 	bool own_fd;			/* close out_fd on destroy */
+	/* If set, each piece of text goes here instead of out_fd: called on a vCPU thread with the
+	 * console's lock held, must not block (the board hands it to a serial_out). */
+	void (*write)(void *arg, const char *buf, size_t len);
+	void *write_arg;
 	bool timestamps;		/* prefix each line with "[+12.345 ms] " (time since ckvm's exec) */
 	bool crlf;			/* "\n" -> "\r\n" (a terminal in raw mode) */
 	uint64_t (*now_ns)(void);	/* NULL = log_since_exec_ns; injected by tests */

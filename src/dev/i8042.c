@@ -1,6 +1,7 @@
 /* i8042 keyboard controller (IBM PC/AT technical reference; command set as Linux's i8042 driver uses
  * it) with both device ports empty, and system control port B at 0x61 (reads 0x20, writes ignored).
- * Runs on vCPU threads; a mutex keeps command/data sequences consistent between them. */
+ * Runs on vCPU threads; a mutex keeps command/data sequences consistent between them. The API thread
+ * queues keystrokes (Ctrl+Alt+Del) that come out of the data port one by one. */
 #include "dev/i8042.h"
 
 #include <errno.h>
@@ -66,6 +67,10 @@ struct i8042 {
 	uint8_t out;		/* output buffer (stays readable after it was taken, like hardware) */
 	bool obf, aux, timeout, last_cmd;
 	bool reset_req;		/* a write of the current access pulsed the reset line */
+
+	uint8_t keys[32];	/* scancodes waiting for the output buffer (i8042_ctrl_alt_del) */
+	unsigned keys_head, keys_len;
+	unsigned long keys_queued;
 };
 
 static void out_put(struct i8042 *k, uint8_t v, bool aux, bool timeout)
@@ -194,6 +199,16 @@ static void irq_update(struct i8042 *k)
 	vmm_irq_line(k->vmm, (uint32_t)k->kbd_gsi, level);
 }
 
+/* The next waiting scancode into the empty output buffer, unless the keyboard is disabled. */
+static void keys_feed(struct i8042 *k)
+{
+	if (k->obf || !k->keys_len || (k->ctr & CTR_KBDDIS))
+		return;
+	out_put(k, k->keys[k->keys_head], false, false);
+	k->keys_head = (k->keys_head + 1) % sizeof(k->keys);
+	k->keys_len--;
+}
+
 static uint8_t reg_read(void *dev, unsigned reg)
 {
 	struct i8042 *k = dev;
@@ -229,6 +244,9 @@ static void i8042_read(void *dev, uint64_t off, void *data, uint32_t len)
 	pthread_mutex_lock(&k->lock);
 	isa_split_read(off, data, len, I8042_NR_PORTS, reg_read, k);
 	irq_update(k);
+	/* The next key after the line went low: a new edge for the (edge-triggered) ISA IRQ 1. */
+	keys_feed(k);
+	irq_update(k);
 	pthread_mutex_unlock(&k->lock);
 }
 
@@ -241,6 +259,7 @@ static void i8042_write(void *dev, uint64_t off, const void *data, uint32_t len)
 	k->reset_req = false;
 	isa_split_write(off, data, len, I8042_NR_PORTS, reg_write, k);
 	reset = k->reset_req;
+	keys_feed(k);	/* the keyboard may just have been enabled */
 	irq_update(k);
 	pthread_mutex_unlock(&k->lock);
 	if (reset)
@@ -278,4 +297,40 @@ void i8042_destroy(struct i8042 *k)
 		return;
 	pthread_mutex_destroy(&k->lock);
 	free(k);
+}
+
+int i8042_ctrl_alt_del(struct i8042 *k)
+{
+	/* Make Ctrl, Alt, Delete, then break them in reverse: scan code set 1 as the controller
+	 * hands it over while translation is on (Linux's default), else set 2. */
+	static const uint8_t set1[] = { 0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d };
+	static const uint8_t set2[] = { 0x14, 0x11, 0xe0, 0x71, 0xe0, 0xf0, 0x71, 0xf0, 0x11, 0xf0, 0x14 };
+	const uint8_t *seq;
+	size_t n, i;
+	int ret = 0;
+
+	pthread_mutex_lock(&k->lock);
+	seq = k->ctr & CTR_XLATE ? set1 : set2;
+	n = k->ctr & CTR_XLATE ? sizeof(set1) : sizeof(set2);
+	if (k->keys_len + n > sizeof(k->keys)) {
+		ret = -EBUSY;	/* the guest has not read the last ones */
+	} else {
+		for (i = 0; i < n; i++)
+			k->keys[(k->keys_head + k->keys_len++) % sizeof(k->keys)] = seq[i];
+		k->keys_queued += n;
+		keys_feed(k);
+		irq_update(k);
+	}
+	pthread_mutex_unlock(&k->lock);
+	return ret;
+}
+
+unsigned long i8042_keys_queued(struct i8042 *k)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&k->lock);
+	n = k->keys_queued;
+	pthread_mutex_unlock(&k->lock);
+	return n;
 }

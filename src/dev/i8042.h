@@ -25,4 +25,10 @@ void i8042_destroy(struct i8042 *kbc);
 
 extern const struct bus_ops i8042_bus_ops;
 
+/* Queue the keystrokes of Ctrl+Alt+Del for the guest (Firecracker's SendCtrlAltDel): a Linux guest
+ * with an AT keyboard driver reboots. Any thread. 0, or -EBUSY while earlier keys wait unread. */
+int i8042_ctrl_alt_del(struct i8042 *kbc);
+/* Scancodes queued so far (metrics). */
+unsigned long i8042_keys_queued(struct i8042 *kbc);
+
 #endif

@@ -4,12 +4,10 @@
 #include "dev/uart8250.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "dev/isa_split.h"
 #include "log.h"
@@ -73,7 +71,8 @@ struct uart {
 	pthread_mutex_t lock;
 	const struct vmm_ops *vmm;
 	uint32_t gsi;
-	int out_fd;
+	void (*tx)(void *arg, uint8_t c);
+	void *tx_arg;
 	void (*rx_ready)(void *arg);
 	void *rx_ready_arg;
 
@@ -83,7 +82,6 @@ struct uart {
 	unsigned rx_head, rx_count;
 	bool rx_want;		/* a producer was refused; call rx_ready once room appears */
 	int irq_level;
-	bool tx_error_logged;
 };
 
 static const unsigned rx_trigger[4] = { 1, 4, 8, 14 };
@@ -198,34 +196,17 @@ static uint8_t rx_get(struct uart *u)
 	return c;
 }
 
+/* The transmitter hands each byte to the backend at once (it must not block: the console buffers
+ * and drops on overflow), so the THR and the shift register are empty again before the guest can
+ * look: THRE and TEMT stay set and every byte raises the THRE interrupt condition. */
 static void tx_byte(struct uart *u, uint8_t c)
 {
 	if (u->mcr & MCR_LOOP) {
 		if (!rx_put(u, c))
 			u->lsr |= LSR_OE;	/* the shift register's byte is lost */
-	} else if (u->out_fd >= 0) {
-		for (;;) {
-			ssize_t n = write(u->out_fd, &c, 1);
-
-			if (n == 1)
-				break;
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && errno == EAGAIN) {
-				struct pollfd p = { .fd = u->out_fd, .events = POLLOUT };
-
-				if (poll(&p, 1, 1000) > 0)
-					continue;
-			}
-			if (!u->tx_error_logged) {
-				u->tx_error_logged = true;
-				log_errno(LOG_WARN, "uart", n < 0 ? -errno : -EIO,
-					  "serial output lost");
-			}
-			break;
-		}
+	} else if (u->tx) {
+		u->tx(u->tx_arg, c);
 	}
-	/* The byte moves straight through the transmitter: THR and shift register are empty again. */
 	u->lsr |= LSR_THRE | LSR_TEMT;
 	u->thr_ipending = true;
 }
@@ -392,7 +373,8 @@ int uart_create(struct uart **out, const struct uart_config *cfg)
 	}
 	u->vmm = cfg->vmm;
 	u->gsi = cfg->gsi;
-	u->out_fd = cfg->out_fd;
+	u->tx = cfg->tx;
+	u->tx_arg = cfg->tx_arg;
 	u->rx_ready = cfg->rx_ready;
 	u->rx_ready_arg = cfg->rx_ready_arg;
 	uart_reset(u);

@@ -1,6 +1,7 @@
 /* 16550A UART (8 I/O ports, one interrupt line), as the Linux 8250 driver probes and uses it.
- * Guest side: uart_bus_ops on the port bus. Host side: transmit bytes go to out_fd, received bytes
- * come in through uart_rx_push(); rx_ready tells the producer when the guest has made room again. */
+ * Guest side: uart_bus_ops on the port bus. Host side: transmitted bytes go to the tx callback,
+ * received bytes come in through uart_rx_push(); rx_ready tells the producer when the guest has made
+ * room again. */
 #ifndef CKVM_DEV_UART8250_H
 #define CKVM_DEV_UART8250_H
 
@@ -18,7 +19,10 @@ struct uart;
 struct uart_config {
 	const struct vmm_ops *vmm;	/* irq_line() is driven on level changes only */
 	uint32_t gsi;			/* ISA IRQ, 4 for COM1 */
-	int out_fd;			/* transmitted bytes are written here; -1 discards them */
+	/* Each transmitted byte, called on a vCPU thread with the UART lock held; NULL discards them.
+	 * Must not block (a stalled reader must never stall the guest or a stop): buffer or drop. */
+	void (*tx)(void *arg, uint8_t c);
+	void *tx_arg;
 	/* Called (from a vCPU thread, without the UART lock held) when an earlier uart_rx_push() could
 	 * not take everything and the guest has since drained the FIFO to half full or less, or left
 	 * loopback mode. Optional. Must not block; writing an eventfd is the intended use. */
@@ -26,7 +30,7 @@ struct uart_config {
 	void *rx_ready_arg;
 };
 
-/* 0 or -errno. The UART does not own out_fd (never closes it). */
+/* 0 or -errno. */
 int uart_create(struct uart **out, const struct uart_config *cfg);
 void uart_destroy(struct uart *u);
 

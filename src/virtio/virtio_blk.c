@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
 
@@ -30,11 +31,13 @@ struct vblk {
 	struct virtio_blk_config cfg;
 
 	/* Worker state, under lock. running: activated and not failed; kick: a notify arrived;
-	 * busy: the worker is inside the queue; stop: exit the thread. */
+	 * busy: the worker is inside the queue; stop: exit the thread; abandoned: vblk_quiesce gave up
+	 * on a request the back-end never finished (nobody waits for `busy` any more). */
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool running, kick, busy, stop;
+	pthread_cond_t cond;		/* CLOCK_MONOTONIC, for vblk_quiesce's deadline */
+	bool running, kick, busy, stop, abandoned;
+	unsigned inflight;		/* popped, not yet pushed (atomic: the worker counts) */
 
 	/* Worker-only scratch. */
 	struct vq_chain chain;
@@ -188,6 +191,7 @@ static int vblk_drain(struct vblk *b, bool worker)
 		ret = vq_pop(&b->vq, c);
 		if (ret <= 0)
 			break;
+		__atomic_add_fetch(&b->inflight, 1, __ATOMIC_RELAXED);
 		if (!c->wr_len) {
 			/* No status byte to report through: hand the buffer back empty. */
 			log_guest("vblk", "%s: request without a writable status byte", b->name);
@@ -200,6 +204,7 @@ static int vblk_drain(struct vblk *b, bool worker)
 			((uint8_t *)last->iov_base)[last->iov_len - 1] = status;
 			vq_push(&b->vq, c->head, written + 1);
 		}
+		__atomic_sub_fetch(&b->inflight, 1, __ATOMIC_RELAXED);
 		if (++pending >= VBLK_BATCH) {
 			if (vq_should_notify(&b->vq))
 				virtio_signal_used(&b->vdev, 0);
@@ -307,9 +312,31 @@ static void vblk_reset(struct virtio_dev *d)
 	pthread_mutex_lock(&b->lock);
 	__atomic_store_n(&b->running, false, __ATOMIC_RELEASE);
 	b->kick = false;
-	while (b->busy)
+	while (b->busy && !b->abandoned)
 		pthread_cond_wait(&b->cond, &b->lock);
 	pthread_mutex_unlock(&b->lock);
+}
+
+unsigned vblk_quiesce(struct vblk *b, int64_t deadline_ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(deadline_ns / 1000000000LL),
+			       .tv_nsec = (long)(deadline_ns % 1000000000LL) };
+	unsigned n = 0;
+
+	pthread_mutex_lock(&b->lock);
+	__atomic_store_n(&b->running, false, __ATOMIC_RELEASE);
+	b->kick = false;
+	while (b->busy && pthread_cond_timedwait(&b->cond, &b->lock, &ts) != ETIMEDOUT)
+		;
+	if (b->busy) {
+		b->abandoned = true;
+		n = __atomic_load_n(&b->inflight, __ATOMIC_RELAXED);
+		if (!n)
+			n = 1;	/* busy between pop and push bookkeeping: still one request */
+		pthread_cond_broadcast(&b->cond);	/* a vCPU waiting in vblk_reset gives up too */
+	}
+	pthread_mutex_unlock(&b->lock);
+	return n;
 }
 
 static void vblk_notify(struct virtio_dev *d, uint16_t q)
@@ -352,6 +379,7 @@ int vblk_create(struct vblk **out, const struct vblk_config *cfg)
 {
 	uint16_t qsize = cfg->queue_size ? cfg->queue_size : VBLK_QUEUE_SIZE;
 	size_t serial_len = cfg->serial ? strlen(cfg->serial) : 0;
+	pthread_condattr_t ca;
 	struct vblk *b;
 	int ret;
 
@@ -384,7 +412,10 @@ int vblk_create(struct vblk **out, const struct vblk_config *cfg)
 	if (ret)
 		goto fail_mem;
 	pthread_mutex_init(&b->lock, NULL);
-	pthread_cond_init(&b->cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&b->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	ret = vblk_start_worker(b);
 	if (ret)
 		goto fail_sync;
@@ -402,13 +433,21 @@ fail_mem:
 
 void vblk_destroy(struct vblk *b)
 {
+	bool stuck;
+
 	if (!b)
 		return;
 	pthread_mutex_lock(&b->lock);
 	b->stop = true;
 	__atomic_store_n(&b->running, false, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&b->cond);
+	stuck = b->busy && b->abandoned;
 	pthread_mutex_unlock(&b->lock);
+	if (stuck) {
+		/* Still inside the back-end: the worker owns b (and guest memory) for good. */
+		pthread_detach(b->thread);
+		return;
+	}
 	pthread_join(b->thread, NULL);
 	pthread_cond_destroy(&b->cond);
 	pthread_mutex_destroy(&b->lock);

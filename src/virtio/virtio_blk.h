@@ -24,7 +24,13 @@ struct vblk_config {
 
 /* Build the device and start its (idle) worker thread. 0 or -errno (-EINVAL: bad serial/queue size). */
 int vblk_create(struct vblk **out, const struct vblk_config *cfg);
-/* Stop and join the worker, close the backend, free. */
+/* Stop taking requests (like a reset) and wait until deadline_ns (CLOCK_MONOTONIC) for the request
+ * the back-end is working on. Returns 0 when the worker is idle, else the number of in-flight
+ * requests it abandoned: the worker stays inside the back-end, vblk_reset no longer waits for it,
+ * and vblk_destroy leaves it (and the device) alone. For a stop: call after the vCPUs stopped. */
+unsigned vblk_quiesce(struct vblk *b, int64_t deadline_ns);
+/* Stop and join the worker, close the backend, free. With a request abandoned by vblk_quiesce and
+ * still in the back-end, it only detaches the worker (which keeps using the device). */
 void vblk_destroy(struct vblk *b);
 /* The device's virtio contract, to hand to a transport (virtio-pci). */
 struct virtio_dev *vblk_virtio(struct vblk *b);

@@ -6,11 +6,11 @@ GUEST_CC      ?= gcc
 GUEST_FLAGS   := -nostdlib -static -no-pie -fno-pic -ffreestanding -Itests/guests
 GUEST_LDFLAGS := -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -Wl,-z,noseparate-code
 GUEST_RAW     := hello reboot
-GUEST_ELF     := serial64 pvh32 exitcode unclaimed triplefault int3 boottime
+GUEST_ELF     := serial64 pvh32 exitcode unclaimed triplefault int3 boottime spew
 GUEST_ELF64   := serial64 unclaimed int3
-GUEST_C       := virtio_hostile hostile_io
+GUEST_C       := virtio_hostile hostile_io blkread
 GUEST_BINS    := $(GUEST_RAW:%=$(GUEST_DIR)/%.bin) $(GUEST_ELF:%=$(GUEST_DIR)/%.elf) \
-		 $(GUEST_C:%=$(GUEST_DIR)/%.elf)
+		 $(GUEST_C:%=$(GUEST_DIR)/%.elf) $(GUEST_DIR)/blkreset.elf
 GUEST_QEMU    := $(GUEST_ELF64:%=$(GUEST_DIR)/%-qemu.elf) $(GUEST_C:%=$(GUEST_DIR)/%-qemu.elf)
 GUEST_CFLAGS  := -O2 -ffreestanding -fno-pic -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
 		 -fno-asynchronous-unwind-tables -fcf-protection=none -Wall -Wextra -Werror
@@ -22,6 +22,14 @@ $(GUEST_DIR)/%.o: tests/guests/%.S tests/guests/guest.h
 $(GUEST_DIR)/%.o: tests/guests/%.c
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+# blkreset: blkread.c resetting the device with its read in flight
+$(GUEST_DIR)/blkreset.o: tests/guests/blkread.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -DBLK_RESET -c -o $@ $<
+
+$(GUEST_DIR)/blkreset.elf: $(GUEST_DIR)/blkreset.o $(GUEST_DIR)/crt64.o tests/guests/guest.ld
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $(GUEST_DIR)/crt64.o $<
 
 # C guests: crt64.S entry + the C file (+ the PVH shim for the QEMU variant)
 $(GUEST_C:%=$(GUEST_DIR)/%.elf): $(GUEST_DIR)/%.elf: $(GUEST_DIR)/%.o $(GUEST_DIR)/crt64.o tests/guests/guest.ld

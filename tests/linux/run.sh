@@ -1,7 +1,7 @@
 #!/bin/bash
 # Real-Linux tests: boot the default guest (guest/build.sh) with ckvm.test=MODE and check what the
 # guest's init and kernel print. Usage: run.sh CKVM TEST...  (TESTS: kimage boot kaslr guestdecomp
-# shell blk net smp2 smp4 acpioff clock cloud). bzImages are inflated by the host (ckvm's default)
+# shell blk net smp2 smp4 acpioff clock api cloud). bzImages are inflated by the host (ckvm's default)
 # except in guestdecomp. Prints PASS/FAIL per test, timings, the tier's total time and
 # "linux: N passed, N failed".
 set -u

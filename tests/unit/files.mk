@@ -6,8 +6,9 @@ UNIT_TESTS += bzimage elf raw
 UNIT_TESTS += kdecomp kdecomp_nolib
 UNIT_TESTS += acpi mptable cpuid acpi_pm
 UNIT_TESTS += virtq virtio_blk
-UNIT_TESTS += uart i8042 cmos console
+UNIT_TESTS += uart i8042 cmos console serial_out
 UNIT_TESTS += boot_markers
+UNIT_TESTS += api pause
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
@@ -37,3 +38,17 @@ check-unit:
 		$(UNIT_TESTS:%=$(O)/san/tests/unit/test_%) tests/acpi-iasl.sh
 
 .PHONY: unit check-unit
+
+# ThreadSanitizer tier: the unit tests and ckvm built with SAN=thread in $(O)/tsan, then the unit
+# tests, the tiny guests (tests/guests/run.sh) and the stop tests (tests/stop/run.py: signals, stalls,
+# abandoned threads) run against that ckvm. A race report fails the program that printed it: TSan's
+# exit status 66 (unit tests, guests), or the stop tests' check of ckvm's stderr.
+TSAN_OPTIONS_CKVM := halt_on_error=0 exitcode=66 second_deadlock_stack=1
+check-tsan: guests $(O)/tests/stop/hang.so
+	$(MAKE) O=$(O)/tsan SAN=thread unit $(O)/tsan/ckvm
+	TSAN_OPTIONS="$(TSAN_OPTIONS_CKVM)" tests/run-tier.sh tsan \
+		$(UNIT_TESTS:%=$(O)/tsan/tests/unit/test_%) \
+		"tests/guests/run.sh $(O)/tsan/ckvm $(GUEST_DIR)" \
+		"tests/stop/run.py $(O)/tsan/ckvm $(GUEST_DIR) $(O)/tests/stop/hang.so"
+
+.PHONY: check-tsan

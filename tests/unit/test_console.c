@@ -1,4 +1,5 @@
-/* Unit tests for the console backend: output modes, the Ctrl-A escape, stdin as a regular file,
+/* Unit tests for the console backend: output modes, output to a FIFO nobody reads (the guest's
+ * transmitter never waits, teardown is bounded), the Ctrl-A escape, stdin as a regular file,
  * /dev/null, a closed fd, a pipe with flow control through the UART (event loop on its own thread),
  * and raw mode on a pseudo-terminal restored by console_restore(). */
 #include <errno.h>
@@ -6,6 +7,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,7 +54,7 @@ static void out8(struct uart *u, unsigned off, uint8_t v)
 static void setup(struct evloop **ev, struct console **con, struct uart **u, int in_fd)
 {
 	struct console_config cc = { .mode = CONSOLE_STDIO, .vmm = &fake_ops, .in_fd = in_fd };
-	struct uart_config uc = { .vmm = &fake_ops, .gsi = 4, .out_fd = -1,
+	struct uart_config uc = { .vmm = &fake_ops, .gsi = 4,
 				  .rx_ready = console_rx_ready };
 
 	CHECK_EQ(evloop_create(ev), 0);
@@ -134,6 +136,55 @@ static void test_output_modes(void)
 	console_destroy(con);
 	console_destroy(NULL);
 	CHECK_EQ(console_out_fd(NULL), -1);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --serial file= on a FIFO whose reader never reads: a guest printing 1 MiB through the UART is
+ * never held up (THRE stays set), the overflow is dropped, console_destroy keeps to its bound. */
+static void test_output_stalled(void)
+{
+	struct console_config cc = { .mode = CONSOLE_FILE };
+	struct uart_config uc = { .vmm = &fake_ops, .gsi = 4, .tx = console_tx };
+	struct console *con = NULL;
+	struct uart *u = NULL;
+	char path[128], buf[64];
+	double t0;
+	int rd, lsr_bad = 0;
+
+	snprintf(path, sizeof(path), "%s/serial.fifo", tmpdir);
+	CHECK_EQ(mkfifo(path, 0600), 0);
+	rd = open(path, O_RDONLY | O_NONBLOCK);
+	CHECK(rd >= 0);
+	CHECK_EQ(fcntl(rd, F_SETPIPE_SZ, 4096), 4096);
+	cc.path = path;
+	CHECK_EQ(console_create(&con, &cc), 0);
+	uc.tx_arg = con;
+	CHECK_EQ(uart_create(&u, &uc), 0);
+	CHECK_EQ(console_attach(con, u), 0);
+	t0 = now_s();
+	for (int i = 0; i < 1024 * 1024; i++) {
+		out8(u, 0, (uint8_t)('a' + i % 26));
+		lsr_bad += (in8(u, 5) & 0x60) != 0x60;
+	}
+	CHECK(now_s() - t0 < 20);	/* would hang forever if a write blocked the transmitter */
+	CHECK_EQ(lsr_bad, 0);
+	t0 = now_s();
+	uart_destroy(u);
+	console_destroy(con);
+	CHECK(now_s() - t0 < 1.0 + 1.0);	/* SERIAL_OUT_FLUSH_MS, plus slack */
+	CHECK(read(rd, buf, sizeof(buf)) > 0);	/* the start of it did go out, in order */
+	CHECK_EQ(buf[0], 'a');
+	CHECK_EQ(buf[25], 'z');
+	close(rd);
+	usleep(100000);		/* the writer left in write() gets EPIPE, frees the sink, exits */
+	unlink(path);
 }
 
 /* stdin redirected from a file: read synchronously, escapes applied, Ctrl-A x stops the VM. */
@@ -374,6 +425,7 @@ int main(void)
 	if (!mkdtemp(tmpdir))
 		return 1;
 	RUN(test_output_modes);
+	RUN(test_output_stalled);
 	RUN(test_escapes_from_file);
 	RUN(test_no_input);
 	RUN(test_pipe_flow);

@@ -1,5 +1,6 @@
 /* Unit tests for virtio-blk (src/virtio/virtio_blk.c) over the RAM-disk backend, driven through its
- * worker thread by the driver-side virtqueue mock, plus the raw-file backend (src/backend/blk_file.c). */
+ * worker thread by the driver-side virtqueue mock, plus the raw-file backend (src/backend/blk_file.c),
+ * and a stop that must not wait forever for a back-end that hangs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <semaphore.h>
@@ -18,17 +19,25 @@
 #define DISK_BYTES (64 * 1024)
 #define DISK_SECTORS (DISK_BYTES / 512)
 
-/* Backend wrapper that fails chosen operations with a chosen error. */
+/* Backend wrapper that fails chosen operations with a chosen error, or (hang) blocks reads until
+ * the test posts `release` (posting `entered` first), like a hung NFS server or disk. */
 struct fail_be {
 	struct blk_backend b;
 	struct blk_backend *inner;
 	int read_err, write_err, flush_err;
+	bool hang;
+	sem_t entered, release;
 };
 
 static int fail_preadv(struct blk_backend *b, struct iovec *iov, int n, uint64_t off)
 {
 	struct fail_be *f = (struct fail_be *)b;
 
+	if (__atomic_load_n(&f->hang, __ATOMIC_ACQUIRE)) {
+		sem_post(&f->entered);
+		while (sem_wait(&f->release) && errno == EINTR)
+			;
+	}
 	return f->read_err ? f->read_err : f->inner->ops->preadv(f->inner, iov, n, off);
 }
 
@@ -51,6 +60,8 @@ static void fail_close(struct blk_backend *b)
 	struct fail_be *f = (struct fail_be *)b;
 
 	blk_close(f->inner);
+	sem_destroy(&f->entered);
+	sem_destroy(&f->release);
 	free(f);
 }
 
@@ -110,6 +121,8 @@ static void fx_init(struct bfx *f, bool readonly, const char *serial, uint64_t f
 	f->be = calloc(1, sizeof(*f->be));
 	f->be->b = (struct blk_backend){ .ops = &fail_ops, .size_bytes = DISK_BYTES, .name = "fail" };
 	f->be->inner = mem;
+	sem_init(&f->be->entered, 0, 0);
+	sem_init(&f->be->release, 0, 0);
 	cfg.backend = &f->be->b;
 	cfg.gm = &f->m.gm;
 	CHECK_EQ(vblk_create(&f->b, &cfg), 0);
@@ -459,6 +472,61 @@ static void test_event_idx_stream(void)
 	fx_free(&f);
 }
 
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* A stop with a request stuck in the back-end: vblk_quiesce waits until its deadline, not longer,
+ * reports the request abandoned, and a reset no longer waits for it. Once the back-end answers
+ * the worker finishes normally and the device can be destroyed. */
+static void test_hung_backend(void)
+{
+	struct bfx f;
+	struct virtio_blk_outhdr hdr = { .type = VIRTIO_BLK_T_IN, .sector = 1 };
+	uint64_t h, data, st;
+	struct timespec ts;
+	uint32_t id = 0, len = 0;
+	int64_t t0;
+
+	fx_init(&f, false, NULL, 0);
+	/* Idle device: nothing in flight, quiesce returns at once. */
+	t0 = mono_ns();
+	CHECK_EQ(vblk_quiesce(f.b, mono_ns() + 2000000000LL), 0);
+	CHECK(mono_ns() - t0 < 1000000000LL);
+	CHECK_EQ(fx_start(&f, 0), 0);
+
+	__atomic_store_n(&f.be->hang, true, __ATOMIC_RELEASE);
+	h = vqm_alloc(&f.m, 16);
+	data = vqm_alloc(&f.m, 512);
+	st = vqm_alloc(&f.m, 1);
+	memcpy(vqm_host(&f.m, h), &hdr, 16);
+	vqm_add(&f.m, (struct vqm_seg[]){ { h, 16, false }, { data, 512, true }, { st, 1, true } }, 3);
+	f.d->ops->notify(f.d, 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	CHECK_EQ(sem_timedwait(&f.be->entered, &ts), 0);	/* the worker is inside the back-end */
+
+	t0 = mono_ns();
+	CHECK_EQ(vblk_quiesce(f.b, t0 + 300000000LL), 1);
+	CHECK(mono_ns() - t0 >= 290000000LL);		/* it gave the request its grace... */
+	CHECK(mono_ns() - t0 < 2000000000LL);		/* ...and no more */
+	t0 = mono_ns();
+	f.d->ops->reset(f.d);				/* a vCPU resetting the device is not held */
+	CHECK(mono_ns() - t0 < 1000000000LL);
+
+	sem_post(&f.be->release);			/* the back-end answers after all */
+	CHECK(fx_wait_used(&f, &id, &len));
+	CHECK_EQ(len, 513);
+	CHECK_EQ(vblk_quiesce(f.b, mono_ns() + 5000000000LL), 0);	/* worker idle again */
+	vblk_destroy(f.b);
+	vqm_free(&f.m);
+	sem_destroy(&f.sem);
+}
+
 static void test_blk_file(void)
 {
 	char path[] = "/tmp/ckvm-blk-XXXXXX";
@@ -518,6 +586,7 @@ int main(void)
 	RUN(test_host_errors);
 	RUN(test_malformed_resets);
 	RUN(test_event_idx_stream);
+	RUN(test_hung_backend);
 	RUN(test_blk_file);
 	return test_summary();
 }

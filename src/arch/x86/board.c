@@ -21,6 +21,7 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/quirks.h"
 #include "arch/x86/board_devices.h"
+#include "backend/console.h"
 #include "core/evloop.h"
 #include "core/vcpu.h"
 #include "log.h"
@@ -307,14 +308,23 @@ int board_create(struct board *b, const struct vm_config *cfg)
 	b->cfg = cfg;
 	b->files = cfg->inputs;
 	b->sigfd = -1;
-	/* SIGINT/SIGTERM/SIGHUP arrive on a signalfd in the event loop, in no other thread. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	b->debugcon_fd = -1;
+	/* Blocked here (main did already, before any thread existed), so every thread inherits the
+	 * mask; they arrive on a signalfd in the event loop, in no other thread. SIGURG (the vCPU
+	 * kick) too: only vCPU threads take it. */
+	vm_stop_signals(&set);
+	sigaddset(&set, SIGURG);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);	/* an over-limit write fails with EFBIG instead of killing us */
 	return board_build(b);
+}
+
+static const char *signal_name(int sig)
+{
+	const char *d = sigabbrev_np(sig);
+
+	return d ? d : "RT";
 }
 
 static void on_signal(void *arg, uint32_t events)
@@ -322,12 +332,18 @@ static void on_signal(void *arg, uint32_t events)
 	struct board *b = arg;
 	struct signalfd_siginfo si;
 	char msg[64];
+	int sig;
 
 	(void)events;
-	if (read(b->sigfd, &si, sizeof(si)) != sizeof(si))
-		return;
-	snprintf(msg, sizeof(msg), "stopped by signal %u", si.ssi_signo);
-	vm_stop(&b->vm, VM_STOP_USER, 0, msg);
+	while (read(b->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		sig = (int)si.ssi_signo;
+		snprintf(msg, sizeof(msg), "stopped by signal %d (SIG%s)", sig, signal_name(sig));
+		/* SIGHUP/SIGINT/SIGTERM: a clean stop with status 0 (README). Others: ckvm dies of them
+		 * after the clean stop, so the parent sees what happened; the first one counts. */
+		if (sig != SIGHUP && sig != SIGINT && sig != SIGTERM && vm_stop_reason(&b->vm) == VM_STOP_NONE)
+			__atomic_store_n(&b->die_signal, sig, __ATOMIC_RELEASE);
+		vm_stop(&b->vm, VM_STOP_USER, 0, msg);
+	}
 }
 
 static void *io_thread(void *arg)
@@ -342,18 +358,46 @@ static void *io_thread(void *arg)
 	return NULL;
 }
 
+/* After the stop request: every thread ends, or is abandoned at the deadline with one line. */
+static void board_stop_threads(struct board *b)
+{
+	int64_t deadline = vm_clock_ns() + BOARD_STOP_GRACE_MS * 1000000LL;
+	unsigned left;
+
+	/* vCPUs leave KVM_RUN at once; one that does not is inside a device: a disk reset, say,
+	 * waiting for a hung back-end, released below when that disk's request is abandoned. */
+	left = vcpus_stop(&b->vm, deadline - BOARD_STOP_GRACE_MS * 1000000LL / 2);
+	if (!board_devices_quiesce(b, deadline))
+		b->abandoned = true;
+	if (left)
+		left = vcpus_stop(&b->vm, deadline > vm_clock_ns() ? deadline : vm_clock_ns() + 100000000LL);
+	if (left) {
+		log_warnx(NULL, "abandoned %u vCPU thread%s that would not stop", left, left == 1 ? "" : "s");
+		b->abandoned = b->console_busy = true;
+	} else {
+		vcpus_log_stats(&b->vm);
+	}
+	if (b->io_started) {
+		evloop_stop(b->ev);
+		if (vm_join_until(b->io_thread, deadline > vm_clock_ns() ? deadline :
+				  vm_clock_ns() + 100000000LL)) {
+			log_warnx(NULL, "abandoned the I/O thread, which would not stop");
+			pthread_detach(b->io_thread);
+			b->abandoned = b->console_busy = true;
+		}
+		b->io_started = false;
+	}
+}
+
 enum vm_stop_reason board_run(struct board *b)
 {
 	sigset_t set;
 	enum vm_stop_reason why;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	vm_stop_signals(&set);
 	b->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (b->sigfd >= 0)
-		evloop_add(b->ev, b->sigfd, EPOLLIN, on_signal, b);
+	if (b->sigfd < 0 || evloop_add(b->ev, b->sigfd, EPOLLIN, on_signal, b))
+		log_errno(LOG_WARN, NULL, -errno, "signalfd: SIGTERM and the like will not stop the VM");
 	board_devices_start(b);
 	if (pthread_create(&b->io_thread, NULL, io_thread, b) == 0)
 		b->io_started = true;
@@ -362,14 +406,7 @@ enum vm_stop_reason board_run(struct board *b)
 	if (vm_stop_reason(&b->vm) == VM_STOP_NONE)
 		vcpus_start(&b->vm);
 	why = vm_wait_stop(&b->vm);
-	vcpus_stop(&b->vm);
-	vcpus_log_stats(&b->vm);
-	board_devices_quiesce(b);
-	if (b->io_started) {
-		evloop_stop(b->ev);
-		pthread_join(b->io_thread, NULL);
-		b->io_started = false;
-	}
+	board_stop_threads(b);
 	return why;
 }
 
@@ -377,6 +414,15 @@ void board_destroy(struct board *b)
 {
 	unsigned i;
 
+	if (b->abandoned) {
+		/* Threads are still inside devices or back-ends: free nothing they may touch. */
+		if (!b->console_busy && b->console) {
+			console_destroy(b->console);
+			b->console = NULL;
+		}
+		console_restore();
+		return;
+	}
 	board_devices_destroy(b);
 	for (i = 0; b->vm.vcpus && i < b->vm.ncpus; i++)
 		vcpu_destroy(&b->vm.vcpus[i]);

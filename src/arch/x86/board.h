@@ -4,6 +4,7 @@
 #define CKVM_X86_BOARD_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 
 #include "arch/x86/boot.h"
@@ -17,6 +18,7 @@
 #define EXIT_GUEST_CRASH	3
 
 struct evloop;
+struct serial_out;
 struct uart;
 struct console;
 struct i8042;
@@ -38,6 +40,9 @@ struct board {
 	pthread_t io_thread;
 	bool io_started;
 	int sigfd;
+	int die_signal;		/* the VM was stopped by this signal, and ckvm should die of it (0: no) */
+	bool abandoned;		/* a thread would not stop in time (logged): board_destroy frees little */
+	bool console_busy;	/* ... and it may still use the console (a vCPU or the I/O thread) */
 
 	struct uart *uart;
 	struct console *console;
@@ -52,6 +57,8 @@ struct board {
 	int nvpci;
 	struct boot_timer *boot_timer;	/* --boot-timer */
 	struct debugcon *debugcon;	/* --debug-console */
+	struct serial_out *debugcon_out;	/* ... its output, never blocking the guest */
+	int debugcon_fd;		/* ... its file (owned), or -1 */
 	struct post *post;		/* port 0x80, with --verbose */
 
 	struct file_ids files;	/* the config's inputs, then every output opened (outfile_open) */
@@ -64,11 +71,21 @@ struct board {
 	char *cmdline;
 };
 
+/* Stop bounds: the vCPUs, the disks' in-flight requests and the I/O thread get BOARD_STOP_GRACE_MS
+ * together, then whatever has not finished is abandoned with one line saying what. */
+#define BOARD_STOP_GRACE_MS	2000
+
 /* Build everything up to the first instruction. 0, or the exit status to use (EXIT_USAGE for bad
- * input such as a file that is not a kernel, EXIT_HOST_ERROR otherwise) after logging one line. */
+ * input such as a file that is not a kernel, EXIT_HOST_ERROR otherwise) after logging one line.
+ * From here on the stop signals (vm_stop_signals) are blocked in every thread: they reach the I/O
+ * thread through a signalfd; SIGHUP/SIGINT/SIGTERM stop the VM with the stop's exit status, the
+ * others set die_signal. SIGPIPE and SIGXFSZ are ignored (write errors are handled). */
 int board_create(struct board *b, const struct vm_config *cfg);
-/* Run until the VM stops; every vCPU and the I/O thread are joined before it returns. */
+/* Run until the VM stops, then stop every thread within BOARD_STOP_GRACE_MS: joined, or abandoned
+ * (b->abandoned) with a log line. */
 enum vm_stop_reason board_run(struct board *b);
+/* Free everything; after an abandoned stop, only wind down the console (flush output within its
+ * bound, restore the terminal) and leave the rest to process exit. */
 void board_destroy(struct board *b);
 
 #endif

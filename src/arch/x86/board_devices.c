@@ -24,6 +24,7 @@
 #include "arch/x86/quirks.h"
 #include "backend/console.h"
 #include "backend/outfile.h"
+#include "backend/serial_out.h"
 #include "core/evloop.h"
 #include "core/vcpu.h"
 #include "dev/acpi_pm.h"
@@ -35,6 +36,11 @@
 #include "dev/test_exit.h"
 #include "dev/uart8250.h"
 #include "log.h"
+
+static void debugcon_sink(void *out, const char *buf, size_t len)
+{
+	serial_out_write(out, buf, len);
+}
 
 static int pio_add(struct board *b, uint64_t port, uint64_t len, const struct bus_ops *ops, void *dev,
 		   const char *name)
@@ -59,7 +65,7 @@ static int serial_create(struct board *b)
 		.vmm = &b->vm.ops,
 		.in_fd = 0,
 	};
-	struct uart_config uc = { .vmm = &b->vm.ops, .gsi = IRQ_COM1 };
+	struct uart_config uc = { .vmm = &b->vm.ops, .gsi = IRQ_COM1, .tx = console_tx };
 	int ret;
 
 	if ((ret = console_create(&b->console, &cc))) {
@@ -68,7 +74,7 @@ static int serial_create(struct board *b)
 		log_errno(LOG_ERR, NULL, ret, "serial console");
 		return EXIT_HOST_ERROR;
 	}
-	uc.out_fd = console_out_fd(b->console);
+	uc.tx_arg = b->console;
 	uc.rx_ready = console_rx_ready;
 	uc.rx_ready_arg = b->console;
 	if ((ret = uart_create(&b->uart, &uc)))
@@ -129,21 +135,26 @@ static int debug_devices_create(struct board *b)
 			return ret;
 	}
 	if (cfg->debugcon != DEBUGCON_OFF) {
-		struct debugcon_config dc = { .out_fd = STDOUT_FILENO, .timestamps = cfg->debugcon_timestamps };
+		struct debugcon_config dc = { .out_fd = STDOUT_FILENO, .timestamps = cfg->debugcon_timestamps,
+					      .write = debugcon_sink };
 
 		if (cfg->debugcon == DEBUGCON_FILE) {
 			/* never an input of this VM or another ckvm's file; logs why not in one line */
 			dc.out_fd = outfile_open(&b->files, "--debug-console file=", cfg->debugcon_path);
 			if (dc.out_fd < 0)
 				return dc.out_fd;
-			dc.own_fd = true;
+			b->debugcon_fd = dc.out_fd;
 		}
 		dc.crlf = isatty(dc.out_fd);
-		if ((ret = debugcon_create(&b->debugcon, &dc))) {
-			if (dc.own_fd)
-				close(dc.out_fd);
+		/* Like the serial console's: a stalled stdout must not stall the vCPU writing port 0xe9. */
+		ret = serial_out_create(&b->debugcon_out, dc.out_fd, b->debugcon_fd >= 0);
+		if (!ret)
+			b->debugcon_fd = -1;	/* debugcon_out closes it */
+		else if (ret != -EBADF)
 			return ret;
-		}
+		dc.write_arg = b->debugcon_out;
+		if ((ret = debugcon_create(&b->debugcon, &dc)))
+			return ret;
 		if ((ret = pio_add(b, PORT_DEBUGCON, DEBUGCON_NR_PORTS, &debugcon_bus_ops, b->debugcon,
 				   "debugcon")) ||
 		    (ret = pio_add(b, PORT_DEBUGCON_SEABIOS, DEBUGCON_NR_PORTS, &debugcon_bus_ops, b->debugcon,
@@ -241,9 +252,9 @@ void board_devices_start(struct board *b)
 	(void)b;
 }
 
-void board_devices_quiesce(struct board *b)
+bool board_devices_quiesce(struct board *b, int64_t deadline_ns)
 {
-	board_virtio_quiesce(b);
+	return board_virtio_quiesce(b, deadline_ns);
 }
 
 void board_devices_destroy(struct board *b)
@@ -254,7 +265,12 @@ void board_devices_destroy(struct board *b)
 	if (b->test_exit)
 		test_exit_destroy(b->test_exit);
 	boot_timer_destroy(b->boot_timer);
-	debugcon_destroy(b->debugcon);
+	debugcon_destroy(b->debugcon);	/* its last partial line goes to debugcon_out */
+	serial_out_destroy(b->debugcon_out, SERIAL_OUT_FLUSH_MS / 2);
+	if (b->debugcon_fd >= 0)
+		close(b->debugcon_fd);
+	b->debugcon_out = NULL;
+	b->debugcon_fd = -1;
 	post_destroy(b->post);
 	b->boot_timer = NULL;
 	b->debugcon = NULL;

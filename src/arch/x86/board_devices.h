@@ -17,8 +17,10 @@ int board_cpuid(struct board *b, const struct kvm_cpuid2 *supported, unsigned id
 		struct kvm_cpuid2 *out);
 /* Hook devices to the event loop before the I/O thread starts. */
 void board_devices_start(struct board *b);
-/* vCPUs are stopped: stop device workers (disk I/O) before the I/O thread goes. */
-void board_devices_quiesce(struct board *b);
+/* vCPUs are stopped: stop device workers (disk I/O) before the I/O thread goes, waiting for
+ * in-flight requests until deadline_ns (vm_clock_ns). false if some were abandoned (one line each
+ * says so): their workers are still inside a back-end and the devices must not be destroyed. */
+bool board_devices_quiesce(struct board *b, int64_t deadline_ns);
 void board_devices_destroy(struct board *b);
 
 #endif
@@ -26,5 +28,5 @@ void board_devices_destroy(struct board *b);
 /* board_virtio.c: virtio-blk disks and virtio-net NICs on the PCI bus. */
 int board_virtio_create(struct board *b);
 uint32_t board_pci_slot_mask(const struct board *b);
-void board_virtio_quiesce(struct board *b);
+bool board_virtio_quiesce(struct board *b, int64_t deadline_ns);
 void board_virtio_destroy(struct board *b);

@@ -102,16 +102,29 @@ static void vdev_reset(struct virtio_dev *vd)
 	vd->ops->reset(vd);
 }
 
-void board_virtio_quiesce(struct board *b)
+/* Disks get until deadline_ns to finish what their back-ends are doing (a hung NFS server or disk
+ * must not hold a stop forever); then their requests are abandoned. NICs never block. */
+bool board_virtio_quiesce(struct board *b, int64_t deadline_ns)
 {
+	bool clean = true;
 	int i;
 
-	for (i = 0; i < CONFIG_MAX_DISKS; i++)
-		if (b->disks[i])
-			vdev_reset(vblk_virtio(b->disks[i]));
+	for (i = 0; i < CONFIG_MAX_DISKS; i++) {
+		unsigned n;
+
+		if (!b->disks[i])
+			continue;
+		n = vblk_quiesce(b->disks[i], deadline_ns);
+		if (n) {
+			log_warnx(NULL, "abandoned %u in-flight disk request%s on %s", n, n == 1 ? "" : "s",
+				  b->cfg->disks[i].path);
+			clean = false;
+		}
+	}
 	for (i = 0; i < CONFIG_MAX_NETS; i++)
 		if (b->nets[i])
 			vdev_reset(vnet_virtio(b->nets[i]));
+	return clean;
 }
 
 void board_virtio_destroy(struct board *b)

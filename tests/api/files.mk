@@ -1,0 +1,34 @@
+# API tier (tests/api/run.sh, make check-api): the real binary with curl --unix-socket against tiny
+# guests of its own (tick: prints dots forever; cad: waits for Ctrl+Alt+Del on the i8042) and the
+# CLI tier's wait guest.
+API_DIR := $(O)/tests/api
+
+$(API_DIR)/%.elf: tests/api/%.S $(GUEST_DIR)/lib.o tests/guests/guest.h tests/guests/guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o
+
+api-guests: $(API_DIR)/tick.elf $(API_DIR)/cad.elf $(CLI_DIR)/wait.elf
+
+check-api: api-guests $(O)/ckvm
+	tests/api/run.sh $(O)/ckvm $(API_DIR) $(CLI_DIR)
+
+.PHONY: api-guests check-api
+
+# A libFuzzer target for the request path (HTTP framing + JSON + the route table), run by the fuzz
+# tier like the others (tests/fuzz/run.sh; it starts from an empty corpus).
+FUZZ_TARGETS += api
+FUZZ_SRCS_api := src/control/http.c src/control/api_routes.c src/control/api_json.c \
+		 src/control/vmconf.c src/control/api_output.c src/config.c src/config_sub.c \
+		 src/config_check.c src/log.c src/backend/outfile.c src/backend/tap.c
+
+$(FUZZ_DIR)/fuzz_api: tests/api/fuzz_api.c $(FUZZ_SRCS_api) src/control/api_int.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
+fuzz: $(FUZZ_DIR)/fuzz_api	# (fuzz's own prerequisite list was read before this file)
+
+# Seeds: whole request sequences (the first byte picks pre-/post-boot and the read size).
+$(FUZZ_DIR)/corpus_api/.seeded: $(wildcard tests/api/fuzz-seeds/*)
+	@mkdir -p $(dir $@)
+	cp tests/api/fuzz-seeds/* $(dir $@)
+	touch $@
+fuzz: $(FUZZ_DIR)/corpus_api/.seeded
