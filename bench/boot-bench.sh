@@ -6,17 +6,17 @@
 #   (d) QEMU, bzImage (-accel tcg by default: QEMU's KVM mode cannot boot Linux on a software-KVM host)
 # Reports host wall time from exec to the kernel's "Run /init" line and to the first userspace marker
 # (CKVM-RELEASE), to exit, and the ratios. Not part of any test tier; runs one VM at a time. The
-# four boots are repeated RUNS times, interleaved and in a rotated order each round (one boot of the
-# emulated kernel varies by +-15% with what else the host runs), and the medians reported.
+# four boots are repeated RUNS times, interleaved in a balanced order (one boot of the emulated
+# kernel varies by +-15% with what else the host runs), and the medians reported.
 # Usage: bench/boot-bench.sh [CKVM]   Env: CKVM_CACHE (default /var/cache/ckvm), QEMU_ACCEL (tcg),
-#        MEM (128M), TIMEOUT per boot (600 s), RUNS (3).
+#        MEM (128M), TIMEOUT per boot (600 s), RUNS (4: one full balanced square).
 set -u
 ckvm=$(realpath "${1:-build/ckvm}")
 cache=${CKVM_CACHE:-/var/cache/ckvm}
 mem=${MEM:-128M}
 timeout=${TIMEOUT:-600}
 accel=${QEMU_ACCEL:-tcg}
-runs=${RUNS:-3}
+runs=${RUNS:-4}
 for f in "$ckvm" "$cache/bzImage" "$cache/vmlinux" "$cache/initramfs.cpio"; do
 	[ -e "$f" ] || { echo "$0: $f missing (make; guest/build.sh)" >&2; exit 2; }
 done
@@ -66,11 +66,14 @@ boot_one() {
 			-kernel "$cache/bzImage" -initrd "$cache/initramfs.cpio" -append "$append" ;;
 	esac
 }
-order=(host guest vmlinux qemu)
+# A balanced Latin square: over four rounds each boot runs once in each position and once after
+# each other boot (or first), so neither a slot nor a predecessor favours one of them.
+orders=("host guest vmlinux qemu" "vmlinux host qemu guest" "guest qemu host vmlinux"
+	"qemu vmlinux guest host")
 for round in $(seq "$runs"); do
 	[ "$runs" -gt 1 ] && echo " round $round of $runs" >&2
-	for i in 0 1 2 3; do
-		boot_one "${order[(i + round - 1) % 4]}"
+	for b in ${orders[(round - 1) % 4]}; do
+		boot_one "$b"
 	done
 done
 

@@ -243,7 +243,7 @@ static int inflate_lzo(struct inflater *z)
 	lzo_uint got;
 	uint8_t method;
 
-#define NEED(k) do { if (n - p < (size_t)(k)) return -EBADMSG; } while (0)
+#define NEED(k) do { if (p > n || n - p < (size_t)(k)) return -EBADMSG; } while (0)
 	if (lzo_init() != LZO_E_OK)
 		return -ENOMEM;
 	if (n < LZOP_MAGIC_LEN || memcmp(s, lzop_magic, LZOP_MAGIC_LEN))

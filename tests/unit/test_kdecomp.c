@@ -119,6 +119,21 @@ static void test_round_trip(void)
 	free(in);
 }
 
+/* An lzop header whose file name runs past the end of the input. */
+static void test_lzo_header(void)
+{
+	uint8_t h[40] = { 0x89, 'L', 'Z', 'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a, 0x10, 0x30, 0x20, 0xa0, 0x09, 0x40,
+			  1, 5, 0, 0, 0, 1 };
+	uint8_t *copy;
+	struct decomp_buf b;
+
+	h[33] = 200;		/* name length: 200 bytes, 6 left */
+	copy = malloc(sizeof(h));	/* exact size, so ASan sees any read past it */
+	memcpy(copy, h, sizeof(h));
+	CHECK_EQ(decomp_inflate(DECOMP_LZO, copy, sizeof(h), 1 << 20, &b), -EBADMSG);
+	free(copy);
+}
+
 /* Formats with checksums notice a flipped byte in the middle. */
 static void test_corrupt(void)
 {
@@ -467,6 +482,7 @@ int main(void)
 	log_threshold = getenv("V") ? LOG_DEBUG : LOG_ERR;
 	RUN(test_probe_names);
 	RUN(test_round_trip);
+	RUN(test_lzo_header);
 	RUN(test_corrupt);
 	RUN(test_bomb);
 	RUN(test_load_formats);
