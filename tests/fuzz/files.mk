@@ -8,6 +8,7 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 10
 FUZZ_JOBS    ?= 1
 FUZZ_LONG_TIME ?= 3600
+FUZZ_LONG_JOBS ?= $(shell nproc)
 FUZZ_DIR     := $(O)/fuzz
 FUZZ_FLAGS   := -std=gnu11 -D_GNU_SOURCE -Isrc -Itests/unit -Itests/fuzz -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -49,9 +50,9 @@ fuzz: $(FUZZ_BINS) $(FUZZ_DIR)/gen_seeds
 check-fuzz: fuzz
 	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_TIME) $(FUZZ_TARGETS)
 
-# An hour per target (FUZZ_LONG_TIME), as many at once as there are cores; corpora grow in place
+# An hour per target (FUZZ_LONG_TIME), FUZZ_LONG_JOBS at once (default: as many as there are cores); corpora grow in place
 # under $(FUZZ_DIR)/corpus_NAME, so a second run continues where the first stopped.
 fuzz-long: fuzz
-	FUZZ_JOBS=$$(nproc) tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_LONG_TIME) $(FUZZ_TARGETS)
+	FUZZ_JOBS=$(FUZZ_LONG_JOBS) tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_LONG_TIME) $(FUZZ_TARGETS)
 
 .PHONY: fuzz check-fuzz fuzz-long

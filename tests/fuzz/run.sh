@@ -15,12 +15,16 @@ run_one() {
 	mkdir -p "$corpus" "$dir/artifacts_$t"
 	"$dir/gen_seeds" "$t" "$corpus" 2>/dev/null || true	# targets without generated seeds
 	[ -d "$here/seeds/$t" ] && cp "$here/seeds/$t"/* "$corpus"/ 2>/dev/null
-	if "$dir/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$dir/artifacts_$t/" "$corpus" >"$dir/fuzz_$t.log" 2>&1; then
+	# The subshell's `times` gives the fuzzer's CPU time (user, system): with more targets than
+	# cores, wall time alone overstates the work done.
+	if ( "$dir/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="$dir/artifacts_$t/" "$corpus" >"$dir/fuzz_$t.log" 2>&1; rc=$?
+	     times >"$dir/cpu_$t"; exit $rc ); then
 		runs=$(grep -o 'Done [0-9]* runs' "$dir/fuzz_$t.log" | tail -n 1)
 		rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/fuzz_$t.log" | tail -n 1)
 		cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$dir/fuzz_$t.log" | tail -n 1)
-		echo "ok $t ($runs, ${rate:-?} exec/s, $cov, corpus $(find "$corpus" -type f | wc -l))" >"$dir/result_$t"
+		cpu=$(awk 'END { print $1 " user, " $2 " sys" }' "$dir/cpu_$t" 2>/dev/null)
+		echo "ok $t ($runs, ${rate:-?} exec/s, $cov, corpus $(find "$corpus" -type f | wc -l), cpu $cpu)" >"$dir/result_$t"
 	else
 		echo "FAIL $t" >"$dir/result_$t"
 	fi
@@ -50,7 +54,7 @@ for t in "$@"; do
 		tail -n 25 "$dir/fuzz_$t.log" | sed 's/^/    /'
 		fail=$((fail + 1)) ;;
 	esac
-	rm -f "$dir/result_$t"
+	rm -f "$dir/result_$t" "$dir/cpu_$t"
 done
 echo "fuzz: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
