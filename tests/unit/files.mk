@@ -8,7 +8,7 @@ UNIT_TESTS += acpi mptable cpuid acpi_pm
 UNIT_TESTS += virtq virtio_blk
 UNIT_TESTS += uart i8042 cmos console serial_out
 UNIT_TESTS += boot_markers
-UNIT_TESTS += api pause
+UNIT_TESTS += api pause device
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
