@@ -77,6 +77,10 @@ struct api {
 	int metrics_fd;
 	int64_t metrics_next_ns;
 	uint64_t requests, bad_requests;
+	/* The counters as of the last metrics line: each line reports what happened since (deltas, as
+	 * Firecracker's counters do); gauges (state, vcpus, last pause) are reported as they are. */
+	struct api_counters metrics_last;
+	uint64_t metrics_last_requests, metrics_last_bad;
 };
 
 int64_t api_now_ns(void);

@@ -130,18 +130,28 @@ static void add_u64(struct json_object *o, const char *key, uint64_t v)
 	json_object_object_add(o, key, json_object_new_uint64(v));
 }
 
-/* One line: the counters since ckvm started (totals, not deltas). */
+/* A counter's growth since the last line (a counter that went backwards, e.g. a device that was
+ * replaced, reports its new value). */
+static uint64_t delta(uint64_t now, uint64_t before)
+{
+	return now >= before ? now - before : now;
+}
+
+/* One line: what happened since the previous line (Firecracker's metrics shape), and gauges. */
 static struct json_object *metrics_line(struct api *a)
 {
 	struct json_object *line = json_object_new_object(), *api = json_object_new_object();
+	const struct api_counters *p = &a->metrics_last;
 	struct api_counters k = { 0 };
 	struct timespec ts;
 	int i;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	add_u64(line, "utc_timestamp_ms", (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-	add_u64(api, "requests", a->requests);
-	add_u64(api, "bad_requests", a->bad_requests);
+	add_u64(api, "requests", delta(a->requests, a->metrics_last_requests));
+	add_u64(api, "bad_requests", delta(a->bad_requests, a->metrics_last_bad));
+	a->metrics_last_requests = a->requests;
+	a->metrics_last_bad = a->bad_requests;
 	json_object_object_add(line, "api_server", api);
 	if (!a->vmm_set || !a->vmm.counters)
 		return line;
@@ -150,29 +160,30 @@ static struct json_object *metrics_line(struct api *a)
 
 	json_object_object_add(vmm, "state", json_object_new_string(a->paused ? "Paused" : "Running"));
 	add_u64(vmm, "vcpus", k.ncpus);
-	add_u64(vmm, "pauses", k.pauses);
+	add_u64(vmm, "pauses", delta(k.pauses, p->pauses));
 	add_u64(vmm, "last_pause_us", k.last_pause_ns / 1000);
 	add_u64(vmm, "kvmclock_ctrl", k.clock_ctrl_ok);
 	json_object_object_add(line, "vmm", vmm);
 	for (i = 0; i < API_MAX_EXITS; i++)
 		if (k.exit_name[i])
-			add_u64(exits, k.exit_name[i], k.exits[i]);
+			add_u64(exits, k.exit_name[i], delta(k.exits[i], p->exits[i]));
 	json_object_object_add(line, "vcpu_exits", exits);
 	for (i = 0; i < k.nnets && i < 8; i++) {
 		struct json_object *n = json_object_new_object();
 		char key[16];
 
-		add_u64(n, "rx_frames", k.net[i].rx_frames);
-		add_u64(n, "tx_frames", k.net[i].tx_frames);
-		add_u64(n, "rx_dropped", k.net[i].rx_dropped);
-		add_u64(n, "tx_dropped", k.net[i].tx_dropped);
+		add_u64(n, "rx_frames", delta(k.net[i].rx_frames, p->net[i].rx_frames));
+		add_u64(n, "tx_frames", delta(k.net[i].tx_frames, p->net[i].tx_frames));
+		add_u64(n, "rx_dropped", delta(k.net[i].rx_dropped, p->net[i].rx_dropped));
+		add_u64(n, "tx_dropped", delta(k.net[i].tx_dropped, p->net[i].tx_dropped));
 		snprintf(key, sizeof(key), "net%d", i);
 		json_object_object_add(line, key, n);
 	}
 	struct json_object *kbd = json_object_new_object();
 
-	add_u64(kbd, "keys_queued", k.i8042_keys);
+	add_u64(kbd, "keys_queued", delta(k.i8042_keys, p->i8042_keys));
 	json_object_object_add(line, "i8042", kbd);
+	a->metrics_last = k;
 	return line;
 }
 
