@@ -41,19 +41,10 @@ static inline uint64_t fuzz_net_offloads(uint16_t mask)
 	return f;
 }
 
-/* Split an input into header and RAM image (zero-filled past the input). 0, or -1 if too short. */
+/* The ring targets' split (fuzz_ring.h) with the NIC's header. */
 static inline int fuzz_net_load(const uint8_t *in, size_t len, struct fuzz_net_hdr *h, uint8_t *ram)
 {
-	if (len < sizeof(*h))
-		return -1;
-	memcpy(h, in, sizeof(*h));
-	in += sizeof(*h);
-	len -= sizeof(*h);
-	if (len > FUZZ_RAM_LEN)
-		len = FUZZ_RAM_LEN;
-	memcpy(ram, in, len);
-	memset(ram + len, 0, FUZZ_RAM_LEN - len);
-	return 0;
+	return fuzz_split(in, len, h, sizeof(*h), ram);
 }
 
 #endif

@@ -31,19 +31,25 @@ static inline uint16_t fuzz_qsize(uint8_t size_log2)
 	return (uint16_t)(1u << (size_log2 % 7));
 }
 
-/* Split an input into header and RAM image (zero-filled past the input). 0, or -1 if too short. */
-static inline int fuzz_load(const uint8_t *in, size_t len, struct fuzz_hdr *h, uint8_t *ram)
+/* Split an input into a header of hdr_len bytes and the RAM image (zero-filled past the input).
+ * 0, or -1 if too short. Every ring target's input has this shape, with its own header. */
+static inline int fuzz_split(const uint8_t *in, size_t len, void *hdr, size_t hdr_len, uint8_t *ram)
 {
-	if (len < sizeof(*h))
+	if (len < hdr_len)
 		return -1;
-	memcpy(h, in, sizeof(*h));
-	in += sizeof(*h);
-	len -= sizeof(*h);
+	memcpy(hdr, in, hdr_len);
+	in += hdr_len;
+	len -= hdr_len;
 	if (len > FUZZ_RAM_LEN)
 		len = FUZZ_RAM_LEN;
 	memcpy(ram, in, len);
 	memset(ram + len, 0, FUZZ_RAM_LEN - len);
 	return 0;
+}
+
+static inline int fuzz_load(const uint8_t *in, size_t len, struct fuzz_hdr *h, uint8_t *ram)
+{
+	return fuzz_split(in, len, h, sizeof(*h), ram);
 }
 
 #endif
