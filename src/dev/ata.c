@@ -28,15 +28,28 @@ void ata_irq_update(struct ata *a)
 	}
 }
 
+/* No transfer pending: the data register reads 0xffff, the position is back at the start. */
+static void end_xfer(struct ata *a)
+{
+	a->st.xfer = XFER_NONE;
+	a->st.pos = 0;
+}
+
+/* A new interrupt event. The ISA line is edge-triggered at the PIC: if the guest has not yet
+ * acknowledged the last one, drop the line first so that this one is an edge of its own. */
 static void end_cmd(struct ata *a, unsigned d, uint8_t status)
 {
 	a->st.drv[d].status = status;
+	if (a->irq_level) {
+		a->irq_level = 0;
+		vmm_irq_line(a->vmm, a->gsi, 0);
+	}
 	a->st.irq_pending = 1;
 }
 
 static void abort_cmd(struct ata *a, unsigned d, uint8_t err)
 {
-	a->st.xfer = XFER_NONE;
+	end_xfer(a);
 	a->st.drv[d].error = err;
 	end_cmd(a, d, STATUS_READY | ATA_SR_ERR);
 }
@@ -173,7 +186,7 @@ static void command(struct ata *a, uint8_t cmd)
 
 	if (!b || (r->devctl & ATA_DC_SRST))
 		return;				/* an absent device or one in reset takes no command */
-	a->st.xfer = XFER_NONE;			/* a new command ends an unfinished transfer */
+	end_xfer(a);				/* a new command ends an unfinished transfer */
 	a->st.irq_pending = 0;
 	a->st.drv[d].error = 0;
 	switch (cmd) {
@@ -250,7 +263,7 @@ static uint16_t data_in(struct ata *a)
 	if (s->pos < SECTOR)
 		return v;
 	if (s->xfer_ident || --s->sectors_left == 0) {
-		s->xfer = XFER_NONE;		/* data-in ends without another interrupt */
+		end_xfer(a);			/* data-in ends without another interrupt */
 		s->drv[s->xfer_dev].status = STATUS_READY;
 	} else {
 		s->lba++;
@@ -277,7 +290,7 @@ static void data_out(struct ata *a, uint16_t v)
 		return;
 	}
 	if (--s->sectors_left == 0) {
-		s->xfer = XFER_NONE;
+		end_xfer(a);
 		end_cmd(a, d, STATUS_READY);
 	} else {
 		s->lba++;
@@ -339,7 +352,7 @@ static void devctl_write(struct ata *a, uint8_t v)
 	a->st.r.devctl = v & (ATA_DC_HOB | ATA_DC_SRST | ATA_DC_NIEN);
 	if ((v & ATA_DC_SRST) && !(old & ATA_DC_SRST)) {
 		/* Reset asserted: both devices busy, any transfer and interrupt gone. */
-		a->st.xfer = XFER_NONE;
+		end_xfer(a);
 		a->st.irq_pending = 0;
 		for (unsigned d = 0; d < 2; d++)
 			a->st.drv[d].status = a->drive[d] ? ATA_SR_BSY : 0;

@@ -142,12 +142,13 @@ static bool state_ok(const struct ata *a, const struct ata_state *s)
 		    ds->pad[0] || ds->pad[1] || ds->pad[2])
 			return false;
 	}
-	if (s->irq_pending > 1 || s->xfer > XFER_OUT || s->xfer_dev > 1 || s->xfer_ident > 1 || s->pad)
+	if (s->irq_pending > 1 || s->xfer > XFER_OUT || s->xfer_dev > 1 || s->xfer_ident > 1 || s->pad ||
+	    s->pos >= SECTOR || (s->pos & 1))
 		return false;
 	if (s->xfer == XFER_NONE)
 		return true;
 	b = a->drive[s->xfer_dev];
-	if (!b || s->pos >= SECTOR || (s->pos & 1))
+	if (!b)
 		return false;
 	if (s->xfer_ident)
 		return s->xfer == XFER_IN;

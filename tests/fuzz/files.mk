@@ -29,6 +29,10 @@ FUZZ_SRCS_config     := src/config.c src/config_sub.c src/config_check.c src/bac
 FUZZ_TARGETS += kdecomp
 FUZZ_SRCS_kdecomp    := src/arch/x86/bzimage.c src/arch/x86/elf.c src/arch/x86/e820.c \
 			src/core/guest_mem.c src/log.c $(FUZZ_SRCS_kboot) tests/unit/kimg_mock.c
+# fw_cfg and the ATA PIO channel driven by guest port accesses (tests/fuzz/fuzz_legacy.c).
+FUZZ_TARGETS += legacy
+FUZZ_SRCS_legacy     := src/dev/fw_cfg.c src/dev/ata.c src/dev/ata_dev.c src/core/device.c \
+			src/core/guest_mem.c src/backend/blk_file.c src/log.c
 FUZZ_FLAGS += $(DECOMP_DEFS)
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 

@@ -565,12 +565,23 @@ static void test_nien_and_srst(void)
 	struct tdisk *t = tdisk(64, true, false);
 	struct ata *a = mk(t);
 	uint8_t buf[SECTOR];
+	int changes;
 
 	/* nIEN holds the line low but not the pending state. */
 	devctl(a, ATA_DC_NIEN);
 	outb(a, REG_STATUS, ATA_CMD_FLUSH_CACHE);
 	CHECK_EQ(fv.line[IRQ], 0);
 	devctl(a, 0);
+	CHECK_EQ(fv.line[IRQ], 1);
+	CHECK_EQ(inb(a, REG_STATUS), 0x50);
+	CHECK_EQ(fv.line[IRQ], 0);
+
+	/* An interrupt the guest left unacknowledged: the next one is still an edge at the PIC. */
+	outb(a, REG_STATUS, ATA_CMD_FLUSH_CACHE);
+	CHECK_EQ(fv.line[IRQ], 1);
+	changes = fv.line_changes;
+	outb(a, REG_STATUS, ATA_CMD_FLUSH_CACHE);
+	CHECK_EQ(fv.line_changes, changes + 2);		/* low, then high again */
 	CHECK_EQ(fv.line[IRQ], 1);
 	CHECK_EQ(inb(a, REG_STATUS), 0x50);
 	CHECK_EQ(fv.line[IRQ], 0);
@@ -685,6 +696,15 @@ static void test_lifecycle(void)
 	for (int i = 0; i < 4; i++)
 		got[i] = inw(a);
 	CHECK(!memcmp(want, got, sizeof(want)));
+	/* After a finished transfer the state saves and restores too; its position is back at 0. */
+	for (int i = 0; i < SECTOR / 2 - 204 + SECTOR / 2; i++)
+		inw(a);
+	CHECK_EQ(inb(a, REG_STATUS), 0x50);
+	CHECK_EQ(d->ops->save(d, &bad, sizeof(bad)), sizeof(bad));
+	CHECK_EQ(bad.pos, 0);
+	CHECK_EQ(d->ops->restore(d, &bad, sizeof(bad)), 0);
+	bad.pos = SECTOR;
+	CHECK_EQ(d->ops->restore(d, &bad, sizeof(bad)), -EINVAL);
 	bad = st;
 	bad.xfer = XFER_OUT;				/* a write transfer is fine on a writable disk */
 	CHECK_EQ(d->ops->restore(d, &bad, sizeof(bad)), 0);
