@@ -4,6 +4,7 @@
 #include "virtio/virtio_pci.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -32,6 +33,7 @@ struct vp_queue {
 };
 
 struct virtio_pci {
+	struct device dev;	/* the board's registry entry (device.h) */
 	struct pci_dev pci;
 	struct virtio_dev *vdev;
 	struct evloop *ev;
@@ -446,6 +448,20 @@ static int vp_add_cap(struct virtio_pci *vp, uint8_t type, uint32_t off, uint32_
 	return pci_add_cap(&vp->pci, cap, cap_len) < 0 ? -ENOSPC : 0;
 }
 
+static void vp_dev_destroy(struct device *d)
+{
+	virtio_pci_destroy(device_of(d, struct virtio_pci, dev));
+}
+
+/* No pause: the transport does no work of its own. Its registers are reached only by vCPUs
+ * (parked in a VM pause) and its doorbells only pass the kick on to the device, which holds it
+ * while paused. Registered after its device, so it is destroyed first. */
+static const struct device_ops vp_dev_ops = {
+	.kind = "virtio-pci",
+	.state_version = 1,
+	.destroy = vp_dev_destroy,
+};
+
 int virtio_pci_create(struct virtio_pci **out, struct pci *pci, struct virtio_dev *vdev, struct evloop *ev)
 {
 	uint16_t nq = vdev->num_queues;
@@ -460,6 +476,8 @@ int virtio_pci_create(struct virtio_pci **out, struct pci *pci, struct virtio_de
 		return -ENOMEM;
 	vp->vdev = vdev;
 	vp->ev = ev;
+	device_init(&vp->dev, &vp_dev_ops, vdev->name);
+	snprintf(vp->dev.name, sizeof(vp->dev.name), "%.27s-pci", vdev->name);
 	vp->nvec = nq + 1;
 	vp->offered = vdev->ops->get_features(vdev) | 1ULL << VIRTIO_F_VERSION_1;
 	pthread_mutex_init(&vp->lock, NULL);
@@ -537,4 +555,9 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 struct pci_dev *virtio_pci_dev(struct virtio_pci *vp)
 {
 	return &vp->pci;
+}
+
+struct device *virtio_pci_device(struct virtio_pci *vp)
+{
+	return &vp->dev;
 }
