@@ -73,12 +73,22 @@ static void vp_signal_used(struct virtio_dev *d, uint16_t q)
 		vp_interrupt(vp, __atomic_load_n(&vp->q[q].vector, __ATOMIC_ACQUIRE), ISR_QUEUE);
 }
 
+/* Config space changed: a new generation, and the config interrupt when `notify`. */
+static void vp_config_changed(struct virtio_pci *vp, bool notify)
+{
+	__atomic_fetch_add(&vp->cfg_gen, 1, __ATOMIC_ACQ_REL);
+	if (notify)
+		vp_interrupt(vp, __atomic_load_n(&vp->msix_config, __ATOMIC_ACQUIRE), VIRTIO_PCI_ISR_CONFIG);
+}
+
+/* The device's config changed (a disk's new capacity, a link going down): only a driver that is up
+ * is notified (virtio 1.x §4.1.4.5); before DRIVER_OK nobody handles the line, and the driver reads
+ * config space (and its generation) when it gets there. */
 static void vp_signal_config(struct virtio_dev *d)
 {
 	struct virtio_pci *vp = d->transport;
 
-	__atomic_fetch_add(&vp->cfg_gen, 1, __ATOMIC_ACQ_REL);
-	vp_interrupt(vp, __atomic_load_n(&vp->msix_config, __ATOMIC_ACQUIRE), VIRTIO_PCI_ISR_CONFIG);
+	vp_config_changed(vp, status_get(vp) & VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
 static void vp_needs_reset(struct virtio_dev *d)
@@ -88,7 +98,7 @@ static void vp_needs_reset(struct virtio_dev *d)
 
 	if (!(old & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 		log_guest("virtio-pci", "%s: device needs reset", d->name);
-		vp_signal_config(d);
+		vp_config_changed(vp, true);	/* also during setup: the driver is polling status */
 	}
 }
 
