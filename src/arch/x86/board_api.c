@@ -13,12 +13,11 @@
 #include "arch/x86/board_devices.h"
 #include "core/vcpu.h"
 #include "core/vm_pause.h"
-#include "log.h"
 #include "dev/i8042.h"
+#include "log.h"
 #include "virtio/virtio_net.h"
 
 #define PAUSE_TIMEOUT_NS 1000000000LL	/* every vCPU out of KVM_RUN within 1 s, or no pause */
-
 #define DEVICE_PAUSE_NS 1000000000LL	/* ... and every device quiet within 1 s more */
 
 /* vCPUs first (no new doorbell, no config access), then the devices finish what is in flight.
