@@ -181,11 +181,13 @@ int main(int argc, char **argv)
 
 	ret = board_create(&board, run_cfg);
 	board_api_ops(&board, &ops);
-	api_vm_created(api, ret ? ret : 0, log_last_error(), ret ? NULL : &ops);
+	api_vm_created(api, ret, log_last_error(), ret ? NULL : &ops);
 	if (ret) {
+		/* board_create logged one line; it knows whether the user's input was at fault */
+		code = board.bad_input ? EXIT_USAGE : EXIT_HOST_ERROR;
 		board_destroy(&board);
 		api_destroy(api);
-		exit(ret);	/* board_create logged one line; ret is EXIT_USAGE or EXIT_HOST_ERROR */
+		exit(code);
 	}
 	why = board_run(&board);
 	api_vm_gone(api);

@@ -135,6 +135,9 @@ static void patch_vm(struct api *a, const char *id, struct json_object *body, st
 				       "in a device); the VM runs on");
 	if (ret == -ESHUTDOWN)
 		return api_reply_fault(rep, 400, "vm: the VM is stopping");
+	if (ret == -EBUSY)
+		return api_reply_fault(rep, 400, "vm: a device did not quiesce within 1 s (a disk request "
+				       "stuck in its back-end?); the VM runs on");
 	if (ret == -EAGAIN)
 		return api_reply_fault(rep, 400, "vm: the vCPUs have not started yet; try again");
 	if (ret)

@@ -121,6 +121,21 @@ void devreg_reset(struct devreg *r)
 			d->ops->reset(d);
 }
 
+unsigned devreg_stop(struct devreg *r, int64_t deadline_ns)
+{
+	struct device *d;
+	unsigned stuck = 0;
+
+	devreg_for_each(r, d) {
+		if (d->ops->stop)
+			stuck += d->ops->stop(d, deadline_ns);
+		else if (d->ops->pause && !d->paused)
+			(void)d->ops->pause(d, deadline_ns);	/* nothing better to do at the end */
+		d->paused = 1;
+	}
+	return stuck;
+}
+
 void devreg_destroy(struct devreg *r)
 {
 	struct device *d = r->tail, *prev;

@@ -30,6 +30,11 @@ struct device_ops {
 	 * deadline_ns (vm_clock_ns time); the device then stays running. Optional (nothing to stop). */
 	int (*pause)(struct device *d, int64_t deadline_ns);
 	void (*resume)(struct device *d);
+	/* The VM is ending (its vCPUs have stopped): stop for good, waiting for in-flight work until
+	 * deadline_ns, then abandon it. Returns how many requests were abandoned (the device says which
+	 * in one log line); destroy then leaves alone what they still use. Optional: without it the
+	 * registry calls pause and ignores its failure. */
+	unsigned (*stop)(struct device *d, int64_t deadline_ns);
 	/* Guest-visible state into buf (cap bytes): the length written, or -ENOSPC (cap too small).
 	 * Only while paused. Optional (a device with no state). */
 	ssize_t (*save)(struct device *d, void *buf, size_t cap);
@@ -71,6 +76,8 @@ int devreg_pause(struct devreg *r, int64_t deadline_ns);
 /* Resume every paused device, last first. */
 void devreg_resume(struct devreg *r);
 void devreg_reset(struct devreg *r);
+/* The VM is ending: stop every device in order (device_ops.stop); the total of abandoned requests. */
+unsigned devreg_stop(struct devreg *r, int64_t deadline_ns);
 /* Destroy every device, last first, and empty the registry. */
 void devreg_destroy(struct devreg *r);
 

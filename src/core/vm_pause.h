@@ -1,8 +1,8 @@
 /* Pause and resume of a running VM's vCPUs (issue 8 item 2): every vCPU is kicked out of KVM_RUN
  * (signal + immediate_exit, the stop path's kick) and parks on the VM's condition variable until
  * resumed or stopped. On resume each vCPU tells the guest's kvm-clock it was stopped
- * (KVM_KVMCLOCK_CTRL) before it enters the guest again. Device workers are not paused here: a
- * disk or network request already in flight may still complete while the vCPUs are parked. */
+ * (KVM_KVMCLOCK_CTRL) before it enters the guest again. Devices are not paused here: the board
+ * pauses them after this returns (board_api.c: devreg_pause) and resumes them before vm_resume. */
 #ifndef CKVM_VM_PAUSE_H
 #define CKVM_VM_PAUSE_H
 

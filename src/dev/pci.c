@@ -383,3 +383,13 @@ void pci_destroy(struct pci *pci)
 	pthread_mutex_destroy(&pci->irq_lock);
 	free(pci);
 }
+
+uint32_t pci_slot_mask(const struct pci *pci)
+{
+	uint32_t mask = 0;
+
+	for (int slot = 1; slot < PCI_MAX_SLOTS && slot < 32; slot++)
+		if (__atomic_load_n(&pci->slot[slot], __ATOMIC_ACQUIRE))
+			mask |= 1u << slot;
+	return mask;
+}

@@ -152,4 +152,8 @@ bool msix_bar_access(struct pci_dev *d, int bar, uint64_t off, void *rdata, cons
 		     uint32_t len);
 void msix_cfg_written(struct pci_dev *d);
 
+/* The slots holding a device other than the host bridge (bit S = slot S): what the firmware tables
+ * describe. */
+uint32_t pci_slot_mask(const struct pci *pci);
+
 #endif

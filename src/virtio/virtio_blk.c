@@ -21,14 +21,15 @@
 #define VBLK_BUDGET 1024	/* requests per worker pass */
 
 struct vblk {
+	struct device dev;		/* the board's registry entry (device.h) */
 	struct virtio_dev vdev;
 	struct virtq vq;
 	struct blk_backend *be;
 	const char *name;
 	bool readonly;
 	char serial[VIRTIO_BLK_ID_BYTES];
-	uint64_t capacity_sectors;
-	struct virtio_blk_config cfg;
+	uint64_t capacity_sectors;	/* written only while paused (the worker reads it) */
+	struct virtio_blk_config cfg;	/* guest-visible; capacity changes under lock */
 
 	/* Worker state, under lock. running: activated and not failed; kick: a notify arrived;
 	 * busy: the worker is inside the queue; stop: exit the thread; abandoned: vblk_quiesce gave up
@@ -37,6 +38,8 @@ struct vblk {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;		/* CLOCK_MONOTONIC, for vblk_quiesce's deadline */
 	bool running, kick, busy, stop, abandoned;
+	bool paused;			/* device pause: the worker takes nothing new (atomic reads) */
+	bool cfg_pending;		/* config changed while paused: interrupt at resume */
 	unsigned inflight;		/* popped, not yet pushed (atomic: the worker counts) */
 
 	/* Worker-only scratch. */
@@ -180,8 +183,9 @@ static int vblk_drain(struct vblk *b, bool worker)
 	int ret;
 
 	for (;;) {
-		if (worker && !__atomic_load_n(&b->running, __ATOMIC_ACQUIRE)) {
-			ret = 0;	/* reset in progress: leave the rest alone */
+		if (worker && (!__atomic_load_n(&b->running, __ATOMIC_ACQUIRE) ||
+			       __atomic_load_n(&b->paused, __ATOMIC_ACQUIRE))) {
+			ret = 0;	/* reset or pause in progress: leave the rest alone */
 			break;
 		}
 		if (served++ >= VBLK_BUDGET) {
@@ -232,7 +236,7 @@ static void *vblk_worker(void *arg)
 
 	pthread_mutex_lock(&b->lock);
 	for (;;) {
-		while (!b->stop && !(b->running && b->kick))
+		while (!b->stop && !(b->running && b->kick && !b->paused))
 			pthread_cond_wait(&b->cond, &b->lock);
 		if (b->stop)
 			break;
@@ -279,7 +283,9 @@ static void vblk_cfg_read(struct virtio_dev *d, uint32_t off, void *data, uint32
 		memset(data, 0, len);
 		return;
 	}
+	pthread_mutex_lock(&b->lock);	/* a drive swap may be changing the capacity */
 	memcpy(data, (uint8_t *)&b->cfg + off, len);
+	pthread_mutex_unlock(&b->lock);
 }
 
 static void vblk_cfg_write(struct virtio_dev *d, uint32_t off, const void *data, uint32_t len)
@@ -337,6 +343,107 @@ unsigned vblk_quiesce(struct vblk *b, int64_t deadline_ns)
 	}
 	pthread_mutex_unlock(&b->lock);
 	return n;
+}
+
+/* Wait (b->lock held) until the worker is out of the queue or deadline_ns passes: true when idle. */
+static bool vblk_wait_idle(struct vblk *b, int64_t deadline_ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(deadline_ns / 1000000000LL),
+			       .tv_nsec = (long)(deadline_ns % 1000000000LL) };
+
+	while (b->busy && !b->abandoned && pthread_cond_timedwait(&b->cond, &b->lock, &ts) != ETIMEDOUT)
+		;
+	return !b->busy;
+}
+
+/* Device pause: the worker finishes the request in the back-end and then leaves the queue; doorbells
+ * meanwhile only set kick. API thread. */
+static int vblk_dev_pause(struct device *d, int64_t deadline_ns)
+{
+	struct vblk *b = device_of(d, struct vblk, dev);
+	int ret = 0;
+
+	pthread_mutex_lock(&b->lock);
+	__atomic_store_n(&b->paused, true, __ATOMIC_RELEASE);
+	if (!vblk_wait_idle(b, deadline_ns)) {
+		__atomic_store_n(&b->paused, false, __ATOMIC_RELEASE);
+		b->kick = true;		/* what the worker skipped when it saw paused */
+		pthread_cond_broadcast(&b->cond);
+		ret = -ETIMEDOUT;
+	}
+	pthread_mutex_unlock(&b->lock);
+	if (ret)
+		log_warnx("vblk", "%s: a request on %s did not finish in time; not paused", b->name,
+			  b->be->name ? b->be->name : "the disk");
+	return ret;
+}
+
+/* Resume: look at the queue whether or not a doorbell rang meanwhile (one may have), and tell the
+ * guest about a capacity change made while paused. */
+static void vblk_dev_resume(struct device *d)
+{
+	struct vblk *b = device_of(d, struct vblk, dev);
+	bool cfg;
+
+	pthread_mutex_lock(&b->lock);
+	__atomic_store_n(&b->paused, false, __ATOMIC_RELEASE);
+	b->kick = true;
+	cfg = b->cfg_pending;
+	b->cfg_pending = false;
+	pthread_cond_broadcast(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+	if (cfg)
+		virtio_signal_config(&b->vdev);
+}
+
+static unsigned vblk_dev_stop(struct device *d, int64_t deadline_ns)
+{
+	struct vblk *b = device_of(d, struct vblk, dev);
+	unsigned n = vblk_quiesce(b, deadline_ns);
+
+	if (n)
+		log_warnx(NULL, "abandoned %u in-flight disk request%s on %s", n, n == 1 ? "" : "s",
+			  b->be->name ? b->be->name : b->name);
+	return n;
+}
+
+static void vblk_dev_destroy(struct device *d)
+{
+	vblk_destroy(device_of(d, struct vblk, dev));
+}
+
+static const struct device_ops vblk_dev_ops = {
+	.kind = "virtio-blk",
+	.state_version = 1,
+	.pause = vblk_dev_pause,
+	.resume = vblk_dev_resume,
+	.stop = vblk_dev_stop,
+	.destroy = vblk_dev_destroy,
+};
+
+int vblk_swap_backend(struct vblk *b, struct blk_backend *be, int64_t deadline_ns,
+		      struct blk_backend **old)
+{
+	bool was_paused = b->dev.paused;
+	int ret;
+
+	*old = NULL;
+	if (!b->readonly && be->readonly)
+		return -EROFS;
+	if (!was_paused && (ret = vblk_dev_pause(&b->dev, deadline_ns)))
+		return ret;
+	pthread_mutex_lock(&b->lock);
+	*old = b->be;
+	b->be = be;
+	b->capacity_sectors = be->size_bytes >> SECTOR_SHIFT;
+	b->cfg.capacity = b->capacity_sectors;
+	b->cfg_pending = true;
+	pthread_mutex_unlock(&b->lock);
+	if (!was_paused)
+		vblk_dev_resume(&b->dev);	/* raises the config change interrupt */
+	log_info("vblk", "%s: now backed by %s (%llu sectors)", b->name, be->name ? be->name : "?",
+		 (unsigned long long)b->capacity_sectors);
+	return 0;
 }
 
 static void vblk_notify(struct virtio_dev *d, uint16_t q)
@@ -403,6 +510,7 @@ int vblk_create(struct vblk **out, const struct vblk_config *cfg)
 	b->cfg.capacity = b->capacity_sectors;
 	b->cfg.seg_max = qsize - 2u;	/* header and status take one segment each */
 	b->cfg.blk_size = SECTOR_SIZE;
+	device_init(&b->dev, &vblk_dev_ops, b->name);
 	b->vdev = (struct virtio_dev){
 		.ops = &vblk_ops, .name = b->name, .device_id = VIRTIO_ID_BLOCK, .num_queues = 1,
 		.queue_size_max = qsize, .cfg_len = sizeof(b->cfg), .vq = &b->vq, .gm = cfg->gm,
@@ -460,4 +568,14 @@ void vblk_destroy(struct vblk *b)
 struct virtio_dev *vblk_virtio(struct vblk *b)
 {
 	return &b->vdev;
+}
+
+struct device *vblk_device(struct vblk *b)
+{
+	return &b->dev;
+}
+
+struct vblk *vblk_of_device(struct device *d)
+{
+	return d && d->ops == &vblk_dev_ops ? device_of(d, struct vblk, dev) : NULL;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "backend/blk_file.h"
+#include "core/device.h"
 #include "core/guest_mem.h"
 #include "virtio/virtio.h"
 
@@ -34,6 +35,20 @@ unsigned vblk_quiesce(struct vblk *b, int64_t deadline_ns);
 void vblk_destroy(struct vblk *b);
 /* The device's virtio contract, to hand to a transport (virtio-pci). */
 struct virtio_dev *vblk_virtio(struct vblk *b);
+
+/* Its lifecycle (kind "virtio-blk"): pause finishes the request in the back-end and holds the
+ * rest (doorbells are remembered), resume serves what arrived meanwhile, stop is vblk_quiesce,
+ * destroy is vblk_destroy. */
+struct device *vblk_device(struct vblk *b);
+/* The vblk behind a registry entry, or NULL when d is not a virtio-blk. */
+struct vblk *vblk_of_device(struct device *d);
+/* A drive's new backing file (PATCH /drives): pause the disk unless the VM has (-ETIMEDOUT when
+ * its request does not finish by deadline_ns, nothing changed), swap, update the capacity in
+ * config space, resume and raise the config change interrupt (at the VM's resume when paused).
+ * -EROFS for a read-only back-end under a writable drive. *old gets the previous back-end, which
+ * the caller closes. API thread. */
+int vblk_swap_backend(struct vblk *b, struct blk_backend *be, int64_t deadline_ns,
+		      struct blk_backend **old);
 
 /* Serve available requests on the calling thread: 0 when the queue is empty, 1 when a budget of
  * requests was served and more may wait, -EINVAL on a malformed chain (needs_reset has then been

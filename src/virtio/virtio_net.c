@@ -24,6 +24,7 @@
 #define CFG_LEN (offsetof(struct virtio_net_config, status) + sizeof(uint16_t))
 
 struct vnet {
+	struct device dev;		/* the board's registry entry (device.h) */
 	struct virtio_dev vdev;
 	struct virtq vq[2];
 	struct vq_chain chain[2];
@@ -36,6 +37,7 @@ struct vnet {
 	bool tap_gone;			/* atomic */
 	pthread_mutex_t rx_lock, tx_lock;
 	bool rx_active, tx_active;	/* between activate and reset, under the queue's lock */
+	bool rx_paused, tx_paused;	/* device pause, under the queue's lock */
 	bool rx_have_chain;		/* chain[RXQ] popped but not yet filled */
 	uint8_t *scratch;		/* catches the tail of a frame bigger than the guest's buffer */
 	struct vnet_stats stats;	/* rx_* under rx_lock, tx_* under tx_lock */
@@ -220,7 +222,7 @@ static void vnet_rx(struct vnet *n)
 	bool pushed = false;
 
 	pthread_mutex_lock(&n->rx_lock);
-	while (n->rx_active && !__atomic_load_n(&n->tap_gone, __ATOMIC_ACQUIRE)) {
+	while (n->rx_active && !n->rx_paused && !__atomic_load_n(&n->tap_gone, __ATOMIC_ACQUIRE)) {
 		struct virtio_net_hdr_v1 h;
 		ssize_t got;
 
@@ -303,7 +305,7 @@ static void vnet_tx(struct vnet *n)
 	bool pushed = false;
 
 	pthread_mutex_lock(&n->tx_lock);
-	while (n->tx_active) {
+	while (n->tx_active && !n->tx_paused) {
 		int r = vq_pop(vq, c);
 
 		if (r < 0 || (r && c->nr_wr)) {
@@ -383,6 +385,63 @@ static const struct virtio_dev_ops vnet_ops = {
 	.notify = vnet_notify,
 };
 
+/* Pause: once each queue's lock has been taken with its paused flag set, no frame moves and no
+ * interrupt is raised; tap frames wait in the host kernel's queue, guest kicks are simply seen
+ * again at resume. Never blocks for long (the tap is non-blocking). API thread. */
+static int vnet_dev_pause(struct device *d, int64_t deadline_ns)
+{
+	struct vnet *n = device_of(d, struct vnet, dev);
+
+	(void)deadline_ns;
+	pthread_mutex_lock(&n->rx_lock);
+	n->rx_paused = true;
+	pthread_mutex_unlock(&n->rx_lock);
+	pthread_mutex_lock(&n->tx_lock);
+	n->tx_paused = true;
+	pthread_mutex_unlock(&n->tx_lock);
+	return 0;
+}
+
+/* Resume: both queues are served once, since the tap's edge and the guest's kicks that came
+ * meanwhile found the device paused and did nothing. */
+static void vnet_dev_resume(struct device *d)
+{
+	struct vnet *n = device_of(d, struct vnet, dev);
+
+	pthread_mutex_lock(&n->rx_lock);
+	n->rx_paused = false;
+	pthread_mutex_unlock(&n->rx_lock);
+	pthread_mutex_lock(&n->tx_lock);
+	n->tx_paused = false;
+	pthread_mutex_unlock(&n->tx_lock);
+	vnet_tx(n);
+	vnet_rx(n);
+}
+
+/* The VM is ending: like a device reset, the queues stop for good (a late resume finds them off). */
+static unsigned vnet_dev_stop(struct device *d, int64_t deadline_ns)
+{
+	struct vnet *n = device_of(d, struct vnet, dev);
+
+	(void)deadline_ns;
+	vnet_reset(&n->vdev);
+	return 0;
+}
+
+static void vnet_dev_destroy(struct device *d)
+{
+	vnet_destroy(device_of(d, struct vnet, dev));
+}
+
+static const struct device_ops vnet_dev_ops = {
+	.kind = "virtio-net",
+	.state_version = 1,
+	.pause = vnet_dev_pause,
+	.resume = vnet_dev_resume,
+	.stop = vnet_dev_stop,
+	.destroy = vnet_dev_destroy,
+};
+
 int vnet_create(struct vnet **out, const struct vnet_config *cfg)
 {
 	uint16_t qs = cfg->queue_size ? cfg->queue_size : VNET_QUEUE_SIZE;
@@ -407,6 +466,7 @@ int vnet_create(struct vnet **out, const struct vnet_config *cfg)
 	n->link_status = VIRTIO_NET_S_LINK_UP;
 	pthread_mutex_init(&n->rx_lock, NULL);
 	pthread_mutex_init(&n->tx_lock, NULL);
+	device_init(&n->dev, &vnet_dev_ops, cfg->name ? cfg->name : "vnet");
 	n->vdev = (struct virtio_dev){
 		.ops = &vnet_ops, .name = cfg->name ? cfg->name : "vnet", .device_id = VIRTIO_ID_NET,
 		.num_queues = 2, .queue_size_max = qs, .cfg_len = CFG_LEN, .vq = n->vq, .gm = cfg->gm,
@@ -445,6 +505,16 @@ void vnet_destroy(struct vnet *n)
 struct virtio_dev *vnet_virtio(struct vnet *n)
 {
 	return &n->vdev;
+}
+
+struct device *vnet_device(struct vnet *n)
+{
+	return &n->dev;
+}
+
+struct vnet *vnet_of_device(struct device *d)
+{
+	return d && d->ops == &vnet_dev_ops ? device_of(d, struct vnet, dev) : NULL;
 }
 
 void vnet_get_stats(struct vnet *n, struct vnet_stats *st)

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "core/device.h"
 #include "core/evloop.h"
 #include "core/guest_mem.h"
 #include "virtio/virtio.h"
@@ -37,5 +38,11 @@ int vnet_create(struct vnet **out, const struct vnet_config *cfg);
 void vnet_destroy(struct vnet *n);
 struct virtio_dev *vnet_virtio(struct vnet *n);
 void vnet_get_stats(struct vnet *n, struct vnet_stats *st);
+/* Its lifecycle (kind "virtio-net"): pause stops moving frames both ways (tap frames stay queued
+ * in the host kernel), resume serves both queues once, stop is a device reset, destroy is
+ * vnet_destroy. */
+struct device *vnet_device(struct vnet *n);
+/* The vnet behind a registry entry, or NULL when d is not a virtio-net. */
+struct vnet *vnet_of_device(struct device *d);
 
 #endif

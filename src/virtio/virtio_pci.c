@@ -4,6 +4,7 @@
 #include "virtio/virtio_pci.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -32,6 +33,7 @@ struct vp_queue {
 };
 
 struct virtio_pci {
+	struct device dev;	/* the board's registry entry (device.h) */
 	struct pci_dev pci;
 	struct virtio_dev *vdev;
 	struct evloop *ev;
@@ -71,12 +73,22 @@ static void vp_signal_used(struct virtio_dev *d, uint16_t q)
 		vp_interrupt(vp, __atomic_load_n(&vp->q[q].vector, __ATOMIC_ACQUIRE), ISR_QUEUE);
 }
 
+/* Config space changed: a new generation, and the config interrupt when `notify`. */
+static void vp_config_changed(struct virtio_pci *vp, bool notify)
+{
+	__atomic_fetch_add(&vp->cfg_gen, 1, __ATOMIC_ACQ_REL);
+	if (notify)
+		vp_interrupt(vp, __atomic_load_n(&vp->msix_config, __ATOMIC_ACQUIRE), VIRTIO_PCI_ISR_CONFIG);
+}
+
+/* The device's config changed (a disk's new capacity, a link going down): only a driver that is up
+ * is notified (virtio 1.x §4.1.4.5); before DRIVER_OK nobody handles the line, and the driver reads
+ * config space (and its generation) when it gets there. */
 static void vp_signal_config(struct virtio_dev *d)
 {
 	struct virtio_pci *vp = d->transport;
 
-	__atomic_fetch_add(&vp->cfg_gen, 1, __ATOMIC_ACQ_REL);
-	vp_interrupt(vp, __atomic_load_n(&vp->msix_config, __ATOMIC_ACQUIRE), VIRTIO_PCI_ISR_CONFIG);
+	vp_config_changed(vp, status_get(vp) & VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
 static void vp_needs_reset(struct virtio_dev *d)
@@ -86,7 +98,7 @@ static void vp_needs_reset(struct virtio_dev *d)
 
 	if (!(old & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 		log_guest("virtio-pci", "%s: device needs reset", d->name);
-		vp_signal_config(d);
+		vp_config_changed(vp, true);	/* also during setup: the driver is polling status */
 	}
 }
 
@@ -446,6 +458,20 @@ static int vp_add_cap(struct virtio_pci *vp, uint8_t type, uint32_t off, uint32_
 	return pci_add_cap(&vp->pci, cap, cap_len) < 0 ? -ENOSPC : 0;
 }
 
+static void vp_dev_destroy(struct device *d)
+{
+	virtio_pci_destroy(device_of(d, struct virtio_pci, dev));
+}
+
+/* No pause: the transport does no work of its own. Its registers are reached only by vCPUs
+ * (parked in a VM pause) and its doorbells only pass the kick on to the device, which holds it
+ * while paused. Registered after its device, so it is destroyed first. */
+static const struct device_ops vp_dev_ops = {
+	.kind = "virtio-pci",
+	.state_version = 1,
+	.destroy = vp_dev_destroy,
+};
+
 int virtio_pci_create(struct virtio_pci **out, struct pci *pci, struct virtio_dev *vdev, struct evloop *ev)
 {
 	uint16_t nq = vdev->num_queues;
@@ -460,6 +486,8 @@ int virtio_pci_create(struct virtio_pci **out, struct pci *pci, struct virtio_de
 		return -ENOMEM;
 	vp->vdev = vdev;
 	vp->ev = ev;
+	device_init(&vp->dev, &vp_dev_ops, vdev->name);
+	snprintf(vp->dev.name, sizeof(vp->dev.name), "%.27s-pci", vdev->name);
 	vp->nvec = nq + 1;
 	vp->offered = vdev->ops->get_features(vdev) | 1ULL << VIRTIO_F_VERSION_1;
 	pthread_mutex_init(&vp->lock, NULL);
@@ -537,4 +565,9 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 struct pci_dev *virtio_pci_dev(struct virtio_pci *vp)
 {
 	return &vp->pci;
+}
+
+struct device *virtio_pci_device(struct virtio_pci *vp)
+{
+	return &vp->dev;
 }

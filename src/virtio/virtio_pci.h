@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "core/device.h"
 #include "core/evloop.h"
 #include "dev/pci.h"
 #include "virtio/virtio.h"
@@ -33,5 +34,7 @@ int virtio_pci_create(struct virtio_pci **out, struct pci *pci, struct virtio_de
 /* After the vCPUs and the event loop have stopped. Does not destroy vdev. */
 void virtio_pci_destroy(struct virtio_pci *vp);
 struct pci_dev *virtio_pci_dev(struct virtio_pci *vp);
+/* Its lifecycle (kind "virtio-pci"): destroy is virtio_pci_destroy; register it after its device. */
+struct device *virtio_pci_device(struct virtio_pci *vp);
 
 #endif

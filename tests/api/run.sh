@@ -177,6 +177,22 @@ T=started; wait_serial "$work/out" READY && ok || bad "no READY on stdout"
 T=started-state; api GET /; expect 200 'Running'
 T=started-config; api GET /vm/config; expect 200 '"drive_id":"other".*"is_read_only":true'
 T=logger-file; grep -q "debug" "$work/ckvm.log" && ok || bad "nothing in the log file"
+T=swap-drive; head -c 2097152 /dev/zero > "$work/disk3.img"
+api PATCH /drives/scratch "{\"drive_id\":\"scratch\",\"path_on_host\":\"$work/disk3.img\"}"; expect 204
+T=swap-config; api GET /vm/config; expect 200 "\"path_on_host\":\"$work/disk3.img\""
+T=swap-capacity; grep -qs "vblk0: now backed by $work/disk3.img (4096 sectors)" "$work/err" "$work/ckvm.log" &&
+	ok || bad "no line with the new capacity"
+T=swap-back; api PATCH /drives/scratch "{\"drive_id\":\"scratch\",\"path_on_host\":\"$work/disk.img\"}"
+expect 204	# disk.img's lock was dropped when it was swapped out
+T=swap-missing; api PATCH /drives/scratch '{"drive_id":"scratch","path_on_host":"/nonexistent/x.img"}'
+expect 400 '"fault_message":"drive scratch: .*/nonexistent/x.img.*No such file'
+T=swap-missing-keeps; api GET /vm/config; expect 200 "\"path_on_host\":\"$work/disk.img\""
+T=swap-locked; api PATCH /drives/scratch "{\"drive_id\":\"scratch\",\"path_on_host\":\"$work/disk2.img\"}"
+expect 400 'locked'	# read-only drive "other" holds it: no writer next to it
+T=swap-paused; api PATCH /vm '{"state":"Paused"}' && api PATCH /drives/other \
+	"{\"drive_id\":\"other\",\"path_on_host\":\"$work/disk3.img\"}"; expect 204
+T=swap-resumed; api PATCH /vm '{"state":"Resumed"}'; expect 204
+T=swap-runs-on; api GET /; expect 200 'Running'
 T=sigterm-ends; kill -TERM "$vmpid"; stopped 0
 
 echo "--- failures and signals before start"

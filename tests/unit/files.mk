@@ -5,7 +5,7 @@ UNIT_TESTS += pci virtio_pci virtio_net
 UNIT_TESTS += bzimage elf raw
 UNIT_TESTS += kdecomp kdecomp_nolib
 UNIT_TESTS += acpi mptable cpuid acpi_pm
-UNIT_TESTS += virtq virtio_blk
+UNIT_TESTS += virtq virtio_blk blk_swap
 UNIT_TESTS += uart i8042 cmos console serial_out
 UNIT_TESTS += boot_markers
 UNIT_TESTS += api pause device
@@ -16,7 +16,7 @@ $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
 
 # Tests that drive devices through the driver-side virtqueue mock link it in.
-$(O)/tests/unit/test_virtq $(O)/tests/unit/test_virtio_blk: $(O)/tests/unit/vq_mock.o
+$(O)/tests/unit/test_virtq $(O)/tests/unit/test_virtio_blk $(O)/tests/unit/test_blk_swap: $(O)/tests/unit/vq_mock.o
 # Host-decompression tests build their synthetic kernels with the compressors in kimg_mock.c.
 $(O)/tests/unit/test_kdecomp: $(O)/tests/unit/kimg_mock.o
 # ... and once against a decompress.c built as if libzstd were missing (linked ahead of libckvm.a).

@@ -133,9 +133,43 @@ static void test_record(void)
 	CHECK_EQ(b.state, 7);
 }
 
+static unsigned toy_stop(struct device *d, int64_t deadline_ns)
+{
+	(void)deadline_ns;
+	note("s", d);
+	return d->name[0] == 'x' ? 2 : 0;	/* "x" abandons two requests */
+}
+
+static const struct device_ops stopper_ops = { .kind = "stopper", .stop = toy_stop, .destroy = toy_destroy };
+
+/* The VM ends: every device stops in order, with its stop op or else its pause (a failed pause is
+ * not an error any more); and the abandoned requests add up. */
+static void test_stop(void)
+{
+	struct toy a, x, c;
+	struct devreg r = { 0 };
+
+	device_init(&a.dev, &toy_ops, "a");
+	device_init(&x.dev, &stopper_ops, "x");
+	device_init(&c.dev, &toy_ops, "c");
+	a.fail_pause = 0;
+	c.fail_pause = 1;
+	CHECK_EQ(devreg_add(&r, &a.dev), 0);
+	CHECK_EQ(devreg_add(&r, &x.dev), 0);
+	CHECK_EQ(devreg_add(&r, &c.dev), 0);
+	trace[0] = 0;
+	CHECK_EQ(devreg_stop(&r, 0), 2);
+	CHECK_STR(trace, "pasxpc");
+	CHECK(a.dev.paused && x.dev.paused && c.dev.paused);
+	trace[0] = 0;
+	devreg_destroy(&r);
+	CHECK_STR(trace, "dcdxda");
+}
+
 int main(void)
 {
 	RUN(test_order_and_rollback);
 	RUN(test_record);
+	RUN(test_stop);
 	return test_summary();
 }

@@ -442,6 +442,10 @@ static void test_interrupts(void)
 			cap = ptr;
 	negotiate(&e, 1ULL << VIRTIO_F_VERSION_1);
 	setup_queue(&e, 0, 16);
+	/* a config change before DRIVER_OK (a drive swapped before the driver is up): no interrupt */
+	e.f.vdev.signal_config(&e.f.vdev);
+	CHECK_EQ(e.fv.line[pci_intx_gsi(1, 1)], 0);
+	CHECK_EQ(rd(&e, VPCI_ISR_OFF, 1), 0);
 	status_w(&e, status_r(&e) | VIRTIO_CONFIG_S_DRIVER_OK);
 	/* INTx: used buffer -> ISR bit 0, line up until the ISR is read */
 	e.f.vdev.signal_used(&e.f.vdev, 0);
@@ -469,6 +473,20 @@ static void test_interrupts(void)
 	/* NO_VECTOR for config: no interrupt at all */
 	e.f.vdev.signal_config(&e.f.vdev);
 	CHECK_EQ(e.fv.line[pci_intx_gsi(1, 1)], 0);
+	/* the config vector: a config change (a drive swap) is an MSI-X message, not ISR + INTx */
+	wr(&e, VPCI_MSIX_TABLE_OFF + 0, 4, 0xfee00000);
+	wr(&e, VPCI_MSIX_TABLE_OFF + 8, 4, 0x4052);
+	wr(&e, VPCI_MSIX_TABLE_OFF + 12, 4, 0);
+	wr(&e, VIRTIO_PCI_COMMON_MSIX, 2, 0);
+	CHECK_EQ(rd(&e, VIRTIO_PCI_COMMON_MSIX, 2), 0);
+	e.f.vdev.signal_config(&e.f.vdev);
+	gsi = virtio_pci_dev(e.vp)->msix->vec[0].gsi;
+	CHECK(gsi >= 0 && e.fv.irqfd_efd[gsi] >= 0);
+	if (gsi >= 0)
+		CHECK_EQ(read(e.fv.irqfd_efd[gsi], &cnt, 8), 8);
+	CHECK_EQ(rd(&e, VPCI_ISR_OFF, 1), 0);
+	CHECK_EQ(e.fv.line[pci_intx_gsi(1, 1)], 0);
+	gsi = virtio_pci_dev(e.vp)->msix->vec[1].gsi;
 	/* a masked vector is held pending in the PBA */
 	wr(&e, VPCI_MSIX_TABLE_OFF + 16 + 12, 4, 1);
 	e.f.vdev.signal_used(&e.f.vdev, 0);

@@ -117,8 +117,10 @@ static int cmdline_build(struct board *b, bool quirks)
 
 	free(b->cmdline);
 	b->cmdline = malloc(n);
-	if (!b->cmdline)
+	if (!b->cmdline) {
+		log_errno(LOG_ERR, NULL, -ENOMEM, "kernel command line");
 		return -ENOMEM;
+	}
 	if (quirks)
 		snprintf(b->cmdline, n, "%s%s%s", user, *user ? " " : "", quirks_linux_cmdline);
 	else
@@ -210,6 +212,7 @@ static int vcpus_create(struct board *b)
 
 	if (!supported || !cpuid) {
 		ret = -ENOMEM;
+		log_errno(LOG_ERR, NULL, ret, "CPUID tables");
 		goto out;
 	}
 	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, supported) < 0) {
@@ -220,6 +223,7 @@ static int vcpus_create(struct board *b)
 	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
 		ret = -ENOMEM;
+		log_errno(LOG_ERR, NULL, ret, "%u vCPUs", vm->ncpus);
 		goto out;
 	}
 	for (i = 0; i < vm->ncpus && !ret; i++) {
@@ -232,8 +236,8 @@ static int vcpus_create(struct board *b)
 		if (ret)
 			log_errno(LOG_ERR, NULL, ret, "vCPU %u setup", i);
 	}
-	if (!ret)
-		ret = x86_vcpu_boot_regs(&vm->vcpus[0], &b->boot);
+	if (!ret && (ret = x86_vcpu_boot_regs(&vm->vcpus[0], &b->boot)))
+		log_errno(LOG_ERR, NULL, ret, "vCPU 0 boot registers");
 out:
 	free(supported);
 	free(cpuid);
@@ -249,16 +253,16 @@ static int board_build(struct board *b)
 	int ret;
 
 	if ((ret = vm_create(vm)))
-		return EXIT_HOST_ERROR;
+		return ret;	/* each step below logs its own failure in one line */
 	vm->ncpus = cfg->cpus;
 	vm->soft_kvm = quirks_host_is_soft_kvm();
 	vm->host_quirks = cfg->host_quirks;
 	vm->emul_failure = quirks_emulation_failure;
 	if (cfg->verbose)
 		vm->io_hist = calloc(65536, sizeof(*vm->io_hist));
-	if (config_check_host(cfg, (unsigned)vm_max_vcpus(vm), host_ram_bytes(), err, sizeof(err))) {
+	if ((ret = config_check_host(cfg, (unsigned)vm_max_vcpus(vm), host_ram_bytes(), err, sizeof(err)))) {
 		log_err(NULL, "%s", err);
-		return EXIT_USAGE;
+		return board_bad_input(b, ret < 0 ? ret : -EINVAL);
 	}
 	/* Overcommitted: a halted vCPU must give its host CPU away at once rather than poll. */
 	if (vm->ncpus > (unsigned)sysconf(_SC_NPROCESSORS_ONLN) && vm_set_halt_poll(vm, 0) == 0)
@@ -266,35 +270,38 @@ static int board_build(struct board *b)
 	if ((ret = map_file("kernel", cfg->kernel, &b->kernel_map, &b->kernel_len)) ||
 	    (cfg->initrd && (ret = map_file("initrd", cfg->initrd, &b->initrd_map, &b->initrd_len))) ||
 	    (ret = kernel_format_resolve(b)))
-		return EXIT_USAGE;
+		return ret == -ENOMEM ? ret : board_bad_input(b, ret);
 	if ((ret = gm_alloc_ram(&vm->gm, cfg->memory_bytes, LAYOUT_MEM_HOLE_GPA))) {
 		log_errno(LOG_ERR, NULL, ret, "cannot allocate %lluM of guest RAM",
 			  (unsigned long long)(cfg->memory_bytes >> 20));
-		return EXIT_HOST_ERROR;
+		return ret;
 	}
 	if ((ret = vm_map_memory(vm)))
-		return EXIT_HOST_ERROR;
+		return ret;
 	log_timeline("guest memory ready: %lluM", (unsigned long long)(cfg->memory_bytes >> 20));
 	/* A raw real-mode guest gets no in-kernel LAPIC, so its final HLT reaches us and ends the VM. */
 	if (cfg->kernel_format != KFMT_RAW &&
-	    (ret = vm_create_irqchip(vm, LAYOUT_TSS_GPA, LAYOUT_IDENT_MAP_GPA)))
-		return EXIT_HOST_ERROR;
+	    (ret = vm_create_irqchip(vm, LAYOUT_TSS_GPA, LAYOUT_IDENT_MAP_GPA))) {
+		if (ret == -ENOMEM)
+			log_errno(LOG_ERR, NULL, ret, "in-kernel interrupt controllers");
+		return ret;
+	}
 	if ((ret = evloop_create(&b->ev))) {
 		log_errno(LOG_ERR, NULL, ret, "event loop");
-		return EXIT_HOST_ERROR;
+		return ret;
 	}
 	if ((ret = e820_build(b)) || (ret = x86_boot_tables_write(&vm->gm))) {
 		log_errno(LOG_ERR, NULL, ret, "boot tables");
-		return EXIT_HOST_ERROR;
+		return ret;
 	}
 	if ((ret = board_devices_create(b)))
 		return ret;
 	if (cfg->kernel_format != KFMT_RAW && (ret = board_firmware_tables(b, &rsdp_gpa)))
-		return EXIT_HOST_ERROR;
+		return ret;
 	if ((ret = load_kernel(b, rsdp_gpa)))
-		return ret == -ENOMEM ? EXIT_HOST_ERROR : EXIT_USAGE;
+		return ret == -ENOMEM ? ret : board_bad_input(b, ret);
 	if ((ret = vcpus_create(b)))
-		return EXIT_HOST_ERROR;
+		return ret;
 	bus_freeze(&vm->pio);
 	bus_freeze(&vm->mmio);
 	return 0;
@@ -309,6 +316,7 @@ int board_create(struct board *b, const struct vm_config *cfg)
 	b->files = cfg->inputs;
 	b->sigfd = -1;
 	b->debugcon_fd = -1;
+	pthread_mutex_init(&b->lifecycle_lock, NULL);
 	/* Blocked here (main did already, before any thread existed), so every thread inherits the
 	 * mask; they arrive on a signalfd in the event loop, in no other thread. SIGURG (the vCPU
 	 * kick) too: only vCPU threads take it. */
@@ -438,4 +446,5 @@ void board_destroy(struct board *b)
 		munmap(b->initrd_map, b->initrd_len);
 	free(b->cmdline);
 	vm_destroy(&b->vm);
+	pthread_mutex_destroy(&b->lifecycle_lock);
 }

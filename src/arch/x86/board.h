@@ -9,6 +9,7 @@
 
 #include "arch/x86/boot.h"
 #include "config.h"
+#include "core/device.h"
 #include "core/vm.h"
 
 /* Process exit statuses (README "Exit status"). */
@@ -26,9 +27,6 @@ struct cmos;
 struct test_exit;
 struct acpi_pm;
 struct pci;
-struct vblk;
-struct vnet;
-struct virtio_pci;
 struct boot_timer;
 struct debugcon;
 struct post;
@@ -43,6 +41,12 @@ struct board {
 	int die_signal;		/* the VM was stopped by this signal, and ckvm should die of it (0: no) */
 	bool abandoned;		/* a thread would not stop in time (logged): board_destroy frees little */
 	bool console_busy;	/* ... and it may still use the console (a vCPU or the I/O thread) */
+	bool bad_input;		/* board_create failed because of the user's input (see below) */
+	/* Serialises the lifecycle calls (the API thread's pause/resume/drive swap, the main thread's
+	 * stop); taken before vm->lock and any device lock. */
+	pthread_mutex_t lifecycle_lock;
+	bool devs_paused;	/* under lifecycle_lock: devreg_pause succeeded, no resume yet */
+	bool devs_stopped;	/* under lifecycle_lock: devreg_stop ran; no pause or resume after it */
 
 	struct uart *uart;
 	struct console *console;
@@ -51,10 +55,10 @@ struct board {
 	struct test_exit *test_exit;
 	struct acpi_pm *acpi_pm;
 	struct pci *pci;
-	struct vblk *disks[CONFIG_MAX_DISKS];
-	struct vnet *nets[CONFIG_MAX_NETS];
-	struct virtio_pci *vpci[CONFIG_MAX_DISKS + CONFIG_MAX_NETS];
-	int nvpci;
+	/* Every device with a lifecycle, in creation order (virtio-blk and virtio-net, each followed by
+	 * its virtio-pci transport; the legacy devices once they have one): pause, stop and destroy walk
+	 * it. The devices above that the board reaches by type stay typed pointers. */
+	struct devreg devs;
 	struct boot_timer *boot_timer;	/* --boot-timer */
 	struct debugcon *debugcon;	/* --debug-console */
 	struct serial_out *debugcon_out;	/* ... its output, never blocking the guest */
@@ -75,12 +79,21 @@ struct board {
  * together, then whatever has not finished is abandoned with one line saying what. */
 #define BOARD_STOP_GRACE_MS	2000
 
-/* Build everything up to the first instruction. 0, or the exit status to use (EXIT_USAGE for bad
- * input such as a file that is not a kernel, EXIT_HOST_ERROR otherwise) after logging one line.
+/* Build everything up to the first instruction. 0, or -errno after logging one line. Errors have
+ * two causes, which main maps to exit statuses: the user's input (a file that is not a kernel, a
+ * missing disk or tap, more vCPUs than the host allows...: b->bad_input is set, EXIT_USAGE) or the
+ * host (out of memory, a KVM ioctl failing...: EXIT_HOST_ERROR). The code that knows which sets
+ * bad_input (board_bad_input()); an errno alone cannot say (EINVAL comes from both).
  * From here on the stop signals (vm_stop_signals) are blocked in every thread: they reach the I/O
  * thread through a signalfd; SIGHUP/SIGINT/SIGTERM stop the VM with the stop's exit status, the
  * others set die_signal. SIGPIPE and SIGXFSZ are ignored (write errors are handled). */
 int board_create(struct board *b, const struct vm_config *cfg);
+/* Mark err (a -errno) as caused by the user's input and return it. */
+static inline int board_bad_input(struct board *b, int err)
+{
+	b->bad_input = true;
+	return err;
+}
 /* Run until the VM stops, then stop every thread within BOARD_STOP_GRACE_MS: joined, or abandoned
  * (b->abandoned) with a log line. */
 enum vm_stop_reason board_run(struct board *b);

@@ -1,32 +1,90 @@
-/* The board's side of the API (struct api_vmm, src/control/api.h): pause/resume of the vCPUs,
- * Ctrl+Alt+Del through the i8042, a stop, and the counters the metrics report. The API thread calls
- * these; each goes through the VM's or the device's own locks. */
+/* The board's side of the API (struct api_vmm, src/control/api.h): pause/resume of the whole VM
+ * (vCPUs, then every registered device), a drive's new backing file, Ctrl+Alt+Del through the i8042,
+ * a stop, and the counters the metrics report. The API thread calls these; the lifecycle calls hold
+ * b->lifecycle_lock (against the main thread's stop), then the VM's and the devices' own locks. */
 #include "arch/x86/board_api.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arch/x86/board.h"
+#include "arch/x86/board_devices.h"
 #include "core/vcpu.h"
 #include "core/vm_pause.h"
 #include "dev/i8042.h"
+#include "log.h"
 #include "virtio/virtio_net.h"
 
 #define PAUSE_TIMEOUT_NS 1000000000LL	/* every vCPU out of KVM_RUN within 1 s, or no pause */
+#define DEVICE_PAUSE_NS 1000000000LL	/* ... and every device quiet within 1 s more */
 
+/* vCPUs first (no new doorbell, no config access), then the devices finish what is in flight.
+ * A device that cannot (a disk request stuck in its back-end) fails the pause: everything already
+ * paused is resumed and the VM runs on (-EBUSY). */
 static int board_pause(void *ctx, uint64_t *latency_ns)
 {
 	struct board *b = ctx;
+	uint64_t vcpu_ns = 0;
+	int64_t t0;
+	int ret;
 
-	return vm_pause(&b->vm, PAUSE_TIMEOUT_NS, latency_ns);
+	pthread_mutex_lock(&b->lifecycle_lock);
+	if (b->devs_stopped) {
+		ret = -ESHUTDOWN;
+		goto out;
+	}
+	if ((ret = vm_pause(&b->vm, PAUSE_TIMEOUT_NS, &vcpu_ns)) || b->devs_paused)
+		goto out;
+	t0 = vm_clock_ns();
+	if ((ret = devreg_pause(&b->devs, t0 + DEVICE_PAUSE_NS))) {
+		log_warnx(NULL, "pause: a device did not quiesce in time (%s); resuming", strerror(-ret));
+		vm_resume(&b->vm);
+		ret = -EBUSY;
+		goto out;
+	}
+	b->devs_paused = true;
+	/* the API logs the vCPUs' part ("out of KVM_RUN in N us"); this is the devices' */
+	log_info(NULL, "pause: %u devices quiet %llu us after the vCPUs", b->devs.n,
+		 (unsigned long long)((vm_clock_ns() - t0) / 1000));
+out:
+	pthread_mutex_unlock(&b->lifecycle_lock);
+	if (latency_ns)
+		*latency_ns = vcpu_ns;
+	return ret;
 }
 
+/* Devices first (they catch up on doorbells and tap frames that came meanwhile, and raise what
+ * interrupts they owe), then the vCPUs. */
 static int board_resume(void *ctx)
 {
 	struct board *b = ctx;
+	int ret;
 
-	return vm_resume(&b->vm);
+	pthread_mutex_lock(&b->lifecycle_lock);
+	if (b->devs_paused && !b->devs_stopped)
+		devreg_resume(&b->devs);
+	b->devs_paused = false;
+	ret = vm_resume(&b->vm);
+	pthread_mutex_unlock(&b->lifecycle_lock);
+	return ret;
+}
+
+static int board_drive_swap_api(void *ctx, int index, const char *path, char *err, size_t errlen)
+{
+	struct board *b = ctx;
+	int ret;
+
+	pthread_mutex_lock(&b->lifecycle_lock);
+	if (b->devs_stopped) {
+		snprintf(err, errlen, "the VM is stopping");
+		ret = -ESHUTDOWN;
+	} else {
+		ret = board_drive_swap(b, index, path, err, errlen);
+	}
+	pthread_mutex_unlock(&b->lifecycle_lock);
+	return ret;
 }
 
 static int board_ctrl_alt_del(void *ctx)
@@ -70,12 +128,13 @@ static void board_counters(void *ctx, struct api_counters *k)
 	k->last_pause_ns = vm->pause.last_ns;
 	k->clock_ctrl_ok = vm->pause.clock_ctrl_ok;
 	pthread_mutex_unlock(&vm->lock);
-	for (i = 0; i < CONFIG_MAX_NETS && i < 8; i++) {
+	for (i = 0; i < 8; i++) {
+		struct vnet *n = vnet_of_device(devreg_nth(&b->devs, "virtio-net", i));
 		struct vnet_stats st;
 
-		if (!b->nets[i])
-			continue;
-		vnet_get_stats(b->nets[i], &st);
+		if (!n)
+			break;
+		vnet_get_stats(n, &st);
 		k->net[k->nnets].rx_frames = st.rx_frames;
 		k->net[k->nnets].tx_frames = st.tx_frames;
 		k->net[k->nnets].rx_dropped = st.rx_dropped;
@@ -94,6 +153,6 @@ void board_api_ops(struct board *b, struct api_vmm *ops)
 	ops->resume = board_resume;
 	ops->ctrl_alt_del = board_ctrl_alt_del;
 	ops->shutdown = board_shutdown;
-	ops->drive_swap = NULL;	/* needs virtio-blk's config-change interrupt: not yet */
+	ops->drive_swap = board_drive_swap_api;
 	ops->counters = board_counters;
 }

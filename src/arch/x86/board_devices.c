@@ -70,20 +70,22 @@ static int serial_create(struct board *b)
 
 	if ((ret = console_create(&b->console, &cc))) {
 		if (ret != -ENOMEM)
-			return EXIT_USAGE;	/* the output file: outfile_open said why in one line */
+			return board_bad_input(b, ret);	/* the output file: outfile_open said why */
 		log_errno(LOG_ERR, NULL, ret, "serial console");
-		return EXIT_HOST_ERROR;
+		return ret;
 	}
 	uc.tx_arg = b->console;
 	uc.rx_ready = console_rx_ready;
 	uc.rx_ready_arg = b->console;
-	if ((ret = uart_create(&b->uart, &uc)))
-		return EXIT_HOST_ERROR;
+	if ((ret = uart_create(&b->uart, &uc))) {
+		log_errno(LOG_ERR, NULL, ret, "serial port");
+		return ret;
+	}
 	if ((ret = console_attach(b->console, b->uart))) {
 		log_errno(LOG_ERR, NULL, ret, "console input");
-		return EXIT_HOST_ERROR;
+		return ret;
 	}
-	return pio_add(b, PORT_COM1, UART_NR_PORTS, &uart_bus_ops, b->uart, "com1") ? EXIT_HOST_ERROR : 0;
+	return pio_add(b, PORT_COM1, UART_NR_PORTS, &uart_bus_ops, b->uart, "com1");
 }
 
 static int legacy_create(struct board *b)
@@ -99,21 +101,23 @@ static int legacy_create(struct board *b)
 		else
 			cc.ram_above_4g += vm->gm.r[i].len;
 	}
-	if (i8042_create(&b->i8042, &kc) || cmos_create(&b->cmos, &cc) ||
-	    acpi_pm_create(&b->acpi_pm, &vm->ops))
-		return -ENOMEM;
-	if (pio_add(b, PORT_I8042_DATA, I8042_NR_PORTS, &i8042_bus_ops, b->i8042, "i8042") ||
-	    pio_add(b, PORT_CMOS, CMOS_NR_PORTS, &cmos_bus_ops, b->cmos, "cmos") ||
-	    pio_add(b, PORT_ACPI_PM_BASE, ACPI_PM_RANGE_LEN, &acpi_pm_ops, b->acpi_pm, "acpi-pm"))
-		return -EEXIST;
-	if (b->cfg->test_exit) {
-		if (test_exit_create(&b->test_exit, &vm->ops))
-			return -ENOMEM;
-		if (pio_add(b, PORT_TEST_EXIT, TEST_EXIT_NR_PORTS, &test_exit_bus_ops, b->test_exit,
-			    "test-exit"))
-			return -EEXIST;
+	int ret;
+
+	if ((ret = i8042_create(&b->i8042, &kc)) || (ret = cmos_create(&b->cmos, &cc)) ||
+	    (ret = acpi_pm_create(&b->acpi_pm, &vm->ops)) ||
+	    (b->cfg->test_exit && (ret = test_exit_create(&b->test_exit, &vm->ops)))) {
+		log_errno(LOG_ERR, NULL, ret, "legacy devices");
+		return ret;
 	}
-	return 0;
+	/* pio_add logs its own failure */
+	if ((ret = pio_add(b, PORT_I8042_DATA, I8042_NR_PORTS, &i8042_bus_ops, b->i8042, "i8042")) ||
+	    (ret = pio_add(b, PORT_CMOS, CMOS_NR_PORTS, &cmos_bus_ops, b->cmos, "cmos")) ||
+	    (ret = pio_add(b, PORT_ACPI_PM_BASE, ACPI_PM_RANGE_LEN, &acpi_pm_ops, b->acpi_pm, "acpi-pm")))
+		return ret;
+	if (b->cfg->test_exit)
+		ret = pio_add(b, PORT_TEST_EXIT, TEST_EXIT_NR_PORTS, &test_exit_bus_ops, b->test_exit,
+			      "test-exit");
+	return ret;
 }
 
 /* Boot markers: --boot-timer (MMIO + port), --debug-console (0xe9 + 0x402), POST codes with --verbose. */
@@ -125,7 +129,7 @@ static int debug_devices_create(struct board *b)
 
 	if (cfg->boot_timer) {
 		if ((ret = boot_timer_create(&b->boot_timer, NULL)))
-			return ret;
+			goto fail;
 		ret = bus_add(&vm->mmio, LAYOUT_BOOT_TIMER_GPA, BOOT_TIMER_MMIO_LEN, &boot_timer_mmio_ops,
 			      b->boot_timer, "boot-timer");
 		if (ret)
@@ -142,7 +146,7 @@ static int debug_devices_create(struct board *b)
 			/* never an input of this VM or another ckvm's file; logs why not in one line */
 			dc.out_fd = outfile_open(&b->files, "--debug-console file=", cfg->debugcon_path);
 			if (dc.out_fd < 0)
-				return dc.out_fd;
+				return board_bad_input(b, dc.out_fd);
 			b->debugcon_fd = dc.out_fd;
 		}
 		dc.crlf = isatty(dc.out_fd);
@@ -151,10 +155,10 @@ static int debug_devices_create(struct board *b)
 		if (!ret)
 			b->debugcon_fd = -1;	/* debugcon_out closes it */
 		else if (ret != -EBADF)
-			return ret;
+			goto fail;
 		dc.write_arg = b->debugcon_out;
 		if ((ret = debugcon_create(&b->debugcon, &dc)))
-			return ret;
+			goto fail;
 		if ((ret = pio_add(b, PORT_DEBUGCON, DEBUGCON_NR_PORTS, &debugcon_bus_ops, b->debugcon,
 				   "debugcon")) ||
 		    (ret = pio_add(b, PORT_DEBUGCON_SEABIOS, DEBUGCON_NR_PORTS, &debugcon_bus_ops, b->debugcon,
@@ -164,11 +168,14 @@ static int debug_devices_create(struct board *b)
 	/* Not verbose: port 0x80 stays unclaimed, so Linux's I/O-delay writes cost no device call. */
 	if (cfg->verbose) {
 		if ((ret = post_create(&b->post, NULL)))
-			return ret;
+			goto fail;
 		if ((ret = pio_add(b, PORT_POST, POST_NR_PORTS, &post_bus_ops, b->post, "post")))
 			return ret;
 	}
 	return 0;
+fail:
+	log_errno(LOG_ERR, NULL, ret, "debug devices");
+	return ret;
 }
 
 static int pci_devices_create(struct board *b)
@@ -176,29 +183,32 @@ static int pci_devices_create(struct board *b)
 	struct vm *vm = &b->vm;
 	int ret;
 
-	if ((ret = pci_create(&b->pci, &vm->ops)))
+	if ((ret = pci_create(&b->pci, &vm->ops))) {
+		log_errno(LOG_ERR, NULL, ret, "PCI host bridge");
 		return ret;
+	}
 	if ((ret = pio_add(b, PORT_PCI_CONFIG, 8, &pci_cfg_io_ops, b->pci, "pci-config")))
 		return ret;
 	ret = bus_add(&vm->mmio, LAYOUT_PCI_MMIO_GPA, LAYOUT_PCI_MMIO_SIZE, &pci_mmio_ops, b->pci,
 		      "pci-mmio");
-	if (ret)
+	if (ret) {
+		log_errno(LOG_ERR, NULL, ret, "PCI MMIO window at 0x%llx", LAYOUT_PCI_MMIO_GPA);
 		return ret;
+	}
 	return board_virtio_create(b);
 }
 
+/* Each step logs its own failure in one line and marks the user's input (board_bad_input). */
 int board_devices_create(struct board *b)
 {
 	int ret;
 
-	if ((ret = serial_create(b)))
+	if ((ret = serial_create(b)) || (ret = legacy_create(b)) || (ret = debug_devices_create(b)))
 		return ret;
-	if ((ret = legacy_create(b))) {
-		log_errno(LOG_ERR, NULL, ret, "legacy devices");
-		return EXIT_HOST_ERROR;
-	}
-	if ((ret = debug_devices_create(b)))
-		return ret == -ENOMEM || ret == -EEXIST ? EXIT_HOST_ERROR : EXIT_USAGE;
+	/* LEGACY DEVICES' LIFECYCLE: once uart, cmos, acpi_pm, debugcon, boot_timer, test_exit and the
+	 * PCI host bridge embed a struct device, register them here (devreg_add(&b->devs, ...); the host
+	 * bridge's right after pci_create in pci_devices_create), before the virtio devices, so that
+	 * pause/stop walk them first and destroy frees them last. */
 	if (b->cfg->kernel_format == KFMT_RAW)
 		return 0;
 	return pci_devices_create(b);
@@ -210,7 +220,7 @@ int board_firmware_tables(struct board *b, uint64_t *rsdp_gpa)
 		.ncpus = (int)b->vm.ncpus,
 		.i8042 = true,
 		.pm_timer = true,
-		.pci_slot_mask = board_pci_slot_mask(b),
+		.pci_slot_mask = b->pci ? pci_slot_mask(b->pci) : 0,
 	};
 	uint64_t mpf_gpa;
 	int ret;
@@ -254,12 +264,18 @@ void board_devices_start(struct board *b)
 
 bool board_devices_quiesce(struct board *b, int64_t deadline_ns)
 {
-	return board_virtio_quiesce(b, deadline_ns);
+	unsigned stuck;
+
+	pthread_mutex_lock(&b->lifecycle_lock);
+	stuck = devreg_stop(&b->devs, deadline_ns);
+	b->devs_stopped = true;
+	pthread_mutex_unlock(&b->lifecycle_lock);
+	return stuck == 0;
 }
 
 void board_devices_destroy(struct board *b)
 {
-	board_virtio_destroy(b);
+	devreg_destroy(&b->devs);	/* transports before their devices, all before the PCI bus */
 	if (b->pci)
 		pci_destroy(b->pci);
 	if (b->test_exit)

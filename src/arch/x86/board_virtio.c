@@ -1,6 +1,8 @@
 /* The board's virtio devices: one virtio-blk per --disk, then one virtio-net per --net, on PCI bus 0
- * in command-line order (slots 1, 2, ...), each with MSI-X, ioeventfd doorbells and irqfd interrupts.
- * Runs on the main thread during setup and teardown. */
+ * in command-line order (slots 1, 2, ...), each with MSI-X, ioeventfd doorbells and irqfd interrupts,
+ * each registered on the board (b->devs) followed by its virtio-pci transport. Runs on the main thread
+ * during setup; board_drive_swap on the API thread. */
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 #include <stdio.h>
@@ -16,16 +18,30 @@
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_pci.h"
 
+#define SWAP_PAUSE_NS 1000000000LL	/* a disk's in-flight request gets 1 s to finish for a swap */
+
+/* Register d; on failure (a name taken twice: a bug) it is destroyed here. */
+static int dev_register(struct board *b, struct device *d)
+{
+	int ret = devreg_add(&b->devs, d);
+
+	if (ret) {
+		log_errno(LOG_ERR, NULL, ret, "device %s", d->name);
+		d->ops->destroy(d);
+	}
+	return ret;
+}
+
 static int vpci_add(struct board *b, struct virtio_dev *vdev, const char *what)
 {
-	int ret = virtio_pci_create(&b->vpci[b->nvpci], b->pci, vdev, b->ev);
+	struct virtio_pci *vp;
+	int ret = virtio_pci_create(&vp, b->pci, vdev, b->ev);
 
 	if (ret) {
 		log_errno(LOG_ERR, NULL, ret, "%s: virtio-pci", what);
-		return EXIT_HOST_ERROR;
+		return ret;
 	}
-	b->nvpci++;
-	return 0;
+	return dev_register(b, virtio_pci_device(vp));
 }
 
 static int disk_create(struct board *b, int i)
@@ -34,19 +50,22 @@ static int disk_create(struct board *b, int i)
 	static char names[CONFIG_MAX_DISKS][16];
 	struct blk_backend *be = NULL;
 	struct vblk_config vc = { .gm = &b->vm.gm, .readonly = dc->readonly, .serial = dc->serial };
+	struct vblk *blk;
 	int ret;
 
-	if (blk_file_open(&be, dc->path, dc->readonly))
-		return EXIT_USAGE;	/* blk_file_open said why in one line */
+	if ((ret = blk_file_open(&be, dc->path, dc->readonly)))
+		return ret == -ENOMEM ? ret : board_bad_input(b, ret);	/* it said why in one line */
 	snprintf(names[i], sizeof(names[i]), "vblk%d", i);
 	vc.backend = be;
 	vc.name = names[i];
-	if ((ret = vblk_create(&b->disks[i], &vc))) {
+	if ((ret = vblk_create(&blk, &vc))) {
 		blk_close(be);
 		log_errno(LOG_ERR, NULL, ret, "disk %s", dc->path);
-		return EXIT_USAGE;
+		return ret == -EINVAL ? board_bad_input(b, ret) : ret;	/* EINVAL: its serial */
 	}
-	return vpci_add(b, vblk_virtio(b->disks[i]), dc->path);
+	if ((ret = dev_register(b, vblk_device(blk))))
+		return ret;
+	return vpci_add(b, vblk_virtio(blk), dc->path);
 }
 
 static int nic_create(struct board *b, int i)
@@ -54,11 +73,12 @@ static int nic_create(struct board *b, int i)
 	const struct net_config *nc = &b->cfg->nets[i];
 	static char names[CONFIG_MAX_NETS][16];
 	struct vnet_config vc = { .gm = &b->vm.gm, .ev = b->ev };
+	struct vnet *net;
 	char mac[18];
 	int fd, ret;
 
 	if ((fd = tap_open(nc->tap)) < 0)
-		return EXIT_USAGE;	/* tap_open said why in one line */
+		return fd == -ENOMEM ? fd : board_bad_input(b, fd);	/* tap_open said why in one line */
 	if (nc->mac_set)
 		memcpy(vc.mac, nc->mac, sizeof(vc.mac));
 	else
@@ -66,14 +86,16 @@ static int nic_create(struct board *b, int i)
 	snprintf(names[i], sizeof(names[i]), "vnet%d", i);
 	vc.tap_fd = fd;
 	vc.name = names[i];
-	if ((ret = vnet_create(&b->nets[i], &vc))) {
+	if ((ret = vnet_create(&net, &vc))) {
 		close(fd);
 		log_errno(LOG_ERR, NULL, ret, "net %s", nc->tap);
-		return EXIT_HOST_ERROR;
+		return ret;
 	}
+	if ((ret = dev_register(b, vnet_device(net))))
+		return ret;
 	tap_mac_format(vc.mac, mac);
 	log_debug(NULL, "%s: tap %s, mac %s", names[i], nc->tap, mac);
-	return vpci_add(b, vnet_virtio(b->nets[i]), nc->tap);
+	return vpci_add(b, vnet_virtio(net), nc->tap);
 }
 
 int board_virtio_create(struct board *b)
@@ -89,59 +111,32 @@ int board_virtio_create(struct board *b)
 	return 0;
 }
 
-/* Slots 1..n hold the virtio functions (pci_add_device assigns them in call order). */
-uint32_t board_pci_slot_mask(const struct board *b)
+int board_drive_swap(struct board *b, int idx, const char *path, char *err, size_t errlen)
 {
-	int n = b->cfg->ndisks + b->cfg->nnets;
+	struct vblk *blk = vblk_of_device(devreg_nth(&b->devs, "virtio-blk", (unsigned)idx));
+	struct blk_backend *be = NULL, *old = NULL;
+	bool readonly;
+	int ret;
 
-	return n ? ((1u << n) - 1) << 1 : 0;
-}
-
-static void vdev_reset(struct virtio_dev *vd)
-{
-	vd->ops->reset(vd);
-}
-
-/* Disks get until deadline_ns to finish what their back-ends are doing (a hung NFS server or disk
- * must not hold a stop forever); then their requests are abandoned. NICs never block. */
-bool board_virtio_quiesce(struct board *b, int64_t deadline_ns)
-{
-	bool clean = true;
-	int i;
-
-	for (i = 0; i < CONFIG_MAX_DISKS; i++) {
-		unsigned n;
-
-		if (!b->disks[i])
-			continue;
-		n = vblk_quiesce(b->disks[i], deadline_ns);
-		if (n) {
-			log_warnx(NULL, "abandoned %u in-flight disk request%s on %s", n, n == 1 ? "" : "s",
-				  b->cfg->disks[i].path);
-			clean = false;
-		}
+	if (idx < 0 || idx >= b->cfg->ndisks || !blk) {
+		snprintf(err, errlen, "no such drive on the running VM");
+		return -ENODEV;
 	}
-	for (i = 0; i < CONFIG_MAX_NETS; i++)
-		if (b->nets[i])
-			vdev_reset(vnet_virtio(b->nets[i]));
-	return clean;
-}
-
-void board_virtio_destroy(struct board *b)
-{
-	int i;
-
-	for (i = 0; i < b->nvpci; i++)
-		virtio_pci_destroy(b->vpci[i]);
-	b->nvpci = 0;
-	for (i = 0; i < CONFIG_MAX_DISKS; i++) {
-		if (b->disks[i])
-			vblk_destroy(b->disks[i]);
-		b->disks[i] = NULL;
+	readonly = b->cfg->disks[idx].readonly;
+	/* The same checks and locks as --disk: a file another ckvm (or this one) writes is refused. */
+	if ((ret = blk_file_open(&be, path, readonly))) {
+		snprintf(err, errlen, "%s", *log_last_error() ? log_last_error() : strerror(-ret));
+		return ret;
 	}
-	for (i = 0; i < CONFIG_MAX_NETS; i++) {
-		if (b->nets[i])
-			vnet_destroy(b->nets[i]);
-		b->nets[i] = NULL;
+	ret = vblk_swap_backend(blk, be, vm_clock_ns() + SWAP_PAUSE_NS, &old);
+	if (ret) {
+		blk_close(be);
+		snprintf(err, errlen, "%s", ret == -EROFS ? "the file is read-only but the drive is not" :
+			 ret == -ETIMEDOUT ? "the disk's in-flight request did not finish within 1 s" :
+			 strerror(-ret));
+		log_err(NULL, "drive %d: %s not swapped in: %s", idx, path, err);
+		return ret;
 	}
+	blk_close(old);		/* no request uses it any more: the swap paused the disk */
+	return 0;
 }
