@@ -174,9 +174,10 @@ static int debug_devices_create(struct board *b)
 static int pci_devices_create(struct board *b)
 {
 	struct vm *vm = &b->vm;
+	struct pci_config pc = LAYOUT_PCI_CONFIG(&vm->ops);
 	int ret;
 
-	if ((ret = pci_create(&b->pci, &vm->ops)))
+	if ((ret = pci_create(&b->pci, &pc)))
 		return ret;
 	if ((ret = pio_add(b, PORT_PCI_CONFIG, 8, &pci_cfg_io_ops, b->pci, "pci-config")))
 		return ret;
