@@ -456,7 +456,7 @@ static void test_config_arguments(void)
 	struct pci_config c = { .vmm = &ops, .mmio_gpa = 0x80000000, .mmio_size = 0x100000,
 				.intx_gsi_base = 5, .intx_nr_lines = 3 };
 	struct pci *pci;
-	struct pci_dev d[4];
+	struct pci_dev d[5];
 	uint64_t v = 0x1234;
 
 	fake_vmm_init(&fv, &ops);
@@ -464,11 +464,11 @@ static void test_config_arguments(void)
 	for (int i = 0; i < 4; i++) {
 		pci_dev_init(&d[i], "w", 1, 2, 0, 0);
 		d[i].intx_pin = 1;
-		CHECK_EQ(pci_dev_add_bar(&d[i], 0, 0x40000, false, &tdev_ops), 0);
+		CHECK_EQ(pci_dev_add_bar(&d[i], 0, 0x20000, false, &tdev_ops), 0);
 		CHECK_EQ(pci_add_device(pci, &d[i]), 0);
 	}
 	CHECK_EQ(d[0].bar[0].mapped_gpa, 0x80000000);
-	CHECK_EQ(d[3].bar[0].mapped_gpa, 0x800c0000);
+	CHECK_EQ(d[3].bar[0].mapped_gpa, 0x80060000);
 	CHECK_EQ(d[0].intx_gsi, 6);		/* slot 1 INTA: 5 + (1 + 1 - 1) % 3 */
 	CHECK_EQ(d[1].intx_gsi, 7);
 	CHECK_EQ(d[2].intx_gsi, 5);
@@ -480,9 +480,9 @@ static void test_config_arguments(void)
 	CHECK_EQ(fv.line[6], 1);
 	pci_irq_set(&d[3], false);
 	CHECK_EQ(fv.line[6], 0);
-	pci_dev_init(&d[0], "full", 1, 2, 0, 0);
-	CHECK_EQ(pci_dev_add_bar(&d[0], 0, 0x40000, false, &tdev_ops), 0);
-	CHECK_EQ(pci_add_device(pci, &d[0]), -ENOSPC);	/* the window is full */
+	pci_dev_init(&d[4], "full", 1, 2, 0, 0);
+	CHECK_EQ(pci_dev_add_bar(&d[4], 0, 0x100000, false, &tdev_ops), 0);
+	CHECK_EQ(pci_add_device(pci, &d[4]), -ENOSPC);	/* the rest of the window is too small */
 	pci_mmio_ops.write(pci, 0x100000 - 8, &v, 8);	/* past the last BAR: dropped */
 	pci_mmio_ops.read(pci, 0x100000 - 8, &v, 8);
 	CHECK_EQ(v, ~0ULL);
