@@ -158,17 +158,15 @@ static void test_cmos(void)
 	struct cmos *a = mk_cmos(), *b;
 	uint8_t ra[128], rb[128];
 
+	/* The guest sets 2001-02-03 04:05:06 under B.SET, then writes a RAM byte. */
+	static const uint8_t set_time[][2] = {
+		{ 0x0b, 0x82 }, { 0x00, 0x06 }, { 0x02, 0x05 }, { 0x04, 0x04 }, { 0x07, 0x03 },
+		{ 0x08, 0x02 }, { 0x09, 0x01 }, { 0x32, 0x20 }, { 0x0b, 0x02 }, { 0x40, 0xa5 },
+	};
+
 	host_now = 1700000000;				/* 2023-11-14 22:13:20 UTC */
-	cmos_wr(a, 0x0b, 0x82);				/* SET: the guest sets 2001-02-03 04:05:06 */
-	cmos_wr(a, 0x00, 0x06);
-	cmos_wr(a, 0x02, 0x05);
-	cmos_wr(a, 0x04, 0x04);
-	cmos_wr(a, 0x07, 0x03);
-	cmos_wr(a, 0x08, 0x02);
-	cmos_wr(a, 0x09, 0x01);
-	cmos_wr(a, 0x32, 0x20);
-	cmos_wr(a, 0x0b, 0x02);
-	cmos_wr(a, 0x40, 0xa5);				/* a RAM byte */
+	for (size_t i = 0; i < sizeof(set_time) / sizeof(set_time[0]); i++)
+		cmos_wr(a, set_time[i][0], set_time[i][1]);
 	CHECK_EQ(cmos_rd(a, 0x09), 0x01);
 
 	/* Saved at one host time, restored an hour later on a "fresh" machine: the guest's clock keeps
