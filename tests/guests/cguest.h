@@ -217,4 +217,40 @@ static inline enum vio_probe_err vio_probe(struct vio *v, uint32_t id)
 	return VIO_OK;
 }
 
+/* ACKNOWLEDGE, DRIVER, accept VERSION_1 and nothing else, FEATURES_OK (§3.1.1 steps 2-6): whether
+ * the device kept FEATURES_OK. */
+static inline int vio_negotiate(const struct vio *v)
+{
+	vio_wr8(v, C_STATUS, S_ACK);
+	vio_wr8(v, C_STATUS, S_ACK | S_DRIVER);
+	vio_wr32(v, C_GFSELECT, 0);
+	vio_wr32(v, C_GF, 0);
+	vio_wr32(v, C_GFSELECT, 1);
+	vio_wr32(v, C_GF, 1);
+	vio_wr8(v, C_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+	return (vio_rd8(v, C_STATUS) & S_FEATURES_OK) != 0;
+}
+
+#ifdef QSIZE
+/* Queue 0 on the given rings, QSIZE entries, then DRIVER_OK. Returns the device's maximum queue
+ * size; below QSIZE nothing is set up. */
+static inline uint16_t vio_start_queue0(const struct vio *v, struct desc *d, struct avail *a,
+					struct used *u)
+{
+	uint16_t max;
+
+	vio_wr16(v, C_Q_SELECT, 0);
+	max = vio_rd16(v, C_Q_SIZE);
+	if (max < QSIZE)
+		return max;
+	vio_wr16(v, C_Q_SIZE, QSIZE);
+	vio_wr64(v, C_Q_DESC, (uintptr_t)d);
+	vio_wr64(v, C_Q_AVAIL, (uintptr_t)a);
+	vio_wr64(v, C_Q_USED, (uintptr_t)u);
+	vio_wr16(v, C_Q_ENABLE, 1);
+	vio_wr8(v, C_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	return max;
+}
+#endif
+
 #endif
