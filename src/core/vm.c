@@ -15,7 +15,7 @@
 
 #include "log.h"
 
-#define NR_IOAPIC_PINS 24
+#define NR_IOAPIC_PINS KVM_IOAPIC_NUM_PINS	/* arch/x86/layout.h: X86_IOAPIC_PINS, the same */
 #define MAX_ROUTES 1024
 
 static int vm_irq_line(void *ctx, uint32_t gsi, int level)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/bus.h"
+#include "core/device.h"
 #include "core/vmm_ops.h"
 
 /* Register offsets inside the range and the bits we model (ACPI 6.x 4.8.3). */
@@ -33,8 +34,13 @@ extern const struct bus_ops acpi_pm_ops;
 /* vmm receives VM_STOP_POWEROFF on an S5 request; it must outlive the device. 0 or -ENOMEM. */
 int acpi_pm_create(struct acpi_pm **out, const struct vmm_ops *vmm);
 void acpi_pm_destroy(struct acpi_pm *pm);
+/* Its lifecycle (device.h), kind "acpi-pm", name "acpi-pm": save stores the registers and the PM
+ * timer's value, restore makes the timer continue from that value. The destroy op is acpi_pm_destroy. */
+struct device *acpi_pm_device(struct acpi_pm *pm);
 
 /* PM timer ticks (mod 2^32) after ns nanoseconds: pure, exposed for tests. */
 uint32_t acpi_pm_timer_ticks(uint64_t ns);
+/* The least ns at which acpi_pm_timer_ticks(ns) == ticks (its inverse below 2^32 ticks). */
+uint64_t acpi_pm_timer_ns(uint32_t ticks);
 
 #endif

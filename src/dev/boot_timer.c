@@ -11,6 +11,7 @@
 #include "log.h"
 
 struct boot_timer {
+	struct device dev;
 	uint64_t (*now_ns)(void);
 	uint64_t (*cpu_ns)(void);
 	unsigned signals;		/* atomic */
@@ -74,12 +75,31 @@ const struct bus_ops boot_timer_pio_ops = {
 	.write = boot_timer_pio_write,
 };
 
+/* Lifecycle (device.h): no guest-visible state (reads are zero; the signal count and time are host measurements), so no save or restore: the registry
+ * records an empty payload and refuses a non-empty one. */
+static void boot_timer_dev_destroy(struct device *d)
+{
+	boot_timer_destroy(device_of(d, struct boot_timer, dev));
+}
+
+static const struct device_ops boot_timer_dev_ops = {
+	.kind = "boot-timer",
+	.state_version = 1,
+	.destroy = boot_timer_dev_destroy,
+};
+
+struct device *boot_timer_device(struct boot_timer *bt)
+{
+	return &bt->dev;
+}
+
 int boot_timer_create(struct boot_timer **out, const struct boot_timer_config *cfg)
 {
 	struct boot_timer *bt = calloc(1, sizeof(*bt));
 
 	if (!bt)
 		return -ENOMEM;
+	device_init(&bt->dev, &boot_timer_dev_ops, "boot-timer");
 	bt->now_ns = cfg && cfg->now_ns ? cfg->now_ns : log_since_exec_ns;
 	bt->cpu_ns = cfg && cfg->cpu_ns ? cfg->cpu_ns : process_cpu_ns;
 	*out = bt;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/bus.h"
+#include "core/device.h"
 
 #define BOOT_TIMER_MAGIC	123	/* 0x7b, Firecracker's MAGIC_VALUE_SIGNAL_GUEST_BOOT_COMPLETE */
 #define BOOT_TIMER_MMIO_LEN	0x1000	/* bus_add(mmio, LAYOUT_BOOT_TIMER_GPA, BOOT_TIMER_MMIO_LEN, ...) */
@@ -22,6 +23,8 @@ struct boot_timer_config {
 /* 0 or -ENOMEM. */
 int boot_timer_create(struct boot_timer **out, const struct boot_timer_config *cfg);
 void boot_timer_destroy(struct boot_timer *bt);
+/* Its lifecycle (device.h), kind "boot-timer", name "boot-timer"; the destroy op is boot_timer_destroy. */
+struct device *boot_timer_device(struct boot_timer *bt);
 
 /* A 1-byte write of BOOT_TIMER_MAGIC at offset 0 logs one info line (at most 10 a second):
  *   "ckvm: boot-timer: info: guest boot time 1234.567 ms since exec (ckvm CPU 12.345 ms; MMIO, signal 1)"

@@ -46,12 +46,25 @@
 #define REG_MEM4G_LO	0x5b	/* 0x5b..0x5d */
 #define REG_SMP_COUNT	0x5f
 
-struct cmos {
-	pthread_mutex_t lock;
-	time_t (*now)(void);
+#define CMOS_STATE_VERSION	1
+/* The furthest a guest can set its clock from the host's: year 9999 (century byte 99) from 1970. */
+#define CMOS_OFFSET_MAX_SEC	(10000LL * 366 * 86400)
+
+/* The guest-visible state, saved byte for byte. The clock is kept relative to the host's wall
+ * clock (an offset, not a host timestamp), so a restore on another host or later keeps the guest's
+ * idea of "now minus host now". */
+struct cmos_state {
 	int64_t offset_sec;	/* guest time = host UTC + offset */
 	uint8_t index;
 	uint8_t ram[CMOS_SIZE];	/* while B.SET is set, the time registers live here */
+	uint8_t pad[7];		/* explicit, zero: no uninitialised bytes in a record */
+};
+
+struct cmos {
+	struct device dev;
+	pthread_mutex_t lock;
+	time_t (*now)(void);
+	struct cmos_state st;
 };
 
 static bool is_time_reg(unsigned r)
@@ -71,7 +84,7 @@ static time_t host_now(const struct cmos *c)
 
 static uint8_t to_reg(const struct cmos *c, unsigned v)
 {
-	if (c->ram[REG_B] & B_DM_BINARY)
+	if (c->st.ram[REG_B] & B_DM_BINARY)
 		return (uint8_t)v;
 	return (uint8_t)(((v / 10) << 4) | (v % 10));
 }
@@ -79,7 +92,7 @@ static uint8_t to_reg(const struct cmos *c, unsigned v)
 /* -1 when v is not a valid encoding in the current mode. */
 static int from_reg(const struct cmos *c, uint8_t v)
 {
-	if (c->ram[REG_B] & B_DM_BINARY)
+	if (c->st.ram[REG_B] & B_DM_BINARY)
 		return v;
 	if ((v >> 4) > 9 || (v & 0xf) > 9)
 		return -1;
@@ -96,7 +109,7 @@ static uint8_t time_field(const struct cmos *c, unsigned reg, const struct tm *t
 	case REG_MIN:
 		return to_reg(c, (unsigned)tm->tm_min);
 	case REG_HOUR:
-		if (c->ram[REG_B] & B_24H)
+		if (c->st.ram[REG_B] & B_24H)
 			return to_reg(c, (unsigned)tm->tm_hour);
 		h = (unsigned)tm->tm_hour % 12;
 		return to_reg(c, h ? h : 12) | (tm->tm_hour >= 12 ? HOUR_PM : 0);
@@ -116,7 +129,7 @@ static uint8_t time_field(const struct cmos *c, unsigned reg, const struct tm *t
 
 static void guest_tm(const struct cmos *c, struct tm *tm)
 {
-	time_t t = (time_t)((int64_t)host_now(c) + c->offset_sec);
+	time_t t = (time_t)((int64_t)host_now(c) + c->st.offset_sec);
 
 	if (!gmtime_r(&t, tm))
 		memset(tm, 0, sizeof(*tm));
@@ -131,21 +144,21 @@ static void time_snapshot(struct cmos *c)
 
 	guest_tm(c, &tm);
 	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
-		c->ram[regs[i]] = time_field(c, regs[i], &tm);
+		c->st.ram[regs[i]] = time_field(c, regs[i], &tm);
 }
 
 /* Derive the offset from the time registers in RAM; invalid contents keep the old offset. */
 static void time_commit(struct cmos *c)
 {
-	int sec = from_reg(c, c->ram[REG_SEC]), min = from_reg(c, c->ram[REG_MIN]);
-	int mday = from_reg(c, c->ram[REG_MDAY]), mon = from_reg(c, c->ram[REG_MONTH]);
-	int year = from_reg(c, c->ram[REG_YEAR]), cent = from_reg(c, c->ram[REG_CENTURY]);
-	uint8_t hreg = c->ram[REG_HOUR];
+	int sec = from_reg(c, c->st.ram[REG_SEC]), min = from_reg(c, c->st.ram[REG_MIN]);
+	int mday = from_reg(c, c->st.ram[REG_MDAY]), mon = from_reg(c, c->st.ram[REG_MONTH]);
+	int year = from_reg(c, c->st.ram[REG_YEAR]), cent = from_reg(c, c->st.ram[REG_CENTURY]);
+	uint8_t hreg = c->st.ram[REG_HOUR];
 	int hour;
 	struct tm tm = { 0 };
 	time_t t;
 
-	if (c->ram[REG_B] & B_24H) {
+	if (c->st.ram[REG_B] & B_24H) {
 		hour = from_reg(c, hreg);
 	} else {
 		hour = from_reg(c, hreg & ~HOUR_PM);
@@ -168,51 +181,51 @@ static void time_commit(struct cmos *c)
 	tm.tm_mon = mon - 1;
 	tm.tm_year = cent * 100 + year - 1900;
 	t = timegm(&tm);
-	c->offset_sec = (int64_t)t - (int64_t)host_now(c);
+	c->st.offset_sec = (int64_t)t - (int64_t)host_now(c);
 }
 
 static uint8_t data_read(struct cmos *c)
 {
-	unsigned r = c->index;
+	unsigned r = c->st.index;
 	struct tm tm;
 
-	if (is_time_reg(r) && !(c->ram[REG_B] & B_SET)) {
+	if (is_time_reg(r) && !(c->st.ram[REG_B] & B_SET)) {
 		guest_tm(c, &tm);
 		return time_field(c, r, &tm);
 	}
 	switch (r) {
 	case REG_A:
-		return c->ram[REG_A] & ~A_UIP;	/* never "update in progress" */
+		return c->st.ram[REG_A] & ~A_UIP;	/* never "update in progress" */
 	case REG_C:
 		return 0;			/* no interrupt flags: no IRQ 8 sources modelled */
 	case REG_D:
 		return D_VRT;
 	}
-	return c->ram[r];
+	return c->st.ram[r];
 }
 
 static void data_write(struct cmos *c, uint8_t v)
 {
-	unsigned r = c->index;
+	unsigned r = c->st.index;
 	uint8_t old;
 
 	if (is_time_reg(r)) {
-		if (c->ram[REG_B] & B_SET) {
-			c->ram[r] = v;
+		if (c->st.ram[REG_B] & B_SET) {
+			c->st.ram[r] = v;
 		} else {
 			time_snapshot(c);
-			c->ram[r] = v;
+			c->st.ram[r] = v;
 			time_commit(c);
 		}
 		return;
 	}
 	switch (r) {
 	case REG_A:
-		c->ram[REG_A] = v & ~A_UIP;
+		c->st.ram[REG_A] = v & ~A_UIP;
 		break;
 	case REG_B:
-		old = c->ram[REG_B];
-		c->ram[REG_B] = v;
+		old = c->st.ram[REG_B];
+		c->st.ram[REG_B] = v;
 		if (!(old & B_SET) && (v & B_SET))
 			time_snapshot(c);
 		else if ((old & B_SET) && !(v & B_SET))
@@ -222,7 +235,7 @@ static void data_write(struct cmos *c, uint8_t v)
 	case REG_D:
 		break;	/* read-only */
 	default:
-		c->ram[r] = v;
+		c->st.ram[r] = v;
 		break;
 	}
 }
@@ -238,7 +251,7 @@ static void port_write(void *dev, unsigned port, uint8_t v)
 	struct cmos *c = dev;
 
 	if (port == 0)
-		c->index = v & CMOS_INDEX_MASK;
+		c->st.index = v & CMOS_INDEX_MASK;
 	else
 		data_write(c, v);
 }
@@ -278,24 +291,103 @@ static void memory_layout(struct cmos *c, const struct cmos_config *cfg)
 	uint64_t below = cfg->ram_below_4g, above = cfg->ram_above_4g, v;
 	unsigned sum = 0;
 
-	put16(c->ram, REG_BASE_KB_LO, 640);
+	put16(c->st.ram, REG_BASE_KB_LO, 640);
 	v = below > mib ? (below - mib) >> 10 : 0;
 	v = v > 0xffff ? 0xffff : v;
-	put16(c->ram, REG_EXT_KB_LO, (unsigned)v);
-	put16(c->ram, REG_EXT_KB2_LO, (unsigned)v);
+	put16(c->st.ram, REG_EXT_KB_LO, (unsigned)v);
+	put16(c->st.ram, REG_EXT_KB2_LO, (unsigned)v);
 	v = below > 16 * mib ? (below - 16 * mib) >> 16 : 0;
-	put16(c->ram, REG_MEM16M_LO, (unsigned)(v > 0xffff ? 0xffff : v));
+	put16(c->st.ram, REG_MEM16M_LO, (unsigned)(v > 0xffff ? 0xffff : v));
 	v = above >> 16;
 	v = v > 0xffffff ? 0xffffff : v;
-	c->ram[REG_MEM4G_LO] = (uint8_t)v;
-	c->ram[REG_MEM4G_LO + 1] = (uint8_t)(v >> 8);
-	c->ram[REG_MEM4G_LO + 2] = (uint8_t)(v >> 16);
+	c->st.ram[REG_MEM4G_LO] = (uint8_t)v;
+	c->st.ram[REG_MEM4G_LO + 1] = (uint8_t)(v >> 8);
+	c->st.ram[REG_MEM4G_LO + 2] = (uint8_t)(v >> 16);
 	if (cfg->nr_cpus)
-		c->ram[REG_SMP_COUNT] = (uint8_t)(cfg->nr_cpus - 1);
+		c->st.ram[REG_SMP_COUNT] = (uint8_t)(cfg->nr_cpus - 1);
 	for (unsigned r = 0x10; r < REG_CKSUM_HI; r++)
-		sum += c->ram[r];
-	c->ram[REG_CKSUM_HI] = (uint8_t)(sum >> 8);	/* big-endian, unlike the sizes */
-	c->ram[REG_CKSUM_HI + 1] = (uint8_t)sum;
+		sum += c->st.ram[r];
+	c->st.ram[REG_CKSUM_HI] = (uint8_t)(sum >> 8);	/* big-endian, unlike the sizes */
+	c->st.ram[REG_CKSUM_HI + 1] = (uint8_t)sum;
+}
+
+/* Lifecycle (device.h). */
+
+static struct cmos *cmos_of(struct device *d)
+{
+	return device_of(d, struct cmos, dev);
+}
+
+/* A machine reset does not touch battery-backed CMOS: the RAM and the clock survive; the RESET pin
+ * clears register B's interrupt enables (MC146818A "RESET"), and the index latch starts over. */
+#define B_INT_ENABLES	0x78	/* PIE, AIE, UIE, SQWE */
+
+static void cmos_dev_reset(struct device *d)
+{
+	struct cmos *c = cmos_of(d);
+
+	pthread_mutex_lock(&c->lock);
+	c->st.index = 0;
+	c->st.ram[REG_B] &= (uint8_t)~B_INT_ENABLES;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static ssize_t cmos_dev_save(struct device *d, void *buf, size_t cap)
+{
+	struct cmos *c = cmos_of(d);
+
+	if (cap < sizeof(c->st))
+		return -ENOSPC;
+	pthread_mutex_lock(&c->lock);
+	memcpy(buf, &c->st, sizeof(c->st));
+	pthread_mutex_unlock(&c->lock);
+	return sizeof(c->st);
+}
+
+/* RAM bytes are the guest's to write, but registers A, C and D hold what the model allows only. */
+static bool state_valid(const struct cmos_state *st)
+{
+	for (size_t i = 0; i < sizeof(st->pad); i++)
+		if (st->pad[i])
+			return false;
+	return st->offset_sec >= -CMOS_OFFSET_MAX_SEC && st->offset_sec <= CMOS_OFFSET_MAX_SEC &&
+	       st->index <= CMOS_INDEX_MASK && !(st->ram[REG_A] & A_UIP) && st->ram[REG_C] == 0 &&
+	       st->ram[REG_D] == D_VRT;
+}
+
+static int cmos_dev_restore(struct device *d, const void *buf, size_t len)
+{
+	struct cmos *c = cmos_of(d);
+	struct cmos_state st;
+
+	if (len != sizeof(st))
+		return -EINVAL;
+	memcpy(&st, buf, sizeof(st));
+	if (!state_valid(&st))
+		return -EINVAL;
+	pthread_mutex_lock(&c->lock);
+	c->st = st;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+static void cmos_dev_destroy(struct device *d)
+{
+	cmos_destroy(cmos_of(d));
+}
+
+static const struct device_ops cmos_dev_ops = {
+	.kind = "cmos",
+	.state_version = CMOS_STATE_VERSION,
+	.reset = cmos_dev_reset,
+	.save = cmos_dev_save,
+	.restore = cmos_dev_restore,
+	.destroy = cmos_dev_destroy,
+};
+
+struct device *cmos_device(struct cmos *c)
+{
+	return &c->dev;
 }
 
 int cmos_create(struct cmos **out, const struct cmos_config *cfg)
@@ -310,10 +402,11 @@ int cmos_create(struct cmos **out, const struct cmos_config *cfg)
 		free(c);
 		return -err;
 	}
+	device_init(&c->dev, &cmos_dev_ops, "cmos");
 	c->now = cfg->now;
-	c->ram[REG_A] = A_DEFAULT;
-	c->ram[REG_B] = B_DEFAULT;
-	c->ram[REG_D] = D_VRT;
+	c->st.ram[REG_A] = A_DEFAULT;
+	c->st.ram[REG_B] = B_DEFAULT;
+	c->st.ram[REG_D] = D_VRT;
 	memory_layout(c, cfg);
 	*out = c;
 	return 0;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/bus.h"
+#include "core/device.h"
 
 #define CMOS_NR_PORTS	2	/* bus_add(bus, PORT_CMOS, CMOS_NR_PORTS, &cmos_bus_ops, cmos, "cmos") */
 
@@ -23,6 +24,10 @@ struct cmos_config {
 /* 0 or -errno. */
 int cmos_create(struct cmos **out, const struct cmos_config *cfg);
 void cmos_destroy(struct cmos *c);
+/* Its lifecycle (device.h), kind "cmos", name "cmos": save/restore of the RAM, the index and the
+ * guest's clock offset from host UTC (so the guest's clock runs on across a restore); a reset keeps
+ * the battery-backed RAM and clock. The destroy op is cmos_destroy. */
+struct device *cmos_device(struct cmos *c);
 
 /* Registers: 0x00-0x09 time/date (BCD unless register B's DM bit is set; 24-hour unless its 24/12
  * bit is cleared), 0x0a A (UIP always reads 0, so polling never waits), 0x0b B (default 0x02),

@@ -13,6 +13,7 @@
 #include "log.h"
 
 struct debugcon {
+	struct device dev;
 	pthread_mutex_t lock;		/* line buffer and output order */
 	int out_fd;
 	void (*write)(void *arg, const char *buf, size_t len);
@@ -92,12 +93,31 @@ const struct bus_ops debugcon_bus_ops = {
 	.write = debugcon_write,
 };
 
+/* Lifecycle (device.h): no guest-visible state (a read returns a constant; a partial line is host output, not guest state), so no save or restore: the registry
+ * records an empty payload and refuses a non-empty one. */
+static void debugcon_dev_destroy(struct device *d)
+{
+	debugcon_destroy(device_of(d, struct debugcon, dev));
+}
+
+static const struct device_ops debugcon_dev_ops = {
+	.kind = "debugcon",
+	.state_version = 1,
+	.destroy = debugcon_dev_destroy,
+};
+
+struct device *debugcon_device(struct debugcon *d)
+{
+	return &d->dev;
+}
+
 int debugcon_create(struct debugcon **out, const struct debugcon_config *cfg)
 {
 	struct debugcon *d = calloc(1, sizeof(*d));
 
 	if (!d)
 		return -ENOMEM;
+	device_init(&d->dev, &debugcon_dev_ops, "debugcon");
 	pthread_mutex_init(&d->lock, NULL);
 	d->out_fd = cfg->out_fd;
 	d->own_fd = cfg->own_fd;

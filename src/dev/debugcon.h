@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/bus.h"
+#include "core/device.h"
 
 #define DEBUGCON_NR_PORTS	1	/* at each of PORT_DEBUGCON (0xe9) and PORT_DEBUGCON_SEABIOS (0x402) */
 #define DEBUGCON_READBACK	0xe9
@@ -32,6 +33,8 @@ struct debugcon_config {
 int debugcon_create(struct debugcon **out, const struct debugcon_config *cfg);
 /* Writes out a partial last line, then frees (and closes out_fd if owned). */
 void debugcon_destroy(struct debugcon *d);
+/* Its lifecycle (device.h), kind "debugcon", name "debugcon"; the destroy op is debugcon_destroy. */
+struct device *debugcon_device(struct debugcon *d);
 
 /* Writes: the low byte of each access (wider accesses do not fit the 1-port range and never arrive).
  * Text is written a line at a time (at "\n" or DEBUGCON_LINE_MAX bytes); write errors drop output,

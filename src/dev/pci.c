@@ -8,27 +8,35 @@
 #include <string.h>
 #include <linux/pci_regs.h>
 
-#include "arch/x86/layout.h"
 #include "log.h"
 
 #define PCI_ADDR_ENABLE		0x80000000u
+#define PCI_ADDR_BITS		0x80fffffcu	/* CONFIG_ADDRESS bits that hold what is written */
 #define PCI_CMD_WMASK		(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \
 				 PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE)
 #define PCI_STATUS_W1C		(PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT | \
 				 PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_REC_MASTER_ABORT | \
 				 PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY)
-#define PCI_GSI_MAX		24
+#define PCI_HOST_STATE_VERSION	1
+
+/* The host's guest-visible state apart from the bridge's config space (which lives in its pci_dev). */
+struct pci_host_state {
+	uint32_t addr;			/* CONFIG_ADDRESS latch */
+};
 
 struct pci {
+	struct device dev;
 	const struct vmm_ops *ops;
+	uint64_t mmio_gpa, mmio_size;	/* the BAR window */
+	uint32_t intx_gsi_base, intx_nr_lines;
 	pthread_mutex_t cfg_lock;	/* 0xcf8 latch, config space accesses, BAR (re)mapping */
 	pthread_mutex_t irq_lock;	/* INTx levels and shared-line counts */
-	uint32_t addr;			/* CONFIG_ADDRESS latch */
+	struct pci_host_state st;
 	/* Filled from 0 up without gaps and never emptied while vCPUs run; MMIO dispatch reads slot[] and
 	 * bar[].mapped_gpa without a lock, so both are written with atomic release stores. */
 	struct pci_dev *slot[PCI_MAX_SLOTS];
 	uint64_t next_gpa;		/* boot-time BAR placement cursor */
-	unsigned line_count[PCI_GSI_MAX];
+	unsigned line_count[PCI_INTX_MAX_LINES];	/* by line: gsi - intx_gsi_base */
 	struct pci_dev bridge;
 };
 
@@ -102,7 +110,7 @@ int pci_add_cap(struct pci_dev *d, const void *body, uint32_t len)
 }
 
 /* The address BAR bar decodes now: memory enabled and wholly inside the window, else 0. */
-static uint64_t bar_decode_gpa(const struct pci_dev *d, int bar)
+static uint64_t bar_decode_gpa(const struct pci *pci, const struct pci_dev *d, int bar)
 {
 	uint32_t reg = PCI_BASE_ADDRESS_0 + 4 * (uint32_t)bar;
 	uint64_t gpa = pci_cfg_get32(d->cfg, reg) & (uint32_t)PCI_BASE_ADDRESS_MEM_MASK;
@@ -112,7 +120,7 @@ static uint64_t bar_decode_gpa(const struct pci_dev *d, int bar)
 		gpa |= (uint64_t)pci_cfg_get32(d->cfg, reg + 4) << 32;
 	if (!(d->cfg[PCI_COMMAND] & PCI_COMMAND_MEMORY))
 		return 0;
-	if (gpa < LAYOUT_PCI_MMIO_GPA || gpa - LAYOUT_PCI_MMIO_GPA > LAYOUT_PCI_MMIO_SIZE - size)
+	if (gpa < pci->mmio_gpa || gpa - pci->mmio_gpa > pci->mmio_size - size)
 		return 0;
 	return gpa;
 }
@@ -125,7 +133,7 @@ static void pci_update_mappings(struct pci_dev *d)
 
 		if (!d->bar[i].size)
 			continue;
-		new_gpa = bar_decode_gpa(d, i);
+		new_gpa = bar_decode_gpa(d->pci, d, i);
 		old_gpa = d->bar[i].mapped_gpa;
 		if (new_gpa == old_gpa)
 			continue;
@@ -141,14 +149,14 @@ static void pci_update_mappings(struct pci_dev *d)
 static void intx_update(struct pci *pci, struct pci_dev *d)
 {
 	bool want = d->intx_level && !d->intx_disabled;
-	uint32_t gsi = d->intx_gsi;
+	uint32_t gsi = d->intx_gsi, line = gsi - pci->intx_gsi_base;
 
-	if (want == d->intx_asserted || gsi >= PCI_GSI_MAX)
+	if (want == d->intx_asserted || line >= pci->intx_nr_lines)
 		return;
 	d->intx_asserted = want;
-	if (want && pci->line_count[gsi]++ == 0)
+	if (want && pci->line_count[line]++ == 0)
 		vmm_irq_line(pci->ops, gsi, 1);
-	else if (!want && --pci->line_count[gsi] == 0)
+	else if (!want && --pci->line_count[line] == 0)
 		vmm_irq_line(pci->ops, gsi, 0);
 }
 
@@ -211,7 +219,7 @@ static void cfg_write(struct pci *pci, struct pci_dev *d, uint32_t reg, uint32_t
 /* The function CONFIG_ADDRESS selects, or NULL (disabled, other bus, other function, empty slot). */
 static struct pci_dev *cfg_target(struct pci *pci)
 {
-	uint32_t a = pci->addr;
+	uint32_t a = pci->st.addr;
 
 	if (!(a & PCI_ADDR_ENABLE) || ((a >> 16) & 0xff) || ((a >> 8) & 7))
 		return NULL;
@@ -229,12 +237,12 @@ static void pci_cfg_io_read(void *opaque, uint64_t off, void *data, uint32_t len
 	}
 	pthread_mutex_lock(&pci->cfg_lock);
 	if (off == 0 && len == 4) {
-		v = pci->addr;
+		v = pci->st.addr;
 	} else if (off >= 4) {
 		struct pci_dev *d = cfg_target(pci);
 
 		if (d)
-			v = cfg_read(pci, d, (pci->addr & 0xfc) + (uint32_t)(off - 4), len);
+			v = cfg_read(pci, d, (pci->st.addr & 0xfc) + (uint32_t)(off - 4), len);
 	}
 	pthread_mutex_unlock(&pci->cfg_lock);
 	memcpy(data, &v, len);
@@ -250,12 +258,12 @@ static void pci_cfg_io_write(void *opaque, uint64_t off, const void *data, uint3
 	memcpy(&v, data, len);
 	pthread_mutex_lock(&pci->cfg_lock);
 	if (off == 0 && len == 4) {
-		pci->addr = v & 0x80fffffcu;
+		pci->st.addr = v & PCI_ADDR_BITS;
 	} else if (off >= 4) {
 		struct pci_dev *d = cfg_target(pci);
 
 		if (d)
-			cfg_write(pci, d, (pci->addr & 0xfc) + (uint32_t)(off - 4), len, v);
+			cfg_write(pci, d, (pci->st.addr & 0xfc) + (uint32_t)(off - 4), len, v);
 	}
 	/* byte/word writes to 0xcf8..0xcfb (e.g. 0xcf9 reset control) are ignored */
 	pthread_mutex_unlock(&pci->cfg_lock);
@@ -265,7 +273,7 @@ const struct bus_ops pci_cfg_io_ops = { .read = pci_cfg_io_read, .write = pci_cf
 
 static void pci_mmio_access(struct pci *pci, uint64_t off, void *rdata, const void *wdata, uint32_t len)
 {
-	uint64_t gpa = LAYOUT_PCI_MMIO_GPA + off, boff = 0;
+	uint64_t gpa = pci->mmio_gpa + off, boff = 0;
 	struct pci_dev *d = NULL;
 	int bar = -1;
 
@@ -332,7 +340,7 @@ int pci_add_device(struct pci *pci, struct pci_dev *d)
 
 		if (!size)
 			continue;
-		if (gpa < cursor || gpa + size > LAYOUT_PCI_MMIO_GPA + LAYOUT_PCI_MMIO_SIZE)
+		if (gpa < cursor || gpa + size > pci->mmio_gpa + pci->mmio_size)
 			return -ENOSPC;
 		pci_cfg_set32(d->cfg, reg, (pci_cfg_get32(d->cfg, reg) & 0xf) | (uint32_t)gpa);
 		if (d->bar[i].is64)
@@ -342,7 +350,8 @@ int pci_add_device(struct pci *pci, struct pci_dev *d)
 	d->pci = pci;
 	d->slot = slot;
 	if (d->intx_pin) {
-		d->intx_gsi = pci_intx_gsi(slot, d->intx_pin);
+		d->intx_gsi = pci_intx_gsi(pci->intx_gsi_base, pci->intx_nr_lines, (unsigned)slot,
+					   d->intx_pin);
 		d->cfg[PCI_INTERRUPT_PIN] = d->intx_pin;
 		d->cfg[PCI_INTERRUPT_LINE] = (uint8_t)d->intx_gsi;
 	}
@@ -356,19 +365,122 @@ int pci_add_device(struct pci *pci, struct pci_dev *d)
 	return 0;
 }
 
-int pci_create(struct pci **out, const struct vmm_ops *ops)
-{
-	struct pci *pci = calloc(1, sizeof(*pci));
+/* Lifecycle of the host (device.h). */
 
+static struct pci *host_of(struct device *dev)
+{
+	return device_of(dev, struct pci, dev);
+}
+
+/* The bridge's power-on config: writable bits zero, then memory and I/O decoding on. cfg_lock held
+ * (or not yet shared). */
+static void bridge_power_on(struct pci_dev *b)
+{
+	for (uint32_t r = 0; r < PCI_CFG_SIZE; r++)
+		b->cfg[r] &= (uint8_t)~b->wmask[r];
+	b->cfg[PCI_COMMAND] |= PCI_COMMAND_MEMORY | PCI_COMMAND_IO;
+}
+
+static void pci_host_reset(struct device *dev)
+{
+	struct pci *pci = host_of(dev);
+
+	pthread_mutex_lock(&pci->cfg_lock);
+	pci->st.addr = 0;
+	bridge_power_on(&pci->bridge);
+	pthread_mutex_unlock(&pci->cfg_lock);
+}
+
+/* The record: the latch, then the bridge's 256 config bytes. */
+#define PCI_HOST_RECORD_LEN	(sizeof(struct pci_host_state) + PCI_CFG_SIZE)
+
+static ssize_t pci_host_save(struct device *dev, void *buf, size_t cap)
+{
+	struct pci *pci = host_of(dev);
+
+	if (cap < PCI_HOST_RECORD_LEN)
+		return -ENOSPC;
+	pthread_mutex_lock(&pci->cfg_lock);
+	memcpy(buf, &pci->st, sizeof(pci->st));
+	memcpy((char *)buf + sizeof(pci->st), pci->bridge.cfg, PCI_CFG_SIZE);
+	pthread_mutex_unlock(&pci->cfg_lock);
+	return PCI_HOST_RECORD_LEN;
+}
+
+/* Only the latch's defined bits, and only bytes the guest could have written, may differ from this
+ * host's own: ids, class and BAR flags are the machine's, not the record's. */
+static int pci_host_restore(struct device *dev, const void *buf, size_t len)
+{
+	struct pci *pci = host_of(dev);
+	struct pci_dev *b = &pci->bridge;
+	struct pci_host_state st;
+	const uint8_t *cfg = (const uint8_t *)buf + sizeof(st);
+	int ret = 0;
+
+	if (len != PCI_HOST_RECORD_LEN)
+		return -EINVAL;
+	memcpy(&st, buf, sizeof(st));
+	if (st.addr & ~PCI_ADDR_BITS)
+		return -EINVAL;
+	pthread_mutex_lock(&pci->cfg_lock);
+	for (uint32_t r = 0; r < PCI_CFG_SIZE && !ret; r++)
+		if ((cfg[r] ^ b->cfg[r]) & ~b->wmask[r])
+			ret = -EINVAL;
+	if (!ret) {
+		pci->st = st;
+		memcpy(b->cfg, cfg, PCI_CFG_SIZE);
+	}
+	pthread_mutex_unlock(&pci->cfg_lock);
+	return ret;
+}
+
+static void pci_host_destroy(struct device *dev)
+{
+	pci_destroy(host_of(dev));
+}
+
+static const struct device_ops pci_host_ops = {
+	.kind = "pci-host",
+	.state_version = PCI_HOST_STATE_VERSION,
+	.reset = pci_host_reset,
+	.save = pci_host_save,
+	.restore = pci_host_restore,
+	.destroy = pci_host_destroy,
+};
+
+struct device *pci_host_device(struct pci *pci)
+{
+	return &pci->dev;
+}
+
+static bool window_ok(const struct pci_config *cfg)
+{
+	return cfg->mmio_size >= 4096 && !(cfg->mmio_gpa & 4095) && !(cfg->mmio_size & 4095) &&
+	       cfg->mmio_gpa < (1ULL << 32) && cfg->mmio_size <= (1ULL << 32) - cfg->mmio_gpa;
+}
+
+int pci_create(struct pci **out, const struct pci_config *cfg)
+{
+	struct pci *pci;
+
+	if (!window_ok(cfg) || !cfg->intx_nr_lines || cfg->intx_nr_lines > PCI_INTX_MAX_LINES ||
+	    cfg->intx_gsi_base > UINT32_MAX - cfg->intx_nr_lines)
+		return -EINVAL;
+	pci = calloc(1, sizeof(*pci));
 	if (!pci)
 		return -ENOMEM;
-	pci->ops = ops;
-	pci->next_gpa = LAYOUT_PCI_MMIO_GPA;
+	device_init(&pci->dev, &pci_host_ops, "pci");
+	pci->ops = cfg->vmm;
+	pci->mmio_gpa = cfg->mmio_gpa;
+	pci->mmio_size = cfg->mmio_size;
+	pci->intx_gsi_base = cfg->intx_gsi_base;
+	pci->intx_nr_lines = cfg->intx_nr_lines;
+	pci->next_gpa = cfg->mmio_gpa;
 	pthread_mutex_init(&pci->cfg_lock, NULL);
 	pthread_mutex_init(&pci->irq_lock, NULL);
 	/* Intel Q35 DRAM controller ids: a host bridge every guest knows and binds no driver to. */
 	pci_dev_init(&pci->bridge, "host-bridge", 0x8086, 0x29c0, 0x060000, 0);
-	pci->bridge.cfg[PCI_COMMAND] = PCI_COMMAND_MEMORY | PCI_COMMAND_IO;
+	bridge_power_on(&pci->bridge);
 	pci->bridge.pci = pci;
 	pci->slot[0] = &pci->bridge;
 	*out = pci;
@@ -379,6 +491,7 @@ void pci_destroy(struct pci *pci)
 {
 	if (!pci)
 		return;
+	pthread_mutex_destroy(&pci->bridge.lock);
 	pthread_mutex_destroy(&pci->cfg_lock);
 	pthread_mutex_destroy(&pci->irq_lock);
 	free(pci);

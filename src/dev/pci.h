@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/bus.h"
+#include "core/device.h"
 #include "core/vmm_ops.h"
 
 #define PCI_MAX_SLOTS	32
@@ -16,15 +17,16 @@
 #define PCI_CFG_SIZE	256
 #define PCI_CAP_START	0x40	/* first capability offset */
 
-/* INTx routing (must agree with the DSDT _PRT and MP table, see arch/x86/acpi.h): the function in
- * slot S with pin P (1 = INTA .. 4 = INTD) drives IOAPIC pin 16 + ((S + P - 1) % 8): slot 1 INTA -> 17,
- * slot 2 INTA -> 18, ... slot 9 INTA -> 17 again. Lines are level-triggered and may be shared (the
- * bus ORs its devices). The interrupt line register starts out holding that GSI. */
-#define PCI_INTX_GSI_BASE	16
-#define PCI_INTX_GSI_COUNT	8
-static inline uint32_t pci_intx_gsi(int slot, int pin)
+/* INTx routing: THE swizzle of the machine (the PCI model, the DSDT _PRT and the MP table all call
+ * it). The board gives the bus nr_lines interrupt lines from GSI gsi_base up; the function in slot S
+ * with pin P (1 = INTA .. 4 = INTD) drives line (S + P - 1) % nr_lines, so INTA of consecutive slots
+ * get distinct lines. Lines are level-triggered and may be shared (the bus ORs its devices). The
+ * interrupt line register starts out holding that GSI. */
+#define PCI_INTX_PINS		4	/* INTA..INTD */
+#define PCI_INTX_MAX_LINES	32
+static inline uint32_t pci_intx_gsi(uint32_t gsi_base, uint32_t nr_lines, unsigned slot, unsigned pin)
 {
-	return PCI_INTX_GSI_BASE + (uint32_t)((slot + pin - 1) % PCI_INTX_GSI_COUNT);
+	return gsi_base + (slot + pin - 1) % nr_lines;
 }
 
 struct pci;
@@ -88,15 +90,26 @@ struct pci_dev {
 	pthread_mutex_t lock;		/* MSI-X table/PBA/state */
 };
 
-/* Host bridge at 00:00.0; the 32-bit MMIO window is LAYOUT_PCI_MMIO_GPA/SIZE. 0 or -errno. */
-int pci_create(struct pci **out, const struct vmm_ops *ops);
+/* What the board gives the bus: its BAR window and its interrupt lines. */
+struct pci_config {
+	const struct vmm_ops *vmm;
+	uint64_t mmio_gpa, mmio_size;	/* 32-bit window, page-aligned: BARs are placed and decode only here */
+	uint32_t intx_gsi_base;		/* INTx lines: GSIs intx_gsi_base .. + intx_nr_lines - 1 */
+	uint32_t intx_nr_lines;		/* 1..PCI_INTX_MAX_LINES */
+};
+
+/* Host bridge at 00:00.0. 0, -EINVAL (a window outside 4 GiB or unaligned, no INTx lines) or -ENOMEM. */
+int pci_create(struct pci **out, const struct pci_config *cfg);
 void pci_destroy(struct pci *pci);
 const struct vmm_ops *pci_vmm_ops(const struct pci *pci);
+/* The host's lifecycle (device.h), kind "pci-host": the bridge's config space and the CONFIG_ADDRESS
+ * latch. The functions on the bus are devices of their own. Its destroy op is pci_destroy. */
+struct device *pci_host_device(struct pci *pci);
 
 /* Register on the port bus at PORT_PCI_CONFIG, length 8, dev = the struct pci. */
 extern const struct bus_ops pci_cfg_io_ops;
-/* Register ONCE on the MMIO bus at LAYOUT_PCI_MMIO_GPA, length LAYOUT_PCI_MMIO_SIZE, dev = the
- * struct pci; accesses go to the BAR that decodes the address now, else read all-ones. */
+/* Register ONCE on the MMIO bus at the window (cfg->mmio_gpa, cfg->mmio_size), dev = the struct pci;
+ * accesses go to the BAR that decodes the address now, else read all-ones. */
 extern const struct bus_ops pci_mmio_ops;
 
 /* Type-0 header: ids, class (base<<16 | sub<<8 | prog-if), revision. Command/status/BARs/interrupt

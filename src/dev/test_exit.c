@@ -8,6 +8,7 @@
 #include <string.h>
 
 struct test_exit {
+	struct device dev;
 	const struct vmm_ops *vmm;
 };
 
@@ -35,12 +36,31 @@ const struct bus_ops test_exit_bus_ops = {
 	.write = test_exit_write,
 };
 
+/* Lifecycle (device.h): no guest-visible state (a write stops the VM, a read is all-ones), so no save or restore: the registry
+ * records an empty payload and refuses a non-empty one. */
+static void test_exit_dev_destroy(struct device *d)
+{
+	test_exit_destroy(device_of(d, struct test_exit, dev));
+}
+
+static const struct device_ops test_exit_dev_ops = {
+	.kind = "test-exit",
+	.state_version = 1,
+	.destroy = test_exit_dev_destroy,
+};
+
+struct device *test_exit_device(struct test_exit *t)
+{
+	return &t->dev;
+}
+
 int test_exit_create(struct test_exit **out, const struct vmm_ops *vmm)
 {
 	struct test_exit *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return -ENOMEM;
+	device_init(&t->dev, &test_exit_dev_ops, "test-exit");
 	t->vmm = vmm;
 	*out = t;
 	return 0;

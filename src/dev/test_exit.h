@@ -4,6 +4,7 @@
 #define CKVM_DEV_TEST_EXIT_H
 
 #include "core/bus.h"
+#include "core/device.h"
 #include "core/vmm_ops.h"
 
 #define TEST_EXIT_NR_PORTS	2	/* bus_add(bus, PORT_TEST_EXIT, TEST_EXIT_NR_PORTS, ...) */
@@ -13,6 +14,8 @@ struct test_exit;
 /* 0 or -ENOMEM. vmm must outlive the device. */
 int test_exit_create(struct test_exit **out, const struct vmm_ops *vmm);
 void test_exit_destroy(struct test_exit *t);
+/* Its lifecycle (device.h), kind "test-exit", name "test-exit"; the destroy op is test_exit_destroy. */
+struct device *test_exit_device(struct test_exit *t);
 
 /* Writes of any width (1..8 bytes) at either port: V is the little-endian value of the low 4 bytes,
  * passed as (int)(uint32_t)V, so main should compute the status from the unsigned value.

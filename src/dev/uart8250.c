@@ -67,7 +67,18 @@ enum {
 #define MSR_DCD		0x80
 #define MSR_DELTAS	0x0f
 
+#define UART_STATE_VERSION	1
+
+/* The guest-visible registers: what save writes, byte for byte (bytes only: no padding). */
+struct uart_regs {
+	uint8_t ier, fcr, lcr, mcr, lsr, msr, scr, dll, dlm;
+	uint8_t thr_ipending;	/* THRE interrupt latched; cleared by an IIR read that reports it */
+	uint8_t rx_head, rx_count;
+	uint8_t rx[UART_FIFO_LEN];
+};
+
 struct uart {
+	struct device dev;
 	pthread_mutex_t lock;
 	const struct vmm_ops *vmm;
 	uint32_t gsi;
@@ -76,42 +87,39 @@ struct uart {
 	void (*rx_ready)(void *arg);
 	void *rx_ready_arg;
 
-	uint8_t ier, fcr, lcr, mcr, lsr, msr, scr, dll, dlm;
-	bool thr_ipending;	/* THRE interrupt latched; cleared by an IIR read that reports it */
-	uint8_t rx[UART_FIFO_LEN];
-	unsigned rx_head, rx_count;
+	struct uart_regs r;
 	bool rx_want;		/* a producer was refused; call rx_ready once room appears */
 	int irq_level;
 };
 
 static const unsigned rx_trigger[4] = { 1, 4, 8, 14 };
 
-static unsigned rx_capacity(const struct uart *u)
+static unsigned rx_capacity(const struct uart_regs *r)
 {
-	return (u->fcr & FCR_ENABLE) ? UART_FIFO_LEN : 1;
+	return (r->fcr & FCR_ENABLE) ? UART_FIFO_LEN : 1;
 }
 
 /* Modem status inputs: wired to the MCR outputs in loopback, otherwise a present, ready peer. */
-static uint8_t msr_inputs(const struct uart *u)
+static uint8_t msr_inputs(const struct uart_regs *r)
 {
 	uint8_t m = 0;
 
-	if (!(u->mcr & MCR_LOOP))
+	if (!(r->mcr & MCR_LOOP))
 		return MSR_DCD | MSR_DSR | MSR_CTS;
-	if (u->mcr & MCR_DTR)
+	if (r->mcr & MCR_DTR)
 		m |= MSR_DSR;
-	if (u->mcr & MCR_RTS)
+	if (r->mcr & MCR_RTS)
 		m |= MSR_CTS;
-	if (u->mcr & MCR_OUT1)
+	if (r->mcr & MCR_OUT1)
 		m |= MSR_RI;
-	if (u->mcr & MCR_OUT2)
+	if (r->mcr & MCR_OUT2)
 		m |= MSR_DCD;
 	return m;
 }
 
 static void msr_update(struct uart *u)
 {
-	uint8_t now = msr_inputs(u), old = u->msr & ~MSR_DELTAS, d = u->msr & MSR_DELTAS;
+	uint8_t now = msr_inputs(&u->r), old = u->r.msr & ~MSR_DELTAS, d = u->r.msr & MSR_DELTAS;
 
 	if ((now ^ old) & MSR_CTS)
 		d |= MSR_DCTS;
@@ -121,25 +129,25 @@ static void msr_update(struct uart *u)
 		d |= MSR_DDCD;
 	if ((old & MSR_RI) && !(now & MSR_RI))
 		d |= MSR_TERI;	/* trailing edge of ring indicator */
-	u->msr = now | d;
+	u->r.msr = now | d;
 }
 
 /* Interrupt identification by priority: line status > received data > THR empty > modem status. */
 static uint8_t iir_compute(const struct uart *u)
 {
-	uint8_t fifo = (u->fcr & FCR_ENABLE) ? IIR_FIFO_ON : 0;
+	uint8_t fifo = (u->r.fcr & FCR_ENABLE) ? IIR_FIFO_ON : 0;
 
-	if ((u->ier & IER_RLSI) && (u->lsr & LSR_ERRORS))
+	if ((u->r.ier & IER_RLSI) && (u->r.lsr & LSR_ERRORS))
 		return fifo | IIR_RLSI;
-	if ((u->ier & IER_RDI) && u->rx_count) {
+	if ((u->r.ier & IER_RDI) && u->r.rx_count) {
 		/* The 4-character-time timeout is approximated as "already expired". */
-		if ((u->fcr & FCR_ENABLE) && u->rx_count < rx_trigger[u->fcr >> 6])
+		if ((u->r.fcr & FCR_ENABLE) && u->r.rx_count < rx_trigger[u->r.fcr >> 6])
 			return fifo | IIR_CTI;
 		return fifo | IIR_RDI;
 	}
-	if ((u->ier & IER_THRI) && u->thr_ipending)
+	if ((u->r.ier & IER_THRI) && u->r.thr_ipending)
 		return fifo | IIR_THRI;
-	if ((u->ier & IER_MSI) && (u->msr & MSR_DELTAS))
+	if ((u->r.ier & IER_MSI) && (u->r.msr & MSR_DELTAS))
 		return fifo | IIR_MSI;
 	return fifo | IIR_NO_INT;
 }
@@ -148,7 +156,7 @@ static uint8_t iir_compute(const struct uart *u)
  * under the lock so that level changes from different threads cannot be reordered. */
 static void irq_update(struct uart *u)
 {
-	bool out2 = (u->mcr & (MCR_OUT2 | MCR_LOOP)) == MCR_OUT2;
+	bool out2 = (u->r.mcr & (MCR_OUT2 | MCR_LOOP)) == MCR_OUT2;
 	int level = out2 && !(iir_compute(u) & IIR_NO_INT);
 
 	if (level != u->irq_level) {
@@ -160,7 +168,7 @@ static void irq_update(struct uart *u)
 /* With the lock held: should the producer be told there is room? Clears the request if so. */
 static bool rx_room_ready(struct uart *u)
 {
-	if (!u->rx_want || (u->mcr & MCR_LOOP) || u->rx_count > rx_capacity(u) / 2)
+	if (!u->rx_want || (u->r.mcr & MCR_LOOP) || u->r.rx_count > rx_capacity(&u->r) / 2)
 		return false;
 	u->rx_want = false;
 	return true;
@@ -168,18 +176,18 @@ static bool rx_room_ready(struct uart *u)
 
 static void rx_clear(struct uart *u)
 {
-	u->rx_head = 0;
-	u->rx_count = 0;
-	u->lsr &= ~LSR_DR;
+	u->r.rx_head = 0;
+	u->r.rx_count = 0;
+	u->r.lsr &= ~LSR_DR;
 }
 
 static bool rx_put(struct uart *u, uint8_t c)
 {
-	if (u->rx_count >= rx_capacity(u))
+	if (u->r.rx_count >= rx_capacity(&u->r))
 		return false;
-	u->rx[(u->rx_head + u->rx_count) % UART_FIFO_LEN] = c;
-	u->rx_count++;
-	u->lsr |= LSR_DR;
+	u->r.rx[(u->r.rx_head + u->r.rx_count) % UART_FIFO_LEN] = c;
+	u->r.rx_count++;
+	u->r.lsr |= LSR_DR;
 	return true;
 }
 
@@ -187,12 +195,12 @@ static uint8_t rx_get(struct uart *u)
 {
 	uint8_t c;
 
-	if (!u->rx_count)
+	if (!u->r.rx_count)
 		return 0;
-	c = u->rx[u->rx_head];
-	u->rx_head = (u->rx_head + 1) % UART_FIFO_LEN;
-	if (--u->rx_count == 0)
-		u->lsr &= ~LSR_DR;
+	c = u->r.rx[u->r.rx_head];
+	u->r.rx_head = (u->r.rx_head + 1) % UART_FIFO_LEN;
+	if (--u->r.rx_count == 0)
+		u->r.lsr &= ~LSR_DR;
 	return c;
 }
 
@@ -201,14 +209,14 @@ static uint8_t rx_get(struct uart *u)
  * look: THRE and TEMT stay set and every byte raises the THRE interrupt condition. */
 static void tx_byte(struct uart *u, uint8_t c)
 {
-	if (u->mcr & MCR_LOOP) {
+	if (u->r.mcr & MCR_LOOP) {
 		if (!rx_put(u, c))
-			u->lsr |= LSR_OE;	/* the shift register's byte is lost */
+			u->r.lsr |= LSR_OE;	/* the shift register's byte is lost */
 	} else if (u->tx) {
 		u->tx(u->tx_arg, c);
 	}
-	u->lsr |= LSR_THRE | LSR_TEMT;
-	u->thr_ipending = true;
+	u->r.lsr |= LSR_THRE | LSR_TEMT;
+	u->r.thr_ipending = true;
 }
 
 static uint8_t reg_read(void *dev, unsigned reg)
@@ -218,28 +226,28 @@ static uint8_t reg_read(void *dev, unsigned reg)
 
 	switch (reg) {
 	case UART_RBR:
-		return (u->lcr & LCR_DLAB) ? u->dll : rx_get(u);
+		return (u->r.lcr & LCR_DLAB) ? u->r.dll : rx_get(u);
 	case UART_IER:
-		return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
+		return (u->r.lcr & LCR_DLAB) ? u->r.dlm : u->r.ier;
 	case UART_IIR:
 		v = iir_compute(u);
 		if ((v & 0x0f) == IIR_THRI)
-			u->thr_ipending = false;
+			u->r.thr_ipending = false;
 		return v;
 	case UART_LCR:
-		return u->lcr;
+		return u->r.lcr;
 	case UART_MCR:
-		return u->mcr;
+		return u->r.mcr;
 	case UART_LSR:
-		v = u->lsr;
-		u->lsr &= ~LSR_ERRORS;
+		v = u->r.lsr;
+		u->r.lsr &= ~LSR_ERRORS;
 		return v;
 	case UART_MSR:
-		v = u->msr;
-		u->msr &= ~MSR_DELTAS;
+		v = u->r.msr;
+		u->r.msr &= ~MSR_DELTAS;
 		return v;
 	case UART_SCR:
-		return u->scr;
+		return u->r.scr;
 	}
 	return 0xff;
 }
@@ -250,60 +258,54 @@ static void reg_write(void *dev, unsigned reg, uint8_t v)
 
 	switch (reg) {
 	case UART_THR:
-		if (u->lcr & LCR_DLAB)
-			u->dll = v;
+		if (u->r.lcr & LCR_DLAB)
+			u->r.dll = v;
 		else
 			tx_byte(u, v);
 		break;
 	case UART_IER:
-		if (u->lcr & LCR_DLAB) {
-			u->dlm = v;
+		if (u->r.lcr & LCR_DLAB) {
+			u->r.dlm = v;
 			break;
 		}
 		/* Enabling THRI while the THR is empty raises THRE at once (Linux's THRE test). */
-		if ((v & IER_THRI) && !(u->ier & IER_THRI) && (u->lsr & LSR_THRE))
-			u->thr_ipending = true;
-		u->ier = v & IER_MASK;
+		if ((v & IER_THRI) && !(u->r.ier & IER_THRI) && (u->r.lsr & LSR_THRE))
+			u->r.thr_ipending = true;
+		u->r.ier = v & IER_MASK;
 		break;
 	case UART_FCR:
 		/* FCR bits other than 0 only take when bit 0 is set; toggling bit 0 resets the FIFOs. */
-		if ((v ^ u->fcr) & FCR_ENABLE)
+		if ((v ^ u->r.fcr) & FCR_ENABLE)
 			rx_clear(u);
 		if (v & FCR_CLEAR_RCVR)
 			rx_clear(u);
 		/* FCR_CLEAR_XMIT needs nothing: the transmitter never holds bytes. */
-		u->fcr = (v & FCR_ENABLE) ? (v & FCR_STORED) : 0;
+		u->r.fcr = (v & FCR_ENABLE) ? (v & FCR_STORED) : 0;
 		break;
 	case UART_LCR:
-		u->lcr = v;
+		u->r.lcr = v;
 		break;
 	case UART_MCR:
-		u->mcr = v & MCR_MASK;
+		u->r.mcr = v & MCR_MASK;
 		msr_update(u);
 		break;
 	case UART_LSR:
 	case UART_MSR:
 		break;	/* read-only (factory test registers on real parts) */
 	case UART_SCR:
-		u->scr = v;
+		u->r.scr = v;
 		break;
 	}
 }
 
-static void uart_reset(struct uart *u)
+/* Power-on values (PC16550D "Reset" table, plus the divisor a BIOS leaves: 9600 baud). */
+static void regs_power_on(struct uart_regs *r)
 {
-	u->ier = 0;
-	u->fcr = 0;
-	u->lcr = 0x03;		/* 8N1 */
-	u->mcr = 0;
-	u->lsr = LSR_THRE | LSR_TEMT;
-	u->msr = msr_inputs(u);
-	u->scr = 0;
-	u->dll = 0x0c;		/* 9600 baud from 1.8432 MHz */
-	u->dlm = 0;
-	u->thr_ipending = false;
-	rx_clear(u);
-	u->irq_level = 0;
+	memset(r, 0, sizeof(*r));
+	r->lcr = 0x03;		/* 8N1 */
+	r->lsr = LSR_THRE | LSR_TEMT;
+	r->msr = msr_inputs(r);
+	r->dll = 0x0c;		/* 9600 baud from 1.8432 MHz */
 }
 
 /* After a guest access, with the lock held: drive the line, unlock, then offer held input if the
@@ -348,7 +350,7 @@ size_t uart_rx_push(struct uart *u, const uint8_t *buf, size_t len)
 
 	pthread_mutex_lock(&u->lock);
 	/* In loopback the serial input is disconnected: hold the data until loopback ends. */
-	if (!(u->mcr & MCR_LOOP)) {
+	if (!(u->r.mcr & MCR_LOOP)) {
 		while (n < len && rx_put(u, buf[n]))
 			n++;
 	}
@@ -357,6 +359,88 @@ size_t uart_rx_push(struct uart *u, const uint8_t *buf, size_t len)
 	irq_update(u);
 	pthread_mutex_unlock(&u->lock);
 	return n;
+}
+
+/* Lifecycle (device.h). The line level is what KVM was last told, so it stays with the wiring:
+ * after a reset or a restore irq_update drives the line to match the new registers. */
+
+static struct uart *uart_of(struct device *d)
+{
+	return device_of(d, struct uart, dev);
+}
+
+static void uart_dev_reset(struct device *d)
+{
+	struct uart *u = uart_of(d);
+
+	pthread_mutex_lock(&u->lock);
+	regs_power_on(&u->r);
+	access_end(u);
+}
+
+static ssize_t uart_dev_save(struct device *d, void *buf, size_t cap)
+{
+	struct uart *u = uart_of(d);
+
+	if (cap < sizeof(u->r))
+		return -ENOSPC;
+	pthread_mutex_lock(&u->lock);
+	memcpy(buf, &u->r, sizeof(u->r));
+	pthread_mutex_unlock(&u->lock);
+	return sizeof(u->r);
+}
+
+/* Only values the model itself can reach: a register bit it never sets, a FIFO count past its
+ * capacity or LSR.DR disagreeing with the FIFO would break the invariants the handlers rely on. */
+static bool regs_valid(const struct uart_regs *r)
+{
+	uint8_t lsr_fixed = LSR_THRE | LSR_TEMT;
+
+	if ((r->ier & ~IER_MASK) || (r->mcr & ~MCR_MASK) || r->thr_ipending > 1)
+		return false;
+	if (r->fcr && (!(r->fcr & FCR_ENABLE) || (r->fcr & ~FCR_STORED)))
+		return false;
+	if ((r->lsr & ~(lsr_fixed | LSR_ERRORS | LSR_DR)) != 0 || (r->lsr & lsr_fixed) != lsr_fixed ||
+	    !(r->lsr & LSR_DR) != !r->rx_count)
+		return false;
+	if ((r->msr & ~MSR_DELTAS) != msr_inputs(r))
+		return false;
+	return r->rx_head < UART_FIFO_LEN && r->rx_count <= rx_capacity(r);
+}
+
+static int uart_dev_restore(struct device *d, const void *buf, size_t len)
+{
+	struct uart *u = uart_of(d);
+	struct uart_regs r;
+
+	if (len != sizeof(r))
+		return -EINVAL;
+	memcpy(&r, buf, sizeof(r));
+	if (!regs_valid(&r))
+		return -EINVAL;
+	pthread_mutex_lock(&u->lock);
+	u->r = r;
+	access_end(u);
+	return 0;
+}
+
+static void uart_dev_destroy(struct device *d)
+{
+	uart_destroy(uart_of(d));
+}
+
+static const struct device_ops uart_dev_ops = {
+	.kind = "uart",
+	.state_version = UART_STATE_VERSION,
+	.reset = uart_dev_reset,
+	.save = uart_dev_save,
+	.restore = uart_dev_restore,
+	.destroy = uart_dev_destroy,
+};
+
+struct device *uart_device(struct uart *u)
+{
+	return &u->dev;
 }
 
 int uart_create(struct uart **out, const struct uart_config *cfg)
@@ -377,7 +461,8 @@ int uart_create(struct uart **out, const struct uart_config *cfg)
 	u->tx_arg = cfg->tx_arg;
 	u->rx_ready = cfg->rx_ready;
 	u->rx_ready_arg = cfg->rx_ready_arg;
-	uart_reset(u);
+	regs_power_on(&u->r);
+	device_init(&u->dev, &uart_dev_ops, cfg->name ? cfg->name : "com1");
 	*out = u;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/bus.h"
+#include "core/device.h"
 #include "core/vmm_ops.h"
 
 #define UART_NR_PORTS	8	/* register window length on the port bus */
@@ -17,6 +18,7 @@
 struct uart;
 
 struct uart_config {
+	const char *name;		/* on the board's device registry; NULL = "com1" */
 	const struct vmm_ops *vmm;	/* irq_line() is driven on level changes only */
 	uint32_t gsi;			/* ISA IRQ, 4 for COM1 */
 	/* Each transmitted byte, called on a vCPU thread with the UART lock held; NULL discards them.
@@ -33,6 +35,9 @@ struct uart_config {
 /* 0 or -errno. */
 int uart_create(struct uart **out, const struct uart_config *cfg);
 void uart_destroy(struct uart *u);
+/* Its lifecycle (device.h), kind "uart": reset, save/restore of the registers and the receive FIFO;
+ * the destroy op is uart_destroy. No pause: the UART does nothing between guest accesses. */
+struct device *uart_device(struct uart *u);
 
 /* Register window: bus_add(bus, PORT_COM1, UART_NR_PORTS, &uart_bus_ops, uart, "com1").
  * Any access width is accepted; a wide access touches consecutive registers like an ISA bus would. */

@@ -230,7 +230,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(ram, 0, sizeof(ram));
 	fake_vmm_init(&e.fv, &e.ops);
 	e.fv.no_irqfd = size && (data[0] & 0x80);	/* deliver with msi_send instead */
-	if (gm_add_region(&e.gm, FUZZ_PCI_RAM_GPA, FUZZ_PCI_RAM_LEN, ram) || pci_create(&e.pci, &e.ops))
+	if (gm_add_region(&e.gm, FUZZ_PCI_RAM_GPA, FUZZ_PCI_RAM_LEN, ram) || 
+	    pci_create(&e.pci, &(struct pci_config)LAYOUT_PCI_CONFIG(&e.ops)))
 		abort();
 	e.st.vdev = (struct virtio_dev){
 		.ops = &stub_ops, .name = "stub", .device_id = 1, .num_queues = 2,

@@ -19,12 +19,12 @@ $(GUEST_DIR)/%.o: tests/guests/%.S tests/guests/guest.h
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_FLAGS) -c -o $@ $<
 
-$(GUEST_DIR)/%.o: tests/guests/%.c
+$(GUEST_DIR)/%.o: tests/guests/%.c tests/guests/cguest.h
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<
 
 # blkreset: blkread.c resetting the device with its read in flight
-$(GUEST_DIR)/blkreset.o: tests/guests/blkread.c
+$(GUEST_DIR)/blkreset.o: tests/guests/blkread.c tests/guests/cguest.h
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) -DBLK_RESET -c -o $@ $<
 

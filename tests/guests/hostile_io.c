@@ -11,14 +11,10 @@
  * Guest RAM is never written at random, and the LAPIC page is left alone. */
 #include <stdint.h>
 
-#define COM1		0x3f8
-#define PCI_ADDR	0xcf8
-#define PCI_DATA	0xcfc
 #define TEST_EXIT	0x501
 #define I8042_CMD	0x64
 #define PM1A_CNT_HI	0x605		/* byte holding SLP_EN (bit 13 of PM1a_CNT at 0x604) */
 #define EXIT_OK		0x16		/* status 45 */
-#define EXIT_FAIL	0x70
 #define NOPS		4000		/* default; "ops=N" on the command line overrides */
 
 #define PCI_WIN		0xc0000000ull
@@ -31,14 +27,9 @@
 #define ZP_CMD_LINE_PTR	0x228
 #define ZP_E820_TABLE	0x2d0
 
-int guest_main(uint64_t unused, const uint8_t *zero_page);
+#include "cguest.h"
 
-static inline void outb(uint16_t p, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(p)); }
-static inline void outw(uint16_t p, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(p)); }
-static inline void outl(uint16_t p, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(p)); }
-static inline uint8_t inb(uint16_t p) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(p)); return v; }
-static inline uint16_t inw(uint16_t p) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(p)); return v; }
-static inline uint32_t inl(uint16_t p) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(p)); return v; }
+int guest_main(uint64_t unused, const uint8_t *zero_page);
 
 static uint64_t rng;
 
@@ -65,31 +56,6 @@ static uint64_t rnd_val(void)
 	}
 }
 
-static void putc_serial(char c)
-{
-	for (int i = 0; i < 100000 && !(inb(COM1 + 5) & 0x20); i++)
-		;
-	outb(COM1, (uint8_t)c);
-}
-
-static void puts_serial(const char *s)
-{
-	while (*s)
-		putc_serial(*s++);
-}
-
-static void putdec(uint64_t v)
-{
-	char b[21];
-	int i = 20;
-
-	b[i] = 0;
-	do
-		b[--i] = (char)('0' + v % 10);
-	while (v /= 10);
-	puts_serial(b + i);
-}
-
 static int fail(const char *why, uint64_t v)
 {
 	puts_serial("\nFAIL: ");
@@ -98,12 +64,6 @@ static int fail(const char *why, uint64_t v)
 	putdec(v);
 	puts_serial("\n");
 	return EXIT_FAIL;
-}
-
-static uint32_t cfg_read32(uint32_t bdf, uint32_t reg)
-{
-	outl(PCI_ADDR, 0x80000000u | bdf << 8 | (reg & 0xfc));
-	return inl(PCI_DATA);
 }
 
 /* ---- defusing ---- */
@@ -155,19 +115,6 @@ struct msix_dev {
 
 static struct msix_dev msix[8];
 static int nmsix;
-
-/* Memory BAR bar of bdf where the device would decode it now (0 for I/O or unset BARs). */
-static uint64_t bar_addr(uint32_t bdf, unsigned bar)
-{
-	uint32_t lo = cfg_read32(bdf, 0x10 + 4 * bar);
-	uint64_t a = lo & ~0xfull;
-
-	if (lo & 1)
-		return 0;
-	if ((lo & 6) == 4 && bar < 5)
-		a |= (uint64_t)cfg_read32(bdf, 0x14 + 4 * bar) << 32;
-	return a;
-}
 
 /* Any write overlapping an MSI-X table's message data, byte 1 (bits 8-10): clear those bits. */
 static void msix_defuse(uint64_t addr, unsigned w, uint64_t *v)
@@ -309,7 +256,7 @@ static void cfg_op(int write)
 	unsigned w = 1u << ((r >> 40) % 3);
 
 	reg &= ~(w - 1);
-	outl(PCI_ADDR, 0x80000000u | bdf << 8 | (reg & 0xfc));
+	cfg_select(bdf, reg);
 	if (!write) {
 		(void)inl(PCI_DATA);
 		return;

@@ -11,6 +11,7 @@
 
 static struct fake_vmm fv;
 static struct vmm_ops ops;
+static const struct pci_config x86_cfg = LAYOUT_PCI_CONFIG(&ops);
 
 struct tdev {
 	struct pci_dev pci;
@@ -94,13 +95,18 @@ static void mmio_w(struct pci *pci, uint64_t gpa, uint32_t len, uint64_t v)
 
 /* Device in slot 1: BAR0 4 KiB (32-bit), BAR2 16 KiB 64-bit holding an MSI-X table (4 vectors) at 0
  * and the PBA at 0x800, one vendor capability, INTA. */
+static uint32_t gsi_of(unsigned slot, unsigned pin)
+{
+	return pci_intx_gsi(LAYOUT_PCI_INTX_GSI_BASE, LAYOUT_PCI_INTX_NR_LINES, slot, pin);
+}
+
 static struct pci *setup(struct tdev *t)
 {
 	struct pci *pci;
 	uint8_t vcap[8] = { PCI_CAP_ID_VNDR, 0xee, 8, 0x42 };
 
 	fake_vmm_init(&fv, &ops);
-	CHECK_EQ(pci_create(&pci, &ops), 0);
+	CHECK_EQ(pci_create(&pci, &x86_cfg), 0);
 	memset(t, 0, sizeof(*t));
 	pci_dev_init(&t->pci, "tdev", 0x1234, 0x5678, 0x020000, 3);
 	t->pci.priv = t;
@@ -139,7 +145,7 @@ static void test_ids_and_widths(void)
 	CHECK_EQ(cfgr(pci, 1, 1, 2), 0x7812);			/* unaligned word at 0xcfd */
 	CHECK_EQ(cfgr(pci, 1, PCI_REVISION_ID, 1), 3);
 	CHECK_EQ(cfgr(pci, 1, PCI_INTERRUPT_PIN, 1), 1);
-	CHECK_EQ(cfgr(pci, 1, PCI_INTERRUPT_LINE, 1), pci_intx_gsi(1, 1));
+	CHECK_EQ(cfgr(pci, 1, PCI_INTERRUPT_LINE, 1), gsi_of(1, 1));
 	/* the address latch reads back (low two bits zero), only as a dword */
 	a = 0x80000803;
 	pci_cfg_io_ops.write(pci, 0, &a, 4);
@@ -293,7 +299,7 @@ static void test_intx(void)
 	struct tdev t;
 	struct pci_dev other[8];
 	struct pci *pci = setup(&t);
-	uint32_t gsi = pci_intx_gsi(1, 1);
+	uint32_t gsi = gsi_of(1, 1);
 
 	/* slots 2..9: slot 9 INTA shares slot 1's line, the others have their own */
 	CHECK_EQ(gsi, 17);
@@ -303,9 +309,9 @@ static void test_intx(void)
 		CHECK_EQ(pci_add_device(pci, &other[i]), 0);
 		CHECK_EQ(other[i].slot, i + 2);
 	}
-	CHECK_EQ(pci_intx_gsi(2, 1), 18);
-	CHECK_EQ(pci_intx_gsi(2, 2), 19);
-	CHECK_EQ(pci_intx_gsi(9, 1), gsi);
+	CHECK_EQ(gsi_of(2, 1), 18);
+	CHECK_EQ(gsi_of(2, 2), 19);
+	CHECK_EQ(gsi_of(9, 1), gsi);
 	CHECK_EQ(cfgr(pci, 9, PCI_INTERRUPT_LINE, 1), gsi);
 
 	pci_irq_set(&t.pci, true);
@@ -420,7 +426,7 @@ static void test_bad_setup(void)
 	int i;
 
 	fake_vmm_init(&fv, &ops);
-	CHECK_EQ(pci_create(&pci, &ops), 0);
+	CHECK_EQ(pci_create(&pci, &x86_cfg), 0);
 	for (i = 0; i < PCI_MAX_SLOTS - 1; i++) {
 		pci_dev_init(&d[i], "x", 1, 2, 0, 0);
 		CHECK_EQ(pci_add_device(pci, &d[i]), 0);
@@ -430,7 +436,7 @@ static void test_bad_setup(void)
 	pci_destroy(pci);
 
 	/* a BAR bigger than the window does not fit */
-	CHECK_EQ(pci_create(&pci, &ops), 0);
+	CHECK_EQ(pci_create(&pci, &x86_cfg), 0);
 	pci_dev_init(&d[0], "big", 1, 2, 0, 0);
 	CHECK_EQ(pci_dev_add_bar(&d[0], 0, 1ULL << 30, true, &tdev_ops), 0);
 	CHECK_EQ(pci_add_device(pci, &d[0]), -ENOSPC);
@@ -443,6 +449,57 @@ static void test_bad_setup(void)
 	pci_destroy(pci);
 }
 
+/* The window and the INTx lines are the board's arguments: another machine's bus places and decodes
+ * BARs only in its own window and drives its own lines; impossible windows are refused. */
+static void test_config_arguments(void)
+{
+	struct pci_config c = { .vmm = &ops, .mmio_gpa = 0x80000000, .mmio_size = 0x100000,
+				.intx_gsi_base = 5, .intx_nr_lines = 3 };
+	struct pci *pci;
+	struct pci_dev d[5];
+	uint64_t v = 0x1234;
+
+	fake_vmm_init(&fv, &ops);
+	CHECK_EQ(pci_create(&pci, &c), 0);
+	for (int i = 0; i < 4; i++) {
+		pci_dev_init(&d[i], "w", 1, 2, 0, 0);
+		d[i].intx_pin = 1;
+		CHECK_EQ(pci_dev_add_bar(&d[i], 0, 0x20000, false, &tdev_ops), 0);
+		CHECK_EQ(pci_add_device(pci, &d[i]), 0);
+	}
+	CHECK_EQ(d[0].bar[0].mapped_gpa, 0x80000000);
+	CHECK_EQ(d[3].bar[0].mapped_gpa, 0x80060000);
+	CHECK_EQ(d[0].intx_gsi, 6);		/* slot 1 INTA: 5 + (1 + 1 - 1) % 3 */
+	CHECK_EQ(d[1].intx_gsi, 7);
+	CHECK_EQ(d[2].intx_gsi, 5);
+	CHECK_EQ(d[3].intx_gsi, 6);
+	pci_irq_set(&d[0], true);
+	CHECK_EQ(fv.line[6], 1);
+	pci_irq_set(&d[3], true);		/* shares slot 1's line */
+	pci_irq_set(&d[0], false);
+	CHECK_EQ(fv.line[6], 1);
+	pci_irq_set(&d[3], false);
+	CHECK_EQ(fv.line[6], 0);
+	pci_dev_init(&d[4], "full", 1, 2, 0, 0);
+	CHECK_EQ(pci_dev_add_bar(&d[4], 0, 0x100000, false, &tdev_ops), 0);
+	CHECK_EQ(pci_add_device(pci, &d[4]), -ENOSPC);	/* the rest of the window is too small */
+	pci_mmio_ops.write(pci, 0x100000 - 8, &v, 8);	/* past the last BAR: dropped */
+	pci_mmio_ops.read(pci, 0x100000 - 8, &v, 8);
+	CHECK_EQ(v, ~0ULL);
+	pci_destroy(pci);
+
+	c.mmio_gpa = 0xfff00000;
+	c.mmio_size = 0x200000;			/* crosses 4 GiB */
+	CHECK_EQ(pci_create(&pci, &c), -EINVAL);
+	c.mmio_size = 0x100800;			/* not page-sized */
+	CHECK_EQ(pci_create(&pci, &c), -EINVAL);
+	c.mmio_size = 0x100000;
+	c.intx_nr_lines = 0;
+	CHECK_EQ(pci_create(&pci, &c), -EINVAL);
+	c.intx_nr_lines = PCI_INTX_MAX_LINES + 1;
+	CHECK_EQ(pci_create(&pci, &c), -EINVAL);
+}
+
 int main(void)
 {
 	RUN(test_ids_and_widths);
@@ -452,5 +509,6 @@ int main(void)
 	RUN(test_intx);
 	RUN(test_msix);
 	RUN(test_bad_setup);
+	RUN(test_config_arguments);
 	return test_summary();
 }

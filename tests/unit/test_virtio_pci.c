@@ -7,7 +7,7 @@
 #include <linux/pci_regs.h>
 #include <linux/virtio_pci.h>
 
-#include "arch/x86/layout.h"
+#include "arch/x86/acpi.h"
 #include "virtio/virtio_pci.h"
 #include "fake_vmm.h"
 #include "test.h"
@@ -125,7 +125,7 @@ static void setup(struct env *e)
 	fake_vmm_init(&e->fv, &e->ops);
 	e->ram = calloc(1, RAM_LEN);
 	CHECK_EQ(gm_add_region(&e->gm, RAM_GPA, RAM_LEN, e->ram), 0);
-	CHECK_EQ(pci_create(&e->pci, &e->ops), 0);
+	CHECK_EQ(pci_create(&e->pci, &(struct pci_config)LAYOUT_PCI_CONFIG(&e->ops)), 0);
 	CHECK_EQ(evloop_create(&e->ev), 0);
 	e->f.vdev = (struct virtio_dev){
 		.ops = &fd_ops, .name = "fake", .device_id = 1, .num_queues = 2, .queue_size_max = 16,
@@ -317,16 +317,16 @@ static void test_queues(void)
 	wr(&e, VIRTIO_PCI_COMMON_Q_DESCLO, 4, 0);
 	CHECK_EQ(rd(&e, VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
 	/* a ring outside RAM: NEEDS_RESET plus a config interrupt (INTx, MSI-X is off) */
-	CHECK_EQ(e.fv.line[pci_intx_gsi(1, 1)], 0);
+	CHECK_EQ(e.fv.line[x86_pci_intx_gsi(1, 0)], 0);
 	wr(&e, VIRTIO_PCI_COMMON_Q_SELECT, 2, 1);
 	wr(&e, VIRTIO_PCI_COMMON_Q_DESCLO, 8, 0x80000000ULL);
 	wr(&e, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
 	CHECK_EQ(rd(&e, VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
 	CHECK(status_r(&e) & VIRTIO_CONFIG_S_NEEDS_RESET);
-	CHECK_EQ(e.fv.line[pci_intx_gsi(1, 1)], 1);
+	CHECK_EQ(e.fv.line[x86_pci_intx_gsi(1, 0)], 1);
 	isr = (uint8_t)rd(&e, VPCI_ISR_OFF, 1);
 	CHECK_EQ(isr, VIRTIO_PCI_ISR_CONFIG);
-	CHECK_EQ(e.fv.line[pci_intx_gsi(1, 1)], 0);
+	CHECK_EQ(e.fv.line[x86_pci_intx_gsi(1, 0)], 0);
 	CHECK_EQ(rd(&e, VPCI_ISR_OFF, 1), 0);
 	/* a non-power-of-two size is refused too */
 	status_w(&e, 0);
@@ -444,14 +444,14 @@ static void test_interrupts(void)
 	setup_queue(&e, 0, 16);
 	/* a config change before DRIVER_OK (a drive swapped before the driver is up): no interrupt */
 	e.f.vdev.signal_config(&e.f.vdev);
-	CHECK_EQ(e.fv.line[pci_intx_gsi(1, 1)], 0);
+	CHECK_EQ(e.fv.line[x86_pci_intx_gsi(1, 0)], 0);
 	CHECK_EQ(rd(&e, VPCI_ISR_OFF, 1), 0);
 	status_w(&e, status_r(&e) | VIRTIO_CONFIG_S_DRIVER_OK);
 	/* INTx: used buffer -> ISR bit 0, line up until the ISR is read */
 	e.f.vdev.signal_used(&e.f.vdev, 0);
-	CHECK_EQ(e.fv.line[pci_intx_gsi(1, 1)], 1);
+	CHECK_EQ(e.fv.line[x86_pci_intx_gsi(1, 0)], 1);
 	CHECK_EQ(rd(&e, VPCI_ISR_OFF, 1), 1);
-	CHECK_EQ(e.fv.line[pci_intx_gsi(1, 1)], 0);
+	CHECK_EQ(e.fv.line[x86_pci_intx_gsi(1, 0)], 0);
 	/* config change bumps config_generation */
 	cnt = rd(&e, VIRTIO_PCI_COMMON_CFGGENERATION, 1);
 	e.f.vdev.signal_config(&e.f.vdev);
@@ -468,11 +468,11 @@ static void test_interrupts(void)
 	CHECK(gsi >= 0 && e.fv.irqfd_efd[gsi] >= 0);
 	e.f.vdev.signal_used(&e.f.vdev, 0);
 	CHECK_EQ(read(e.fv.irqfd_efd[gsi], &cnt, 8), 8);
-	CHECK_EQ(e.fv.line[pci_intx_gsi(1, 1)], 0);
+	CHECK_EQ(e.fv.line[x86_pci_intx_gsi(1, 0)], 0);
 	CHECK_EQ(rd(&e, VPCI_ISR_OFF, 1), 0);
 	/* NO_VECTOR for config: no interrupt at all */
 	e.f.vdev.signal_config(&e.f.vdev);
-	CHECK_EQ(e.fv.line[pci_intx_gsi(1, 1)], 0);
+	CHECK_EQ(e.fv.line[x86_pci_intx_gsi(1, 0)], 0);
 	/* the config vector: a config change (a drive swap) is an MSI-X message, not ISR + INTx */
 	wr(&e, VPCI_MSIX_TABLE_OFF + 0, 4, 0xfee00000);
 	wr(&e, VPCI_MSIX_TABLE_OFF + 8, 4, 0x4052);
@@ -485,7 +485,7 @@ static void test_interrupts(void)
 	if (gsi >= 0)
 		CHECK_EQ(read(e.fv.irqfd_efd[gsi], &cnt, 8), 8);
 	CHECK_EQ(rd(&e, VPCI_ISR_OFF, 1), 0);
-	CHECK_EQ(e.fv.line[pci_intx_gsi(1, 1)], 0);
+	CHECK_EQ(e.fv.line[x86_pci_intx_gsi(1, 0)], 0);
 	gsi = virtio_pci_dev(e.vp)->msix->vec[1].gsi;
 	/* a masked vector is held pending in the PBA */
 	wr(&e, VPCI_MSIX_TABLE_OFF + 16 + 12, 4, 1);

@@ -279,9 +279,9 @@ static void dsdt_pci0(struct aml *a)
 
 	/* _PRT (6.2.13): Package { Address = slot << 16 | 0xffff, Pin, Source = 0, GSI } */
 	aml_name(a, "_PRT");
-	aml_package_open(a, 32 * 4);
-	for (slot = 0; slot < 32; slot++)
-		for (pin = 0; pin < 4; pin++) {
+	aml_package_open(a, PCI_MAX_SLOTS * PCI_INTX_PINS);
+	for (slot = 0; slot < PCI_MAX_SLOTS; slot++)
+		for (pin = 0; pin < PCI_INTX_PINS; pin++) {
 			aml_package_open(a, 4);
 			aml_integer(a, (uint64_t)slot << 16 | 0xffff);
 			aml_integer(a, pin);

@@ -8,21 +8,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/x86/layout.h"
 #include "core/guest_mem.h"
+#include "dev/pci.h"
 
 /* --- Interrupt routing of the machine (DSDT _PRT, MADT, MP table and the PCI model must agree) ---
  * ISA IRQ n -> IOAPIC pin n (GSI n), except IRQ0 (PIT) -> GSI 2 (Interrupt Source Override) unless
  * acpi_config.no_irq0_override. The SCI is ISA IRQ 9 / GSI 9, level-triggered, active-high.
- * PCI bus 0, device (slot) S, pin P (0 = INTA .. 3 = INTD) -> GSI 16 + ((S + P) % 8), level-triggered:
- * the usual swizzle over the IOAPIC's pins 16..23, so INTA of slots 0..7 get distinct lines. */
-#define X86_PCI_INTX_GSI_BASE	16
-#define X86_PCI_INTX_GSI_COUNT	8
-#define X86_IOAPIC_PINS		24
+ * PCI bus 0: the swizzle of dev/pci.h over the lines of arch/x86/layout.h (IOAPIC pins 16..23). */
 #define X86_SCI_IRQ		9
 
+/* The GSI of slot's pin (0 = INTA .. 3 = INTD, the tables' numbering) on this machine. */
 static inline uint32_t x86_pci_intx_gsi(unsigned slot, unsigned pin)
 {
-	return X86_PCI_INTX_GSI_BASE + (slot + pin) % X86_PCI_INTX_GSI_COUNT;
+	return pci_intx_gsi(LAYOUT_PCI_INTX_GSI_BASE, LAYOUT_PCI_INTX_NR_LINES, slot, pin + 1);
 }
 
 /* IOAPIC id: the first id after the CPUs' APIC ids 0..ncpus-1 (8-bit, 0xfe at most). */

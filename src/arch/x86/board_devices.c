@@ -52,6 +52,18 @@ static int pio_add(struct board *b, uint64_t port, uint64_t len, const struct bu
 	return ret;
 }
 
+/* The registry owns d from here: pause, stop, save and destroy reach it through b->devs (its typed
+ * pointer in struct board stays for the board's own calls). Names are fixed and unique, so a
+ * failure is a bug, logged; the device is then left to process exit. */
+static int own(struct board *b, struct device *d)
+{
+	int ret = devreg_add(&b->devs, d);
+
+	if (ret)
+		log_errno(LOG_ERR, NULL, ret, "device %s", d->name);
+	return ret;
+}
+
 static int serial_create(struct board *b)
 {
 	const struct vm_config *cfg = b->cfg;
@@ -81,6 +93,8 @@ static int serial_create(struct board *b)
 		log_errno(LOG_ERR, NULL, ret, "serial port");
 		return ret;
 	}
+	if ((ret = own(b, uart_device(b->uart))))
+		return ret;
 	if ((ret = console_attach(b->console, b->uart))) {
 		log_errno(LOG_ERR, NULL, ret, "console input");
 		return ret;
@@ -103,9 +117,13 @@ static int legacy_create(struct board *b)
 	}
 	int ret;
 
-	if ((ret = i8042_create(&b->i8042, &kc)) || (ret = cmos_create(&b->cmos, &cc)) ||
+	/* Each registered as soon as it exists, so an error path frees what was made. */
+	if ((ret = i8042_create(&b->i8042, &kc)) ||
+	    (ret = cmos_create(&b->cmos, &cc)) || (ret = own(b, cmos_device(b->cmos))) ||
 	    (ret = acpi_pm_create(&b->acpi_pm, &vm->ops)) ||
-	    (b->cfg->test_exit && (ret = test_exit_create(&b->test_exit, &vm->ops)))) {
+	    (ret = own(b, acpi_pm_device(b->acpi_pm))) ||
+	    (b->cfg->test_exit && ((ret = test_exit_create(&b->test_exit, &vm->ops)) ||
+				   (ret = own(b, test_exit_device(b->test_exit)))))) {
 		log_errno(LOG_ERR, NULL, ret, "legacy devices");
 		return ret;
 	}
@@ -128,7 +146,8 @@ static int debug_devices_create(struct board *b)
 	int ret;
 
 	if (cfg->boot_timer) {
-		if ((ret = boot_timer_create(&b->boot_timer, NULL)))
+		if ((ret = boot_timer_create(&b->boot_timer, NULL)) ||
+		    (ret = own(b, boot_timer_device(b->boot_timer))))
 			goto fail;
 		ret = bus_add(&vm->mmio, LAYOUT_BOOT_TIMER_GPA, BOOT_TIMER_MMIO_LEN, &boot_timer_mmio_ops,
 			      b->boot_timer, "boot-timer");
@@ -157,7 +176,8 @@ static int debug_devices_create(struct board *b)
 		else if (ret != -EBADF)
 			goto fail;
 		dc.write_arg = b->debugcon_out;
-		if ((ret = debugcon_create(&b->debugcon, &dc)))
+		if ((ret = debugcon_create(&b->debugcon, &dc)) ||
+		    (ret = own(b, debugcon_device(b->debugcon))))
 			goto fail;
 		if ((ret = pio_add(b, PORT_DEBUGCON, DEBUGCON_NR_PORTS, &debugcon_bus_ops, b->debugcon,
 				   "debugcon")) ||
@@ -181,12 +201,16 @@ fail:
 static int pci_devices_create(struct board *b)
 {
 	struct vm *vm = &b->vm;
+	struct pci_config pc = LAYOUT_PCI_CONFIG(&vm->ops);
 	int ret;
 
-	if ((ret = pci_create(&b->pci, &vm->ops))) {
+	if ((ret = pci_create(&b->pci, &pc))) {
 		log_errno(LOG_ERR, NULL, ret, "PCI host bridge");
 		return ret;
 	}
+	/* before the virtio functions: destroy (last first) frees them before their bus */
+	if ((ret = own(b, pci_host_device(b->pci))))
+		return ret;
 	if ((ret = pio_add(b, PORT_PCI_CONFIG, 8, &pci_cfg_io_ops, b->pci, "pci-config")))
 		return ret;
 	ret = bus_add(&vm->mmio, LAYOUT_PCI_MMIO_GPA, LAYOUT_PCI_MMIO_SIZE, &pci_mmio_ops, b->pci,
@@ -205,10 +229,9 @@ int board_devices_create(struct board *b)
 
 	if ((ret = serial_create(b)) || (ret = legacy_create(b)) || (ret = debug_devices_create(b)))
 		return ret;
-	/* LEGACY DEVICES' LIFECYCLE: once uart, cmos, acpi_pm, debugcon, boot_timer, test_exit and the
-	 * PCI host bridge embed a struct device, register them here (devreg_add(&b->devs, ...); the host
-	 * bridge's right after pci_create in pci_devices_create), before the virtio devices, so that
-	 * pause/stop walk them first and destroy frees them last. */
+	/* Every device is in b->devs by now (own() above), in creation order: the legacy devices, then
+	 * the PCI host and its virtio functions, so pause/stop walk them first and destroy frees them
+	 * last. Not in the registry: the i8042 (until it implements the lifecycle), the POST port. */
 	if (b->cfg->kernel_format == KFMT_RAW)
 		return 0;
 	return pci_devices_create(b);
@@ -275,37 +298,27 @@ bool board_devices_quiesce(struct board *b, int64_t deadline_ns)
 
 void board_devices_destroy(struct board *b)
 {
-	devreg_destroy(&b->devs);	/* transports before their devices, all before the PCI bus */
-	if (b->pci)
-		pci_destroy(b->pci);
-	if (b->test_exit)
-		test_exit_destroy(b->test_exit);
-	boot_timer_destroy(b->boot_timer);
-	debugcon_destroy(b->debugcon);	/* its last partial line goes to debugcon_out */
+	/* The console first: it holds the UART (console_attach) and restores the terminal. */
+	if (b->console)
+		console_destroy(b->console);
+	b->console = NULL;
+	devreg_destroy(&b->devs);	/* last first: virtio transports and devices, PCI host, legacy */
+	/* after the debug console, whose last partial line goes to it */
 	serial_out_destroy(b->debugcon_out, SERIAL_OUT_FLUSH_MS / 2);
 	if (b->debugcon_fd >= 0)
 		close(b->debugcon_fd);
 	b->debugcon_out = NULL;
 	b->debugcon_fd = -1;
 	post_destroy(b->post);
-	b->boot_timer = NULL;
-	b->debugcon = NULL;
 	b->post = NULL;
-	if (b->acpi_pm)
-		acpi_pm_destroy(b->acpi_pm);
-	if (b->cmos)
-		cmos_destroy(b->cmos);
 	if (b->i8042)
 		i8042_destroy(b->i8042);
-	if (b->console)
-		console_destroy(b->console);	/* restores the terminal */
-	if (b->uart)
-		uart_destroy(b->uart);
+	b->i8042 = NULL;
 	b->pci = NULL;
 	b->test_exit = NULL;
+	b->boot_timer = NULL;
+	b->debugcon = NULL;
 	b->acpi_pm = NULL;
 	b->cmos = NULL;
-	b->i8042 = NULL;
-	b->console = NULL;
 	b->uart = NULL;
 }

@@ -3,6 +3,8 @@
 #ifndef CKVM_X86_LAYOUT_H
 #define CKVM_X86_LAYOUT_H
 
+#include <asm/kvm.h>	/* KVM_IOAPIC_NUM_PINS */
+
 /* Low memory (below 1 MiB) */
 #define LAYOUT_GDT_GPA		0x00000500ULL	/* boot GDT (4 entries) */
 #define LAYOUT_BOOT_STACK_GPA	0x00008000ULL	/* initial stack top for 64-bit/PVH entry */
@@ -30,6 +32,17 @@
 #define LAYOUT_LAPIC_GPA	0xfee00000ULL
 #define LAYOUT_TSS_GPA		0xfffbd000ULL	/* KVM_SET_TSS_ADDR: 3 pages */
 #define LAYOUT_IDENT_MAP_GPA	0xfffbc000ULL	/* KVM_SET_IDENTITY_MAP_ADDR: 1 page */
+
+/* Interrupt lines: KVM's in-kernel IOAPIC (its pin count is the kernel's KVM_IOAPIC_NUM_PINS) at
+ * GSIs 0..X86_IOAPIC_PINS-1. ISA IRQ n is pin n; PCI INTx takes the pins from 16 up (pci_intx_gsi in
+ * dev/pci.h is the swizzle; the board hands these numbers to pci_create, the ACPI and MP tables). */
+#define X86_IOAPIC_PINS		KVM_IOAPIC_NUM_PINS
+#define LAYOUT_PCI_INTX_GSI_BASE 16
+#define LAYOUT_PCI_INTX_NR_LINES (X86_IOAPIC_PINS - LAYOUT_PCI_INTX_GSI_BASE)
+/* The PCI bus of this machine, as a struct pci_config initializer (dev/pci.h). */
+#define LAYOUT_PCI_CONFIG(vmm_ops) { .vmm = (vmm_ops), .mmio_gpa = LAYOUT_PCI_MMIO_GPA,	\
+		.mmio_size = LAYOUT_PCI_MMIO_SIZE, .intx_gsi_base = LAYOUT_PCI_INTX_GSI_BASE,	\
+		.intx_nr_lines = LAYOUT_PCI_INTX_NR_LINES }
 
 /* Port I/O */
 #define PORT_COM1		0x3f8

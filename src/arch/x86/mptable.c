@@ -33,7 +33,7 @@ static int popcount32(uint32_t v)
 static int mpc_nr_intsrc(const struct acpi_config *cfg)
 {
 	/* ISA 0..15 minus IRQ2 when IRQ0 takes pin 2, plus four pins per PCI slot. */
-	return (cfg->no_irq0_override ? 16 : 15) + 4 * popcount32(cfg->pci_slot_mask);
+	return (cfg->no_irq0_override ? 16 : 15) + PCI_INTX_PINS * popcount32(cfg->pci_slot_mask);
 }
 
 static size_t mpc_len(const struct acpi_config *cfg)
@@ -99,10 +99,10 @@ static int mpc_fill(uint8_t *t, size_t len, const struct acpi_config *cfg)
 			    MPTABLE_BUS_ISA, (uint8_t)i, ioapic, dst_pin);
 		count++;
 	}
-	for (slot = 0; slot < 32; slot++) {
+	for (slot = 0; slot < PCI_MAX_SLOTS; slot++) {
 		if (!(cfg->pci_slot_mask & (1u << slot)))
 			continue;
-		for (pin = 0; pin < 4; pin++, count++)
+		for (pin = 0; pin < PCI_INTX_PINS; pin++, count++)
 			e = mpc_int(e, MP_INTSRC, MP_INT, MP_FLAG_LOW_LEVEL, MPTABLE_BUS_PCI,
 				    (uint8_t)(slot << 2 | pin), ioapic,
 				    (uint8_t)x86_pci_intx_gsi(slot, pin));
