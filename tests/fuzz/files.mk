@@ -14,7 +14,7 @@ FUZZ_FLAGS   := -std=gnu11 -D_GNU_SOURCE -Isrc -Itests/unit -Itests/fuzz -g -O1 
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		$(WARN)
 FUZZ_TARGETS := virtq virtio_blk virtio_net pci loaders config
-FUZZ_SRCS_virtq      := src/virtio/virtq.c src/core/guest_mem.c src/log.c
+FUZZ_SRCS_virtq      := src/virtio/virtq.c src/core/guest_mem.c src/core/device.c src/log.c
 FUZZ_SRCS_virtio_blk := $(FUZZ_SRCS_virtq) src/virtio/virtio_blk.c src/backend/blk_file.c
 FUZZ_SRCS_virtio_net := $(FUZZ_SRCS_virtq) src/virtio/virtio_net.c src/core/evloop.c
 FUZZ_SRCS_pci        := $(FUZZ_SRCS_virtq) src/dev/pci.c src/dev/msix.c src/virtio/virtio_pci.c \
