@@ -9,6 +9,7 @@ UNIT_TESTS += virtq virtio_blk
 UNIT_TESTS += uart i8042 cmos console serial_out
 UNIT_TESTS += boot_markers
 UNIT_TESTS += api pause device
+UNIT_TESTS += expect screen report gdb_proto
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a

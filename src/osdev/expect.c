@@ -1,0 +1,214 @@
+/* `ckvm test`'s output matcher: ordered --expect and any-time --fail-on POSIX EREs over a bounded
+ * window of the serial output, fed in chunks of any size (see expect.h for what a match sees), and
+ * the --timeout duration parser. Runs on the test runner's thread; no locks. */
+#include "osdev/expect.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void expect_init(struct expect *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->failed = -1;
+	e->bol = true;
+}
+
+int expect_add(struct expect *e, enum expect_kind kind, const char *regex, char *err, size_t err_len)
+{
+	const char *opt = kind == EXPECT_ORDERED ? "--expect" : "--fail-on";
+	struct expect_pat *pat;
+	unsigned *n;
+	int flags = REG_EXTENDED | REG_NEWLINE, rc;
+
+	if (kind == EXPECT_ORDERED) {
+		pat = e->ordered;
+		n = &e->n_ordered;
+	} else {
+		pat = e->fail_on;
+		n = &e->n_fail_on;
+		flags |= REG_NOSUB;	/* only "did it match" matters: regexec can skip the offsets */
+	}
+	if (!regex || !*regex) {
+		snprintf(err, err_len, "%s: an empty pattern matches anything; give a regular expression", opt);
+		return -EINVAL;
+	}
+	if (*n >= EXPECT_PATTERNS_MAX) {
+		snprintf(err, err_len, "%s: at most %d patterns", opt, EXPECT_PATTERNS_MAX);
+		return -EINVAL;
+	}
+	pat += *n;
+	rc = regcomp(&pat->re, regex, flags);
+	if (rc) {
+		char why[128];
+
+		regerror(rc, &pat->re, why, sizeof(why));
+		snprintf(err, err_len, "%s '%s': not a POSIX extended regular expression: %s", opt, regex, why);
+		return rc == REG_ESPACE ? -ENOMEM : -EINVAL;
+	}
+	pat->src = strdup(regex);
+	if (!pat->src) {
+		regfree(&pat->re);
+		snprintf(err, err_len, "%s: out of memory", opt);
+		return -ENOMEM;
+	}
+	(*n)++;
+	return 0;
+}
+
+enum expect_state expect_state(const struct expect *e)
+{
+	if (e->failed >= 0)
+		return EXPECT_FAILED;
+	/* With no --expect at all there is nothing to wait for; the output's end (or the runner's
+	 * other outcomes) decides, so the list counts as met only once the output is complete. */
+	if (e->next == e->n_ordered && (e->n_ordered || e->ended))
+		return EXPECT_PASSED;
+	return EXPECT_RUNNING;
+}
+
+static bool at_line_start(const struct expect *e, size_t pos)
+{
+	return pos ? e->win[pos - 1] == '\n' : e->bol;
+}
+
+/* Search the window after new text arrived. The --fail-on patterns see it all: the older part
+ * held no match before, so any match found now involves the new text. The pending --expect searches
+ * from the end of the previous match, and a match there lets the next one search on. */
+static void expect_scan(struct expect *e)
+{
+	int eol = e->ended ? 0 : REG_NOTEOL;
+	regmatch_t m;
+
+	for (unsigned i = 0; i < e->n_fail_on; i++) {
+		if (!regexec(&e->fail_on[i].re, e->win, 0, NULL, eol | (e->bol ? 0 : REG_NOTBOL))) {
+			e->failed = (int)i;
+			return;
+		}
+	}
+	while (e->next < e->n_ordered) {
+		int flags = eol | (at_line_start(e, e->cons) ? 0 : REG_NOTBOL);
+
+		if (regexec(&e->ordered[e->next].re, e->win + e->cons, 1, &m, flags))
+			break;
+		e->cons += (size_t)m.rm_eo;
+		e->next++;
+	}
+}
+
+/* Keep the last EXPECT_MATCH_MAX - 1 bytes: enough for a match of EXPECT_MATCH_MAX bytes that ends
+ * in the next chunk. Older text, and the consumed part before it, cannot be part of one. */
+static void expect_trim(struct expect *e)
+{
+	size_t keep = EXPECT_MATCH_MAX - 1, drop;
+
+	if (e->len <= keep)
+		return;
+	drop = e->len - keep;
+	e->bol = at_line_start(e, drop);
+	memmove(e->win, e->win + drop, keep);
+	e->len = keep;
+	e->win[keep] = '\0';
+	e->cons = e->cons > drop ? e->cons - drop : 0;
+}
+
+enum expect_state expect_feed(struct expect *e, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len && expect_state(e) == EXPECT_RUNNING) {
+		/* At most EXPECT_MATCH_MAX new bytes per pass: with the kept tail it fits in win. */
+		size_t n = len < EXPECT_MATCH_MAX ? len : EXPECT_MATCH_MAX, before = e->len;
+
+		for (size_t i = 0; i < n; i++) {
+			/* regexec stops at a NUL, and serial lines end in CR LF: drop both (expect.h). */
+			if (p[i] && p[i] != '\r')
+				e->win[e->len++] = (char)p[i];
+		}
+		e->win[e->len] = '\0';
+		e->fed += n;
+		p += n;
+		len -= n;
+		if (e->len != before)
+			expect_scan(e);
+		expect_trim(e);
+	}
+	return expect_state(e);
+}
+
+enum expect_state expect_end(struct expect *e)
+{
+	if (!e->ended && expect_state(e) == EXPECT_RUNNING) {
+		e->ended = true;
+		expect_scan(e);	/* `$` may now match at the very end */
+	}
+	e->ended = true;
+	return expect_state(e);
+}
+
+unsigned expect_pending_index(const struct expect *e)
+{
+	return e->next;
+}
+
+const char *expect_pending_pattern(const struct expect *e)
+{
+	return e->next < e->n_ordered ? e->ordered[e->next].src : NULL;
+}
+
+int expect_failed_index(const struct expect *e)
+{
+	return e->failed;
+}
+
+const char *expect_failed_pattern(const struct expect *e)
+{
+	return e->failed >= 0 ? e->fail_on[e->failed].src : NULL;
+}
+
+void expect_free(struct expect *e)
+{
+	for (unsigned i = 0; i < e->n_ordered; i++) {
+		regfree(&e->ordered[i].re);
+		free(e->ordered[i].src);
+	}
+	for (unsigned i = 0; i < e->n_fail_on; i++) {
+		regfree(&e->fail_on[i].re);
+		free(e->fail_on[i].src);
+	}
+	e->n_ordered = e->n_fail_on = 0;
+}
+
+int expect_parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct { const char *suffix; uint64_t ns; } units[] = {
+		{ "", 1000000000ULL }, { "s", 1000000000ULL }, { "ms", 1000000ULL },
+		{ "m", 60000000000ULL }, { "h", 3600000000000ULL },
+	};
+	uint64_t v = 0;
+	bool too_big = false;
+	const char *p = s;
+
+	if (!s || *p < '0' || *p > '9')
+		return -EINVAL;	/* also rejects a sign or leading white space, which strtoull would take */
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			too_big = true;
+		else
+			v = v * 10 + d;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i].suffix))
+			continue;
+		if (too_big || v > UINT64_MAX / units[i].ns)
+			return -ERANGE;
+		if (!v)
+			return -EINVAL;
+		*ns = v * units[i].ns;
+		return 0;
+	}
+	return -EINVAL;
+}
