@@ -30,6 +30,10 @@ FUZZ_TARGETS += kdecomp
 FUZZ_SRCS_kdecomp    := src/arch/x86/bzimage.c src/arch/x86/elf.c src/arch/x86/e820.c \
 			src/core/guest_mem.c src/log.c $(FUZZ_SRCS_kboot) tests/unit/kimg_mock.c
 FUZZ_FLAGS += $(DECOMP_DEFS)
+# OS-developer tooling (src/osdev): the GDB stub's packet layer and `ckvm test`'s matcher.
+FUZZ_TARGETS += gdb expect
+FUZZ_SRCS_gdb        := src/osdev/gdb_proto.c src/osdev/gdb_cmd.c
+FUZZ_SRCS_expect     := src/osdev/expect.c
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE
