@@ -15,6 +15,55 @@ void expect_init(struct expect *e)
 	e->bol = true;
 }
 
+/* Can this ERE match a newline under REG_NEWLINE? Conservative: "yes" unless clearly not. With
+ * REG_NEWLINE, `.` and `[^...]` never match one (POSIX), and in the C locale (ckvm never calls
+ * setlocale) a matching list holds one only through a byte <= '\n' (itself or a range start), the
+ * [:space:] / [:cntrl:] classes, or an equivalence class / collating symbol. Outside brackets glibc
+ * gives meaning to a backslash before letters (\s is a space class); before punctuation it is a
+ * literal. */
+static bool regex_multiline(const char *re)
+{
+	for (const char *p = re; *p; p++) {
+		if (*p == '\n')
+			return true;
+		if (*p == '\\') {
+			if (!p[1])
+				return false;
+			p++;
+			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
+				if (*p != 'w' && *p != 'b' && *p != 'B')
+					return true;
+			continue;
+		}
+		if (*p != '[')
+			continue;
+		/* a bracket expression: up to the first ']' after its first character */
+		bool negated = p[1] == '^';
+		const char *q = p + 1 + negated;
+
+		if (*q == ']')
+			q++;
+		for (; *q && *q != ']'; q++) {
+			if (*q == '[' && (q[1] == ':' || q[1] == '=' || q[1] == '.')) {
+				const char *close = strchr(q + 2, q[1]);
+
+				if (!negated && (q[1] != ':' || !strncmp(q, "[:space:]", 9) ||
+						 !strncmp(q, "[:cntrl:]", 9)))
+					return true;
+				if (!close || close[1] != ']')
+					return true;	/* malformed: regcomp refuses it anyway */
+				q = close + 1;
+			} else if (!negated && (unsigned char)*q <= '\n') {
+				return true;
+			}
+		}
+		if (!*q)
+			return true;
+		p = q;
+	}
+	return false;
+}
+
 int expect_add(struct expect *e, enum expect_kind kind, const char *regex, char *err, size_t err_len)
 {
 	const char *opt = kind == EXPECT_ORDERED ? "--expect" : "--fail-on";
@@ -47,6 +96,7 @@ int expect_add(struct expect *e, enum expect_kind kind, const char *regex, char 
 		snprintf(err, err_len, "%s '%s': not a POSIX extended regular expression: %s", opt, regex, why);
 		return rc == REG_ESPACE ? -ENOMEM : -EINVAL;
 	}
+	pat->multiline = regex_multiline(regex);
 	pat->src = strdup(regex);
 	if (!pat->src) {
 		regfree(&pat->re);
@@ -73,27 +123,37 @@ static bool at_line_start(const struct expect *e, size_t pos)
 	return pos ? e->win[pos - 1] == '\n' : e->bol;
 }
 
-/* Search the window after new text arrived. The --fail-on patterns see it all: the older part
- * held no match before, so any match found now involves the new text. The pending --expect searches
- * from the end of the previous match, and a match there lets the next one search on. */
-static void expect_scan(struct expect *e)
+/* Search the window after new text arrived in the line starting at win[line]. The --fail-on patterns have seen all the
+ * older text without a match, so a match now involves the new text: one that cannot cross a newline
+ * lies in that line or after it. The pending --expect likewise searches from the end
+ * of the previous match or that line, whichever is later; once it matches, the next one has seen
+ * nothing and searches from the end of that match. */
+static void expect_scan(struct expect *e, size_t line)
 {
 	int eol = e->ended ? 0 : REG_NOTEOL;
+	bool seen = true;
+	size_t from;
 	regmatch_t m;
 
 	for (unsigned i = 0; i < e->n_fail_on; i++) {
-		if (!regexec(&e->fail_on[i].re, e->win, 0, NULL, eol | (e->bol ? 0 : REG_NOTBOL))) {
+		from = e->fail_on[i].multiline ? 0 : line;
+		if (!regexec(&e->fail_on[i].re, e->win + from, 0, NULL,
+			     eol | (at_line_start(e, from) ? 0 : REG_NOTBOL))) {
 			e->failed = (int)i;
 			return;
 		}
 	}
 	while (e->next < e->n_ordered) {
-		int flags = eol | (at_line_start(e, e->cons) ? 0 : REG_NOTBOL);
+		const struct expect_pat *pat = &e->ordered[e->next];
 
-		if (regexec(&e->ordered[e->next].re, e->win + e->cons, 1, &m, flags))
+		from = e->cons;
+		if (seen && !pat->multiline && line > from)
+			from = line;
+		if (regexec(&pat->re, e->win + from, 1, &m, eol | (at_line_start(e, from) ? 0 : REG_NOTBOL)))
 			break;
-		e->cons += (size_t)m.rm_eo;
+		e->cons = from + (size_t)m.rm_eo;
 		e->next++;
+		seen = false;
 	}
 }
 
@@ -111,6 +171,7 @@ static void expect_trim(struct expect *e)
 	e->len = keep;
 	e->win[keep] = '\0';
 	e->cons = e->cons > drop ? e->cons - drop : 0;
+	e->line = e->line > drop ? e->line - drop : 0;
 }
 
 enum expect_state expect_feed(struct expect *e, const void *buf, size_t len)
@@ -120,18 +181,21 @@ enum expect_state expect_feed(struct expect *e, const void *buf, size_t len)
 	while (len && expect_state(e) == EXPECT_RUNNING) {
 		/* At most EXPECT_MATCH_MAX new bytes per pass: with the kept tail it fits in win. */
 		size_t n = len < EXPECT_MATCH_MAX ? len : EXPECT_MATCH_MAX, before = e->len;
+		size_t line = e->line;
 
 		for (size_t i = 0; i < n; i++) {
 			/* regexec stops at a NUL, and serial lines end in CR LF: drop both (expect.h). */
 			if (p[i] && p[i] != '\r')
 				e->win[e->len++] = (char)p[i];
+			if (p[i] == '\n')
+				e->line = e->len;
 		}
 		e->win[e->len] = '\0';
 		e->fed += n;
 		p += n;
 		len -= n;
 		if (e->len != before)
-			expect_scan(e);
+			expect_scan(e, line);
 		expect_trim(e);
 	}
 	return expect_state(e);
@@ -141,7 +205,7 @@ enum expect_state expect_end(struct expect *e)
 {
 	if (!e->ended && expect_state(e) == EXPECT_RUNNING) {
 		e->ended = true;
-		expect_scan(e);	/* `$` may now match at the very end */
+		expect_scan(e, e->line);	/* `$` may now match at the very end */
 	}
 	e->ended = true;
 	return expect_state(e);

@@ -11,6 +11,9 @@
  *  - A match is taken as soon as the output received so far holds one, so a pattern ending in a
  *    repetition ("count: [0-9]+") may match fewer characters than the finished line holds.
  *  - Only the last EXPECT_MATCH_MAX bytes are kept: a match longer than that may be missed.
+ *  - Cost: a pattern that cannot match a newline is searched from the start of the current line
+ *    only, so feeding byte by byte is cheap. One that may (a newline, `[[:space:]]`, `\s`, ...)
+ *    searches the whole retained window on every feed: feed what a read returned, not single bytes.
  *  - An --expect match consumes the output up to its end: the next --expect starts there. --fail-on
  *    sees all the output. When one fed chunk completes the --expect list and also matches a
  *    --fail-on pattern, the failure wins.
@@ -37,6 +40,7 @@ enum expect_state {
 struct expect_pat {
 	regex_t re;
 	char *src;		/* the pattern as the user wrote it, for messages */
+	bool multiline;		/* it may match a newline (decided conservatively from src) */
 };
 
 struct expect {
@@ -49,6 +53,7 @@ struct expect {
 	 * --expect's search starts (the end of the previous match). bol: win[0] starts a line. */
 	char win[2 * EXPECT_MATCH_MAX + 1];
 	size_t len, cons;
+	size_t line;		/* where the last (unfinished) line in win starts */
 	bool bol;
 	uint64_t fed;		/* bytes fed in total */
 };

@@ -1,7 +1,9 @@
 /* libFuzzer target for `ckvm test`'s matcher (src/osdev/expect.c): the input is up to three --expect
  * and two --fail-on patterns (NUL-terminated), a chunk size, then the serial output, fed in chunks
  * of that size and ended with expect_end. Checks the matcher's invariants: the window stays inside
- * its buffer, the pending index only moves forward, a decided state stays decided.
+ * its buffer, the pending index only moves forward, a decided state stays decided; and a second
+ * matcher whose patterns are all marked multi-line (so it rescans the whole window every time)
+ * agrees on every step, which checks the single-line shortcut and its conservative classification.
  * Patterns with back-references or bounded repetition are skipped: glibc's matcher can take
  * exponential time or memory on them, which is the user's own choice, not something to find here.
  * Also runs the --timeout parser on the first pattern. Single-threaded. */
@@ -15,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define PAT_MAX 48
 
-static struct expect ex;
+static struct expect ex, ref;
 
 static void check(const struct expect *e)
 {
@@ -64,19 +66,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	expect_init(&ex);
+	expect_init(&ref);
 	for (unsigned i = 0; i < n_pat; i++) {
-		int r = expect_add(&ex, i < n_ord ? EXPECT_ORDERED : EXPECT_FAIL_ON, pats[i], err, sizeof(err));
+		enum expect_kind kind = i < n_ord ? EXPECT_ORDERED : EXPECT_FAIL_ON;
+		int r = expect_add(&ex, kind, pats[i], err, sizeof(err));
 
 		if (r) {
 			assert(r == -EINVAL || r == -ENOMEM);
 			assert(err[0]);
+		} else {
+			assert(!expect_add(&ref, kind, pats[i], err, sizeof(err)));
 		}
 	}
+	for (unsigned i = 0; i < ref.n_ordered; i++)
+		ref.ordered[i].multiline = true;
+	for (unsigned i = 0; i < ref.n_fail_on; i++)
+		ref.fail_on[i].multiline = true;
 	while (size) {
 		size_t n = size < chunk ? size : chunk;
 
 		st = expect_feed(&ex, data, n);
 		check(&ex);
+		assert(expect_feed(&ref, data, n) == st);
+		assert(ref.next == ex.next && ref.failed == ex.failed && ref.cons == ex.cons);
 		assert(expect_pending_index(&ex) >= prev_next);
 		assert(prev == EXPECT_RUNNING || st == prev);
 		assert((st == EXPECT_FAILED) == (expect_failed_index(&ex) >= 0));
@@ -89,8 +101,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	st = expect_end(&ex);
 	check(&ex);
+	assert(expect_end(&ref) == st && ref.next == ex.next && ref.failed == ex.failed);
 	assert(prev == EXPECT_RUNNING || st == prev);
 	assert(st != EXPECT_RUNNING || expect_pending_pattern(&ex));
 	expect_free(&ex);
+	expect_free(&ref);
 	return 0;
 }

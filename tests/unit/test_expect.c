@@ -92,6 +92,48 @@ static void test_span_lines(void)
 	expect_free(&ex);
 }
 
+/* Patterns that may match a newline search the whole window; the rest only the current line.
+ * Each multi-line pattern here is fed byte by byte across its newline: classed as single-line it
+ * would be missed. */
+static void test_multiline_class(void)
+{
+	const char *multi[] = { "a[[:space:]]b", "a\\sb", "a[\x01-~]b", "a[[:cntrl:]]b", "a[]\n]b",
+				"a[[=\n=]]b", "a\nb", "(a|a\n)b", NULL };
+	const char *single[] = { "a[^x]", "x[^[:space:]]+y", "a[[:alpha:]]b", "a\\.b", "a[ -~]b", NULL };
+
+	for (const char **m = multi; *m; m++) {
+		const char *pats[] = { *m, NULL };
+
+		setup(pats, NULL);
+		CHECK(ex.ordered[0].multiline);
+		CHECK_EQ(feed_str("x a"), EXPECT_RUNNING);
+		CHECK_EQ(feed_str("\n"), EXPECT_RUNNING);
+		CHECK_EQ(feed_str("b"), EXPECT_PASSED);
+		expect_free(&ex);
+
+		setup(NULL, pats);	/* the same as --fail-on */
+		CHECK_EQ(feed_str("x a"), EXPECT_RUNNING);
+		CHECK_EQ(feed_str("\n"), EXPECT_RUNNING);
+		CHECK_EQ(feed_str("b"), EXPECT_FAILED);
+		expect_free(&ex);
+	}
+	for (const char **m = single; *m; m++) {
+		const char *pats[] = { *m, NULL };
+
+		setup(pats, NULL);
+		CHECK(!ex.ordered[0].multiline);
+		expect_free(&ex);
+	}
+	/* single-line, byte by byte, over a line that began chunks ago */
+	const char *pats[] = { "x[^[:space:]]+y", NULL };
+	setup(pats, NULL);
+	const char *out = "xx\nxabc";
+	for (const char *o = out; *o; o++)
+		CHECK_EQ(expect_feed(&ex, o, 1), EXPECT_RUNNING);
+	CHECK_EQ(feed_str("dy"), EXPECT_PASSED);
+	expect_free(&ex);
+}
+
 /* `$` needs the newline (or the end of the output); `^` a line start, also after a trim. */
 static void test_anchors(void)
 {
@@ -251,6 +293,7 @@ int main(void)
 	RUN(test_consumes);
 	RUN(test_byte_at_a_time);
 	RUN(test_span_lines);
+	RUN(test_multiline_class);
 	RUN(test_anchors);
 	RUN(test_fail_on);
 	RUN(test_nul_bytes);
