@@ -53,8 +53,10 @@ static void gp_put(struct gdb_parser *p, uint8_t c, unsigned times)
 static void gp_raw(struct gdb_parser *p, uint8_t c)
 {
 	p->sum = (uint8_t)(p->sum + c);
-	if (++p->raw_len > GDB_PACKET_MAX)
-		p->bad = true;
+	if (p->raw_len == GDB_PACKET_MAX)
+		p->bad = true;	/* raw_len stays at the cap: an endless packet overflows nothing */
+	else
+		p->raw_len++;
 }
 
 enum gdb_event gdb_parser_byte(struct gdb_parser *p, uint8_t c)

@@ -133,6 +133,7 @@ static void test_oversized(void)
 	FEED("$");
 	for (int i = 0; i < 256; i++)
 		CHECK_EQ(feed(big, GDB_PACKET_MAX + 1), GDB_EV_NONE);
+	CHECK(gp.raw_len <= GDB_PACKET_MAX && gp.pkt_len <= GDB_PACKET_MAX && gp.bad);
 	CHECK_EQ(FEED("$g#67"), GDB_EV_PACKET);
 	free(big);
 }
