@@ -64,6 +64,93 @@ static bool regex_multiline(const char *re)
 	return false;
 }
 
+/* The end of the bracket expression opening at re[0] == '[' (at its ']'), or NULL if unclosed. */
+static const char *bracket_end(const char *re)
+{
+	const char *q = re + 1;
+
+	q += *q == '^';
+	if (*q == ']')
+		q++;
+	for (; *q && *q != ']'; q++) {
+		if (*q == '[' && (q[1] == ':' || q[1] == '=' || q[1] == '.')) {
+			const char *close = strchr(q + 2, q[1]);
+
+			if (!close || close[1] != ']')
+				return NULL;
+			q = close + 1;
+		}
+	}
+	return *q ? q : NULL;
+}
+
+/* An upper bound on the size of the tree glibc builds for re: it copies a subexpression for each
+ * repetition ("a+" as "aa*", "a{3,5}" as five copies), so nested repetitions grow geometrically and
+ * a short pattern ("a++++++++++++++++++++++++", "(a{999}){999}") can take gigabytes. Each quantifier
+ * multiplies the size of what it applies to by (its bound + 1), saturating. */
+#define REGEX_COST_MAX	4096u
+#define REGEX_DEPTH_MAX	32
+
+static unsigned regex_cost(const char *re)
+{
+	struct { unsigned alts, cur, last; } st[REGEX_DEPTH_MAX + 1] = { { 0, 0, 0 } }, *f = st;
+	const char *p = re;
+
+	for (; *p; p++) {
+		unsigned mult = 0;
+
+		if (*p == '(') {
+			if (f == st + REGEX_DEPTH_MAX)
+				return UINT32_MAX;
+			*++f = (typeof(*f)){ 0, 0, 0 };
+			continue;
+		}
+		if (*p == ')' && f > st) {
+			unsigned inner = f->alts + f->cur + 1;
+
+			f--;
+			f->last = inner > REGEX_COST_MAX ? REGEX_COST_MAX + 1 : inner;
+			f->cur += f->last;
+			continue;
+		}
+		if (*p == '|') {
+			f->alts += f->cur;
+			f->cur = f->last = 0;
+			continue;
+		}
+		if (*p == '*' || *p == '+' || *p == '?') {
+			mult = 2;
+		} else if (*p == '{' && p[1] >= '0' && p[1] <= '9') {
+			unsigned long n = 0;
+
+			for (p++; (*p >= '0' && *p <= '9') || *p == ','; p++)
+				if (*p != ',')
+					n = n > REGEX_COST_MAX ? n : n * 10 + (unsigned)(*p - '0');
+			if (*p != '}')
+				return UINT32_MAX;	/* regcomp refuses it anyway */
+			mult = (unsigned)(n > REGEX_COST_MAX ? REGEX_COST_MAX : n) + 1;
+		}
+		if (mult) {
+			unsigned long grown = (unsigned long)f->last * mult;
+
+			if (grown > REGEX_COST_MAX)
+				grown = REGEX_COST_MAX + 1;
+			f->cur = f->cur - f->last + (unsigned)grown;
+			f->last = (unsigned)grown;
+		} else {
+			if (*p == '[' && !(p = bracket_end(p)))
+				return UINT32_MAX;
+			if (*p == '\\' && p[1])
+				p++;
+			f->last = 1;
+			f->cur++;
+		}
+		if (f->cur > REGEX_COST_MAX || f->alts > REGEX_COST_MAX)
+			return UINT32_MAX;
+	}
+	return f->alts + f->cur;
+}
+
 int expect_add(struct expect *e, enum expect_kind kind, const char *regex, char *err, size_t err_len)
 {
 	const char *opt = kind == EXPECT_ORDERED ? "--expect" : "--fail-on";
@@ -85,6 +172,18 @@ int expect_add(struct expect *e, enum expect_kind kind, const char *regex, char 
 	}
 	if (*n >= EXPECT_PATTERNS_MAX) {
 		snprintf(err, err_len, "%s: at most %d patterns", opt, EXPECT_PATTERNS_MAX);
+		return -EINVAL;
+	}
+	for (const char *b = strchr(regex, '\\'); b && b[1]; b = strchr(b + 2, '\\')) {
+		if (b[1] >= '1' && b[1] <= '9') {
+			/* glibc's back-references can take exponential time; POSIX EREs have none */
+			snprintf(err, err_len, "%s '%s': back-references (\\%c) are not supported", opt, regex, b[1]);
+			return -EINVAL;
+		}
+	}
+	if (regex_cost(regex) > REGEX_COST_MAX) {
+		snprintf(err, err_len, "%s '%s': too many nested repetitions (the compiled pattern would be too "
+			 "large)", opt, regex);
 		return -EINVAL;
 	}
 	pat += *n;
