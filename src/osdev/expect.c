@@ -120,7 +120,7 @@ static unsigned regex_cost(const char *re)
 		}
 		if (*p == '*' || *p == '+' || *p == '?') {
 			mult = 2;
-		} else if (*p == '{' && p[1] >= '0' && p[1] <= '9') {
+		} else if (*p == '{' && ((p[1] >= '0' && p[1] <= '9') || p[1] == ',')) {	/* glibc takes {,n} */
 			unsigned long n = 0;
 
 			for (p++; (*p >= '0' && *p <= '9') || *p == ','; p++)

@@ -11,6 +11,8 @@
 #define GDB_RLE		'*'
 #define GDB_RLE_BIAS	29	/* a run-length count character is the repeat count + 29 */
 
+_Static_assert(GDB_PACKET_MAX == 0x1000, "GDB_PACKET_SIZE_FEATURE spells GDB_PACKET_MAX in hex");
+
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')

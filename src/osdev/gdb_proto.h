@@ -13,6 +13,7 @@
 /* The largest packet accepted, counted both as raw bytes between '$' and '#' and as data after
  * decoding; advertised as PacketSize so GDB never sends more. */
 #define GDB_PACKET_MAX		4096
+#define GDB_PACKET_SIZE_FEATURE	"PacketSize=1000"	/* for the qSupported reply: GDB_PACKET_MAX in hex */
 /* The most memory one m/M/X packet moves: an m reply is two hex digits per byte. */
 #define GDB_MEM_MAX		(GDB_PACKET_MAX / 2 - 16)
 #define GDB_VCONT_MAX		32	/* actions in one vCont packet */
