@@ -30,6 +30,8 @@ static bool regex_multiline(const char *re)
 			if (!p[1])
 				return false;
 			p++;
+			if (*p == '\n')
+				return true;	/* an escaped newline is still one */
 			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
 				if (*p != 'w' && *p != 'b' && *p != 'B')
 					return true;
@@ -84,71 +86,78 @@ static const char *bracket_end(const char *re)
 	return *q ? q : NULL;
 }
 
-/* An upper bound on the size of the tree glibc builds for re: it copies a subexpression for each
- * repetition ("a+" as "aa*", "a{3,5}" as five copies), so nested repetitions grow geometrically and
- * a short pattern ("a++++++++++++++++++++++++", "(a{999}){999}") can take gigabytes. Each quantifier
- * multiplies the size of what it applies to by (its bound + 1), saturating. */
-#define REGEX_COST_MAX	4096u
+/* Whether glibc's regcomp stays cheap on re. It copies a subexpression for each repetition ("a+" as
+ * "aa*", "a{3,5}" as five copies) and computes epsilon closures over the copies, so repetitions
+ * nested in repetitions grow geometrically or worse: "a++++++++++++++++++++++++" takes gigabytes,
+ * "(((a*){1,8}){1,8})*" minutes. Refused: a quantifier right after a quantifier (undefined in POSIX
+ * anyway), repetitions nested more than two deep, and an expanded size over REGEX_COST_MAX nodes, each
+ * quantifier multiplying what it applies to by its bound + 1. "([0-9]+\.){3}" is fine. */
+#define REGEX_COST_MAX	1024u
+#define REGEX_NEST_MAX	2
 #define REGEX_DEPTH_MAX	32
 
-static unsigned regex_cost(const char *re)
-{
-	struct { unsigned alts, cur, last; } st[REGEX_DEPTH_MAX + 1] = { { 0, 0, 0 } }, *f = st;
-	const char *p = re;
+struct regex_frame {
+	unsigned alts, cur, last;	/* size of the finished alternatives, this one, its last item */
+	int nest, last_nest;		/* repetition depth inside the frame, of its last item */
+};
 
-	for (; *p; p++) {
-		unsigned mult = 0;
+static bool regex_cheap(const char *re)
+{
+	struct regex_frame st[REGEX_DEPTH_MAX + 1] = { { 0, 0, 0, 0, 0 } }, *f = st;
+	bool prev_quant = false;
+
+	for (const char *p = re; *p; p++) {
+		unsigned long mult = 0;
 
 		if (*p == '(') {
 			if (f == st + REGEX_DEPTH_MAX)
-				return UINT32_MAX;
-			*++f = (typeof(*f)){ 0, 0, 0 };
-			continue;
-		}
-		if (*p == ')' && f > st) {
+				return false;
+			*++f = (struct regex_frame){ 0, 0, 0, 0, 0 };
+		} else if (*p == ')' && f > st) {
 			unsigned inner = f->alts + f->cur + 1;
+			int nest = f->nest;
 
 			f--;
-			f->last = inner > REGEX_COST_MAX ? REGEX_COST_MAX + 1 : inner;
-			f->cur += f->last;
-			continue;
-		}
-		if (*p == '|') {
+			f->last = inner;
+			f->cur += inner;
+			f->last_nest = nest;
+		} else if (*p == '|') {
 			f->alts += f->cur;
 			f->cur = f->last = 0;
-			continue;
-		}
-		if (*p == '*' || *p == '+' || *p == '?') {
+			f->last_nest = 0;
+		} else if (*p == '*' || *p == '+' || *p == '?') {
 			mult = 2;
 		} else if (*p == '{' && ((p[1] >= '0' && p[1] <= '9') || p[1] == ',')) {	/* glibc takes {,n} */
-			unsigned long n = 0;
-
 			for (p++; (*p >= '0' && *p <= '9') || *p == ','; p++)
 				if (*p != ',')
-					n = n > REGEX_COST_MAX ? n : n * 10 + (unsigned)(*p - '0');
+					mult = mult > REGEX_COST_MAX ? mult : mult * 10 + (unsigned)(*p - '0');
 			if (*p != '}')
-				return UINT32_MAX;	/* regcomp refuses it anyway */
-			mult = (unsigned)(n > REGEX_COST_MAX ? REGEX_COST_MAX : n) + 1;
-		}
-		if (mult) {
-			unsigned long grown = (unsigned long)f->last * mult;
-
-			if (grown > REGEX_COST_MAX)
-				grown = REGEX_COST_MAX + 1;
-			f->cur = f->cur - f->last + (unsigned)grown;
-			f->last = (unsigned)grown;
+				return false;	/* regcomp refuses it anyway */
+			mult++;
 		} else {
 			if (*p == '[' && !(p = bracket_end(p)))
-				return UINT32_MAX;
+				return false;
 			if (*p == '\\' && p[1])
 				p++;
 			f->last = 1;
 			f->cur++;
+			f->last_nest = 0;
 		}
+		if (mult) {
+			unsigned long grown = (unsigned long)f->last * (mult > REGEX_COST_MAX ? REGEX_COST_MAX + 1 : mult);
+
+			if (prev_quant || ++f->last_nest > REGEX_NEST_MAX || grown > REGEX_COST_MAX)
+				return false;
+			f->cur = f->cur - f->last + (unsigned)grown;
+			f->last = (unsigned)grown;
+		}
+		prev_quant = mult != 0;
+		if (f->last_nest > f->nest)
+			f->nest = f->last_nest;
 		if (f->cur > REGEX_COST_MAX || f->alts > REGEX_COST_MAX)
-			return UINT32_MAX;
+			return false;
 	}
-	return f->alts + f->cur;
+	return f->alts + f->cur <= REGEX_COST_MAX;	/* an unclosed '(' is regcomp's to report */
 }
 
 int expect_add(struct expect *e, enum expect_kind kind, const char *regex, char *err, size_t err_len)
@@ -181,9 +190,9 @@ int expect_add(struct expect *e, enum expect_kind kind, const char *regex, char 
 			return -EINVAL;
 		}
 	}
-	if (regex_cost(regex) > REGEX_COST_MAX) {
-		snprintf(err, err_len, "%s '%s': too many nested repetitions (the compiled pattern would be too "
-			 "large)", opt, regex);
+	if (!regex_cheap(regex)) {
+		snprintf(err, err_len, "%s '%s': repetitions too deeply nested, stacked or large for the regex "
+			 "library (at most %d levels, %u expanded items)", opt, regex, REGEX_NEST_MAX, REGEX_COST_MAX);
 		return -EINVAL;
 	}
 	pat += *n;

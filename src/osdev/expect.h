@@ -60,9 +60,10 @@ struct expect {
 
 void expect_init(struct expect *e);
 /* Compile one pattern. -EINVAL with a message in err (for the user) for a bad regex, an empty one,
- * one pattern too many, a back-reference (\1: a glibc extension with exponential matching time) or
- * repetitions nested so that glibc's compiled form would pass 4096 nodes ("a{99}{99}", "a+++...",
- * which would take gigabytes); -ENOMEM. Add every pattern before the first expect_feed. */
+ * one pattern too many, a back-reference (\1: a glibc extension with exponential matching time),
+ * or repetitions glibc's regcomp would take gigabytes or minutes on: stacked ("a++"), nested over
+ * two deep ("((a+)+)+"), or expanding past 1024 items ("(a*){1,500}"); -ENOMEM.
+ * Add every pattern before the first expect_feed. */
 int expect_add(struct expect *e, enum expect_kind kind, const char *regex, char *err, size_t err_len);
 /* Feed output; returns the state after it. Once passed or failed, further output is ignored. */
 enum expect_state expect_feed(struct expect *e, const void *buf, size_t len);

@@ -98,7 +98,7 @@ static void test_span_lines(void)
 static void test_multiline_class(void)
 {
 	const char *multi[] = { "a[[:space:]]b", "a\\sb", "a[\x01-~]b", "a[[:cntrl:]]b", "a[]\n]b",
-				"a[[=\n=]]b", "a\nb", "(a|a\n)b", NULL };
+				"a[[=\n=]]b", "a\nb", "(a|a\n)b", "a\\\nb", NULL };
 	const char *single[] = { "a[^x]", "x[^[:space:]]+y", "a[[:alpha:]]b", "a\\.b", "a[ -~]b", NULL };
 
 	for (const char **m = multi; *m; m++) {
@@ -249,17 +249,19 @@ static void test_bad_patterns(void)
 	CHECK(strstr(err, "--fail-on") != NULL);
 	/* valid EREs that would cost gigabytes in glibc, and glibc's back-references */
 	const char *costly[] = { "a++++++++++++++++++++++++", "(a{999}){999}", "((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+",
-				 "x{32767}", "a{,5000}", "(a|b{70}){70}", "(.)\\1", "((((((((((((((((((((((((((((((((((a))))))))))))))))))))))))))))))))))", NULL };
+				 "x{32767}", "a{,5000}", "(a|b{70}){70}", "a**", "((a*){1,8}){1,8}", "(((a+)+)+)", "(a*){1,500}", "(.)\\1", "((((((((((((((((((((((((((((((((((a))))))))))))))))))))))))))))))))))", NULL };
 	for (const char **c = costly; *c; c++) {
 		err[0] = '\0';
 		CHECK_EQ(expect_add(&ex, EXPECT_ORDERED, *c, err, sizeof(err)), -EINVAL);
 		CHECK(err[0] != '\0');
 	}
-	const char *fine[] = { "ckvm-init: [a-z]+ done$", "x{4000}", "(ab|cd)+(e{1,10}f)*", "[{+*]+", "\\{\\+\\+",
+	const char *fine[] = { "ckvm-init: [a-z]+ done$", "([0-9]+\\.){3}[0-9]+", "(ab|cd)+(e{1,10}f)*", "[{+*]+", "\\{\\+\\+",
 			       "a\\\\1", NULL };
 	for (const char **c = fine; *c; c++)
 		CHECK_EQ(expect_add(&ex, EXPECT_FAIL_ON, *c, err, sizeof(err)), 0);
 	CHECK_EQ(ex.n_fail_on, 6);
+	CHECK_EQ(expect_add(&ex, EXPECT_ORDERED, "(a", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "not a POSIX extended regular expression") != NULL);	/* regcomp's word */
 	CHECK_EQ(expect_add(&ex, EXPECT_ORDERED, "", err, sizeof(err)), -EINVAL);
 	CHECK_EQ(expect_add(&ex, EXPECT_ORDERED, NULL, err, sizeof(err)), -EINVAL);
 	for (int i = 0; i < EXPECT_PATTERNS_MAX; i++)
