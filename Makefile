@@ -21,7 +21,7 @@ endif
 
 SRCS :=
 include src/files.mk src/core/files.mk src/boot/files.mk src/arch/x86/files.mk src/dev/files.mk src/virtio/files.mk \
-	src/backend/files.mk src/control/files.mk
+	src/backend/files.mk src/control/files.mk src/osdev/files.mk
 
 LIB_OBJS := $(SRCS:%.c=$(O)/%.o)
 MAIN_OBJ := $(O)/src/main.o

@@ -34,6 +34,10 @@ FUZZ_TARGETS += legacy
 FUZZ_SRCS_legacy     := src/dev/fw_cfg.c src/dev/ata.c src/dev/ata_dev.c src/core/device.c \
 			src/core/guest_mem.c src/backend/blk_file.c src/log.c
 FUZZ_FLAGS += $(DECOMP_DEFS)
+# OS-developer tooling (src/osdev): the GDB stub's packet layer and `ckvm test`'s matcher.
+FUZZ_TARGETS += gdb expect
+FUZZ_SRCS_gdb        := src/osdev/gdb_proto.c src/osdev/gdb_cmd.c
+FUZZ_SRCS_expect     := src/osdev/expect.c
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE

@@ -1,0 +1,1 @@
+SRCS += src/osdev/expect.c src/osdev/screen.c src/osdev/report.c src/osdev/gdb_proto.c src/osdev/gdb_cmd.c
