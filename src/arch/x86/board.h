@@ -55,9 +55,9 @@ struct board {
 	struct test_exit *test_exit;
 	struct acpi_pm *acpi_pm;
 	struct pci *pci;
-	/* Every device with a lifecycle, in creation order (virtio-blk and virtio-net, each followed by
-	 * its virtio-pci transport; the legacy devices once they have one): pause, stop and destroy walk
-	 * it. The devices above that the board reaches by type stay typed pointers. */
+	/* Every device with a lifecycle, in creation order (the legacy devices, the PCI host, then
+	 * virtio-blk and virtio-net, each followed by its virtio-pci transport): pause, stop and destroy
+	 * walk it. The devices the board calls by type keep a typed pointer too (not owning it). */
 	struct devreg devs;
 	struct boot_timer *boot_timer;	/* --boot-timer */
 	struct debugcon *debugcon;	/* --debug-console */
