@@ -118,7 +118,7 @@ static int legacy_create(struct board *b)
 	int ret;
 
 	/* Each registered as soon as it exists, so an error path frees what was made. */
-	if ((ret = i8042_create(&b->i8042, &kc)) ||
+	if ((ret = i8042_create(&b->i8042, &kc)) || (ret = own(b, i8042_device(b->i8042))) ||
 	    (ret = cmos_create(&b->cmos, &cc)) || (ret = own(b, cmos_device(b->cmos))) ||
 	    (ret = acpi_pm_create(&b->acpi_pm, &vm->ops)) ||
 	    (ret = own(b, acpi_pm_device(b->acpi_pm))) ||
@@ -231,7 +231,7 @@ int board_devices_create(struct board *b)
 		return ret;
 	/* Every device is in b->devs by now (own() above), in creation order: the legacy devices, then
 	 * the PCI host and its virtio functions, so pause/stop walk them first and destroy frees them
-	 * last. Not in the registry: the i8042 (until it implements the lifecycle), the POST port. */
+	 * last. Not in the registry: the POST port (no state, no work). */
 	if (b->cfg->kernel_format == KFMT_RAW)
 		return 0;
 	return pci_devices_create(b);
@@ -311,8 +311,6 @@ void board_devices_destroy(struct board *b)
 	b->debugcon_fd = -1;
 	post_destroy(b->post);
 	b->post = NULL;
-	if (b->i8042)
-		i8042_destroy(b->i8042);
 	b->i8042 = NULL;
 	b->pci = NULL;
 	b->test_exit = NULL;
