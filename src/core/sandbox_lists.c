@@ -74,13 +74,14 @@ static const int serial_out_sys[] = { __NR_close };
 /* API: its socket and epoll loop, its signalfd and eventfd (read/write), the log and metrics
  * files and a replacement disk for PATCH /drives (openat, fstat, lseek for the size, fcntl for
  * F_OFD_SETLK and flags, ftruncate of an output file, close), the configuration's files checked
- * before the VM exists (stat), pausing vCPUs (tgkill, KVM_KVMCLOCK_CTRL). */
+ * before the VM exists (stat), pausing vCPUs (tgkill, KVM_KVMCLOCK_CTRL), json-c's hash seed
+ * (getrandom, on its first object), SendCtrlAltDel's key presses into the i8042 (its IRQ). */
 static const int api_sys[] = {
 	__NR_epoll_wait, __NR_epoll_pwait, __NR_epoll_ctl, __NR_accept4, __NR_recvfrom, __NR_shutdown,
 	__NR_close, __NR_open, __NR_openat, __NR_lseek, __NR_fcntl, __NR_ftruncate, __NR_stat,
-	__NR_lstat, __NR_statx, __NR_unlink, __NR_readv, __NR_fdatasync,
+	__NR_lstat, __NR_statx, __NR_unlink, __NR_readv, __NR_fdatasync, __NR_getrandom,
 };
-static const unsigned long api_ioctls[] = { KVM_KVMCLOCK_CTRL, BLKGETSIZE64, FIONREAD };
+static const unsigned long api_ioctls[] = { KVM_KVMCLOCK_CTRL, KVM_IRQ_IOCTLS, BLKGETSIZE64, FIONREAD };
 
 #ifdef SANDBOX_SANITIZER
 static const int san_sys[] = {
