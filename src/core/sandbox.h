@@ -1,11 +1,8 @@
-/* The seccomp sandbox: one allow-list per thread role (sandbox_lists.c), compiled with libseccomp
+/* The seccomp sandbox: one allow-list per thread role (sandbox.c), compiled with libseccomp
  * on the main thread before any other thread exists and loaded by each thread as the first thing
  * its thread function does. A forbidden call ends ckvm with one line and EXIT_SANDBOX. */
 #ifndef CKVM_SANDBOX_H
 #define CKVM_SANDBOX_H
-
-#include <stdbool.h>
-#include <stddef.h>
 
 enum sandbox_role {
 	SANDBOX_MAIN,		/* after setup: waits for the stop, joins the others, tears down */
@@ -39,18 +36,5 @@ void sandbox_enter(enum sandbox_role role);
 /* "vcpu", "serial-out"...; NULL for an unknown role. Role by name: -1 if none. */
 const char *sandbox_role_name(int role);
 int sandbox_role_parse(const char *name);
-
-/* sandbox_lists.c: a role's allow-list. sys: the system calls allowed as such; ioctls: the
- * requests ioctl(2) may carry; the checks on arguments (tgkill to this process only, no PROT_EXEC
- * mapping, fcntl commands) are sandbox.c's. */
-struct sandbox_list {
-	const int *sys;
-	size_t nsys;
-	const unsigned long *ioctls;
-	size_t nioctls;
-};
-/* Every role's base (logging, locks, memory, signals, the terminal restore) plus its own calls;
- * n lists written to out (at most 4). */
-size_t sandbox_lists(enum sandbox_role role, struct sandbox_list *out);
 
 #endif

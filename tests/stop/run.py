@@ -16,7 +16,7 @@ Usage: run.py CKVM GUEST_DIR HANG_SO [TEST...]
                     vCPU inside the device's reset: SIGTERM still ends ckvm within 5 s, with one
                     line saying what was abandoned
   seccomp-ROLE      --seccomp-test-trigger ROLE (main vcpu io vblk serial-out api) on a terminal: one
-                    line names the role and the call (getppid), exit status 4, terminal restored
+                    line names the role and the call (getsid), exit status 4, terminal restored
   seccomp-log/off   the same trigger (every role) with --seccomp log or off does not end ckvm: the
                     guest's own test-exit status comes back
 The guests: spew (prints forever), blkread/blkreset (read sector 0), hello, triplefault, exitcode.
@@ -495,7 +495,7 @@ def test_hung_disk(guest):
 # ---- the seccomp sandbox ---------------------------------------------------------------------
 
 SECCOMP_ROLES = ["main", "vcpu", "io", "vblk", "serial-out", "api"]
-TRIGGER_CALL = "getppid (110)"      # the one forbidden call of --seccomp-test-trigger
+TRIGGER_CALL = "getsid (124)"      # the one forbidden call of --seccomp-test-trigger
 
 
 def sandbox_args(role, guest_args):
