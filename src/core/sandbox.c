@@ -240,7 +240,10 @@ static void on_sigsys(int sig, siginfo_t *si, void *uctx)
 	at = put_str(line, at, cap, "); exit status 4");
 	line[at++] = '\n';
 	(void)!write(STDERR_FILENO, line, at);
-	_exit(SANDBOX_EXIT_STATUS);
+	/* Again, and straight into exit_group (no libc or sanitizer exit path): main may have taken
+	 * the terminal raw while this thread wrote. */
+	console_restore();
+	syscall(SYS_exit_group, SANDBOX_EXIT_STATUS);
 }
 
 /* ---- compiling the filters (main thread, before other threads) ---- */
