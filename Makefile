@@ -7,7 +7,7 @@ SAN      ?=
 CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
 CPPFLAGS += -std=gnu11 -D_GNU_SOURCE -Isrc -MMD -MP
-LDLIBS   += -lpthread -lhttp_parser -ljson-c
+LDLIBS   += -lpthread -lhttp_parser -ljson-c -lseccomp
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined

@@ -33,7 +33,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS, OPT_SERIAL, OPT_TEST_EXIT,
 	OPT_KFORMAT, OPT_LOAD, OPT_ENTRY, OPT_DISK, OPT_NET, OPT_NO_QUIRKS, OPT_NO_ACPI, OPT_PV_OFF,
 	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
-	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK, OPT_KDECOMP,
+	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK, OPT_KDECOMP, OPT_SECCOMP, OPT_SECCOMP_TRIGGER,
 };
 
 /* One line per option. Single-valued options given twice are an error; opt_repeatable() lists
@@ -61,6 +61,8 @@ static const struct option run_opts[] = {
 	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
 	{ "debug-console", required_argument, NULL, OPT_DEBUGCON },
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "seccomp-test-trigger", required_argument, NULL, OPT_SECCOMP_TRIGGER },	/* tests only */
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -335,6 +337,19 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 	case OPT_PRINT: cfg->print_config = true; break;
 	case OPT_VERBOSE: cfg->verbose++; break;
 	case OPT_API_SOCK: cfg->api_sock = arg; break;
+	case OPT_SECCOMP:
+		if (!strcmp(arg, "kill")) cfg->seccomp = SANDBOX_KILL;
+		else if (!strcmp(arg, "log")) cfg->seccomp = SANDBOX_LOG;
+		else if (!strcmp(arg, "off")) cfg->seccomp = SANDBOX_OFF;
+		else
+			return config_fail(err, errlen, "--seccomp %s: expected kill, log or off", arg);
+		break;
+	case OPT_SECCOMP_TRIGGER:
+		if ((ret = sandbox_role_parse(arg)) < 0)
+			return config_fail(err, errlen, "--seccomp-test-trigger %s: expected main, vcpu, io, "
+					   "vblk, serial-out or api", arg);
+		cfg->seccomp_trigger = ret + 1;
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -429,6 +444,8 @@ void config_print(const struct vm_config *c, FILE *f)
 			fprintf(f, ",mac=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 		fputc('\n', f);
 	}
+	fprintf(f, "seccomp=%s\n", c->seccomp == SANDBOX_KILL ? "kill" :
+		c->seccomp == SANDBOX_LOG ? "log" : "off");
 }
 
 void config_usage(FILE *f)
@@ -461,10 +478,15 @@ void config_usage(FILE *f)
 	      "  --debug-console stdio|file=PATH[,timestamps=on]   debug console on ports 0xe9/0x402\n"
 	      "  --print-config          print the parsed configuration and exit\n"
 	      "  --verbose               debug logging\n"
-	      "  --api-sock PATH         serve Firecracker's HTTP API on this Unix socket (0600)\n\n"
+	      "  --api-sock PATH         serve Firecracker's HTTP API on this Unix socket (0600)\n"
+	      "  --seccomp kill|log|off  per-thread seccomp filters (default kill: a forbidden system\n"
+	      "                          call ends ckvm with status 4; log: audit log only)\n"
+	      "  --seccomp-test-trigger ROLE   tests only: that thread (main, vcpu, io, vblk,\n"
+	      "                          serial-out, api) makes one forbidden call\n\n"
 	      "Numbers are decimal (addresses also 0x hex). Only --disk, --net, --pv-off and --verbose\n"
 	      "may be given more than once. An output file is never one of the VM's inputs.\n"
 	      "Console: Ctrl-A x quits, Ctrl-A h help.\n"
 	      "Exit status: 0 guest powered off/rebooted, 1 bad usage or input, 2 host error,\n"
-	      "             3 guest crashed (triple fault, unhandled instruction), (V<<1)|1 test-exit.\n", f);
+	      "             3 guest crashed (triple fault, unhandled instruction), 4 forbidden system\n"
+	      "             call (seccomp), (V<<1)|1 test-exit.\n", f);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "backend/outfile.h"
+#include "core/sandbox.h"
 
 #define CONFIG_MAX_DISKS 8
 #define CONFIG_MAX_NETS  4
@@ -52,6 +53,8 @@ struct vm_config {
 	const char *debugcon_path;
 	bool debugcon_timestamps;
 	const char *api_sock;	/* --api-sock PATH: the API server (src/control) manages this VM */
+	enum sandbox_mode seccomp;	/* --seccomp kill (default, 0) | log | off */
+	int seccomp_trigger;	/* --seccomp-test-trigger ROLE: that sandbox role + 1; 0 = none */
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	int ndisks;
 	struct net_config nets[CONFIG_MAX_NETS];

@@ -13,7 +13,11 @@
 #include "backend/console.h"
 #include "config.h"
 #include "control/api_cli.h"
+#include "core/sandbox.h"
 #include "log.h"
+
+/* The one status not mapped here: the sandbox's SIGSYS handler exits with it from any thread. */
+_Static_assert(EXIT_SANDBOX == SANDBOX_EXIT_STATUS, "README's exit status 4");
 
 static int stop_exit_code(enum vm_stop_reason why, int code)
 {
@@ -42,11 +46,12 @@ static void on_fatal_signal(int sig)
 }
 
 /* Signals ckvm cannot or should not survive to a clean stop: faults (SIGSEGV...), abort(), SIGQUIT
- * (asks for a core now), SIGTRAP and SIGSYS (a debugger or a seccomp filter). The asynchronous
+ * (asks for a core now), SIGTRAP (a debugger). SIGSYS is the sandbox's (sandbox_configure): a
+ * forbidden call exits with EXIT_SANDBOX, any other SIGSYS is fatal like these. The asynchronous
  * terminating signals stop the VM cleanly instead (board_stop_signals). */
 static void fatal_signals_catch(void)
 {
-	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGQUIT, SIGTRAP, SIGSYS };
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGQUIT, SIGTRAP };
 
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], on_fatal_signal);
@@ -164,6 +169,8 @@ int main(int argc, char **argv)
 		log_threshold = LOG_DEBUG;
 	log_timeline("config parsed");
 	fatal_signals_catch();
+	if (sandbox_configure(cfg.seccomp, cfg.seccomp_trigger - 1))	/* before any thread */
+		exit(EXIT_HOST_ERROR);	/* one line logged */
 	job_control_catch();
 	stop_signals_block();
 	if (cfg.api_sock) {	/* ckvm run ... --api-sock PATH: flags configure, the API manages */

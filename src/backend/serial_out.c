@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/sandbox.h"
 #include "log.h"
 
 #define REPORT_EVERY_S	10	/* at most one "bytes dropped" line this often while running */
@@ -187,6 +188,7 @@ static void *writer_main(void *arg)
 	bool free_me;
 
 	pthread_setname_np(pthread_self(), "serial-out");
+	sandbox_enter(SANDBOX_SERIAL_OUT);
 	pthread_mutex_lock(&o->lock);
 	for (;;) {
 		while (!o->len && !o->closing) {

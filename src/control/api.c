@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/vm.h"
+#include "core/sandbox.h"
 #include "log.h"
 
 #define TAG_LISTEN	(1ULL << 40)
@@ -148,6 +149,7 @@ static void *api_thread(void *arg)
 	struct epoll_event evs[32];
 
 	pthread_setname_np(pthread_self(), "api");
+	sandbox_enter(SANDBOX_API);
 	pthread_mutex_lock(&a->lock);
 	while (!a->stop) {
 		int64_t now = api_now_ns();

@@ -40,11 +40,28 @@ int pci_msix_init(struct pci_dev *d, uint16_t nvec, int bar, uint32_t table_off,
 		m->vec[i].gsi = -1;
 		m->vec[i].efd = -1;
 	}
+	/* Every vector's irqfd now, not when the guest first programs it: the threads that serve the
+	 * guest create no file descriptors (their seccomp filters allow no eventfd2). */
+	for (unsigned i = 0; i < nvec; i++) {
+		m->vec[i].efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (m->vec[i].efd < 0) {
+			int err = -errno;
+
+			while (i--)
+				close(m->vec[i].efd);
+			free(m->vec);
+			free(m->pba);
+			free(m);
+			return err;
+		}
+	}
 	pci_cfg_set16(cap, PCI_MSIX_FLAGS, (uint16_t)(nvec - 1));
 	pci_cfg_set32(cap, PCI_MSIX_TABLE, table_off | (uint32_t)bar);
 	pci_cfg_set32(cap, PCI_MSIX_PBA, pba_off | (uint32_t)bar);
 	off = pci_add_cap(d, cap, sizeof(cap));
 	if (off < 0) {
+		for (unsigned i = 0; i < nvec; i++)
+			close(m->vec[i].efd);
 		free(m->vec);
 		free(m->pba);
 		free(m);
@@ -109,8 +126,6 @@ static void msix_route(struct pci_dev *d, struct pci_msix_vec *v)
 		return;
 	}
 	if (!v->irqfd_bound && ops->irqfd) {
-		if (v->efd < 0)
-			v->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (v->efd >= 0 && ops->irqfd(ops->ctx, v->efd, (uint32_t)v->gsi, true) == 0)
 			v->irqfd_bound = true;
 	}

@@ -12,6 +12,7 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
 
+#include "core/sandbox.h"
 #include "log.h"
 
 #define SECTOR_SHIFT 9
@@ -234,6 +235,7 @@ static void *vblk_worker(void *arg)
 	struct vblk *b = arg;
 	int ret;
 
+	sandbox_enter(SANDBOX_VBLK);
 	pthread_mutex_lock(&b->lock);
 	for (;;) {
 		while (!b->stop && !(b->running && b->kick && !b->paused))

@@ -146,6 +146,8 @@ T=cpus-mptable-limit;  run --kernel "$K" --no-acpi --cpus 300 --print-config
 refused "--no-acpi: the MP table lists at most 254 CPUs"
 T=option-twice;        run --kernel "$K" --memory 1G --memory 2G --print-config
 refused "--memory given twice"
+T=seccomp-bad-mode;    run --kernel "$K" --seccomp strict --print-config
+refused "--seccomp strict: expected kill, log or off"
 for opt in "--disk path=$D" "--net tap=t0" "--initrd $I" "--cmdline x" "--no-acpi" "--cpus 2"; do
 	T="raw+${opt%% *}"
 	# shellcheck disable=SC2086

@@ -1,6 +1,7 @@
 # Stop tests (tests/stop/run.py, python3): stalled serial output, every catchable signal, job control,
 # Ctrl-A x, the README's exit statuses, a hung disk (hang.so, an LD_PRELOAD shim that never answers
-# disk I/O on files named *.hang). Each stop must end ckvm within 5 s with the terminal restored.
+# disk I/O on the file whose inode the test names). Each stop must end ckvm within 5 s with the
+# terminal restored.
 STOP_DIR := $(O)/tests/stop
 
 $(STOP_DIR)/hang.so: tests/stop/hang.c

@@ -15,6 +15,10 @@ Usage: run.py CKVM GUEST_DIR HANG_SO [TEST...]
   hung-disk-*       a disk whose back-end never answers (hang.so), with a read in flight, or also a
                     vCPU inside the device's reset: SIGTERM still ends ckvm within 5 s, with one
                     line saying what was abandoned
+  seccomp-ROLE      --seccomp-test-trigger ROLE (main vcpu io vblk serial-out api) on a terminal: one
+                    line names the role and the call (getsid), exit status 4, terminal restored
+  seccomp-log/off   the same trigger (every role) with --seccomp log or off does not end ckvm: the
+                    guest's own test-exit status comes back
 The guests: spew (prints forever), blkread/blkreset (read sector 0), hello, triplefault, exitcode.
 Prints PASS/FAIL per test and "N passed, N failed"; exits non-zero on any failure.
 Any ThreadSanitizer/AddressSanitizer report on ckvm's stderr fails the test (for check-tsan). Against
@@ -458,7 +462,8 @@ def test_hung_disk(guest):
     out = os.path.join(WORK, guest + ".serial")
     if os.path.exists(out):
         os.unlink(out)
-    env = dict(os.environ, LD_PRELOAD=HANG_SO,    # an ASan build would refuse a preload before it
+    env = dict(os.environ, LD_PRELOAD=HANG_SO, CKVM_HANG_INO=str(os.stat(disk).st_ino),
+               # an ASan build would refuse a preload before it
                ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
     null = os.open("/dev/null", os.O_RDWR)
     err = errfile("hung-disk")
@@ -487,6 +492,53 @@ def test_hung_disk(guest):
     return why
 
 
+# ---- the seccomp sandbox ---------------------------------------------------------------------
+
+SECCOMP_ROLES = ["main", "vcpu", "io", "vblk", "serial-out", "api"]
+TRIGGER_CALL = "getsid (124)"      # the one forbidden call of --seccomp-test-trigger
+
+
+def sandbox_args(role, guest_args):
+    """A disk for the vblk worker, an API socket for the api thread, whatever the role."""
+    disk = os.path.join(WORK, "sandbox.img")
+    with open(disk, "wb") as f:
+        f.truncate(1 << 20)
+    sock = os.path.join(WORK, f"api-{role}.sock")
+    return guest_args + ["--disk", f"path={disk}", "--api-sock", sock, "--seccomp-test-trigger", role]
+
+
+def test_seccomp_kill(role):
+    m, s, before, err, pid = on_pty(sandbox_args(role, SPEW), name="seccomp")
+    drain = Drain(m)
+    st, took = wait_exit(pid, START_BOUND)
+    why = end_result("", pid, st, took, err, "exit status 4")
+    text = stderr_of(err)
+    lines = [ln for ln in text.splitlines() if "forbidden system call" in ln]
+    want = f"ckvm: sandbox: the {role} thread made a forbidden system call: {TRIGGER_CALL}"
+    if not why and (len(lines) != 1 or not lines[0].startswith(want)):
+        why = f"expected one line '{want}', stderr: " + text.strip().replace("\n", "|")[:300]
+    if not why and termios.tcgetattr(s) != before:
+        why = "terminal not restored"
+    drain.stop = True
+    for fd in (s, err, m):
+        os.close(fd)
+    return why
+
+
+def test_seccomp_lenient(mode):
+    """log: the kernel logs the call and lets it through; off: no filter. ckvm runs on to the
+    guest's test-exit (0x2a -> 85) whichever thread made the call."""
+    for role in SECCOMP_ROLES:
+        args = sandbox_args(role, ["--kernel", os.path.join(GDIR, "exitcode.elf"), "--test-exit",
+                                   "--serial", "none", "--seccomp", mode])
+        st, text = run_status(args)
+        if st is None or not os.WIFEXITED(st) or os.WEXITSTATUS(st) != 85:
+            return f"{role}: {describe(st)}, expected exit status 85: " + text.strip()[:200]
+        if "forbidden" in text or sanitizer_report(text):
+            return f"{role}: " + (sanitizer_report(text) or text.strip()[:200])
+    return None
+
+
 def main():
     tests = []
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -508,6 +560,10 @@ def main():
     tests.append(("exit-status", test_exit_status, None))
     tests.append(("hung-disk-read", lambda: test_hung_disk("blkread"), None))
     tests.append(("hung-disk-reset", lambda: test_hung_disk("blkreset"), None))
+    for r in SECCOMP_ROLES:
+        tests.append((f"seccomp-{r}", lambda r=r: test_seccomp_kill(r), None))
+    for mode in ("log", "off"):
+        tests.append((f"seccomp-{mode}", lambda mode=mode: test_seccomp_lenient(mode), None))
     for name, fn, skip in tests:
         if ONLY and not any(name == o or name.startswith(o + "-") for o in ONLY):
             continue

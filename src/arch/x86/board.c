@@ -23,6 +23,7 @@
 #include "arch/x86/board_devices.h"
 #include "backend/console.h"
 #include "core/evloop.h"
+#include "core/sandbox.h"
 #include "core/vcpu.h"
 #include "log.h"
 
@@ -360,6 +361,7 @@ static void *io_thread(void *arg)
 	int ret;
 
 	pthread_setname_np(pthread_self(), "io");
+	sandbox_enter(SANDBOX_IO);
 	ret = evloop_run(b->ev);
 	if (ret)
 		vm_stop(&b->vm, VM_STOP_HOST_ERROR, 0, "event loop failed");
@@ -413,6 +415,7 @@ enum vm_stop_reason board_run(struct board *b)
 		vm_stop(&b->vm, VM_STOP_HOST_ERROR, 0, "cannot start the I/O thread");
 	if (vm_stop_reason(&b->vm) == VM_STOP_NONE)
 		vcpus_start(&b->vm);
+	sandbox_enter(SANDBOX_MAIN);	/* after the last pthread_create: threads inherit filters */
 	why = vm_wait_stop(&b->vm);
 	board_stop_threads(b);
 	return why;

@@ -17,6 +17,7 @@
 #define EXIT_USAGE		1
 #define EXIT_HOST_ERROR		2
 #define EXIT_GUEST_CRASH	3
+#define EXIT_SANDBOX		4	/* a forbidden system call (core/sandbox.h agrees) */
 
 struct evloop;
 struct serial_out;
