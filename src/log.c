@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,12 +29,13 @@ static bool log_stalled;		/* atomic: the last write found the output stalled */
 /* How a line goes out to fd: a pipe or terminal through a private open file description with
  * O_NONBLOCK (opened and closed around each write, so redirections of fd are followed and no extra
  * reference is held; O_NONBLOCK on fd itself would change the description the user's shell shares);
- * a socket with MSG_DONTWAIT (-2); a regular file, or when the reopen fails, plainly (-1). Lines are
- * rare: a few per second at most (guest warnings are rate-limited). */
+ * a socket with MSG_DONTWAIT (-2); a regular file plainly (-1); -3 when the reopen was refused (a
+ * sandboxed thread may not open files: it then uses the description log_output_init kept). */
 static int log_open_nonblocking(int fd)
 {
 	struct stat st;
 	char path[32];
+	int nb;
 
 	if (fstat(fd, &st) < 0)
 		return -1;
@@ -42,16 +44,49 @@ static int log_open_nonblocking(int fd)
 	if (!S_ISFIFO(st.st_mode) && !isatty(fd))
 		return -1;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	return open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	nb = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	return nb >= 0 ? nb : -3;
+}
+
+/* A private O_NONBLOCK description of log_fd kept for the threads that may not open one (-1: none).
+ * Set by log_output_init (main, before any thread) and log_set_output; a new one replaces the old
+ * under the same number (dup3), so a line in flight on another thread never meets a closed fd. */
+static int log_kept = -1;
+static pthread_mutex_t log_kept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void log_keep(int out)	/* log_kept_lock held */
+{
+	int cur = __atomic_load_n(&log_kept, __ATOMIC_ACQUIRE), fresh = log_open_nonblocking(out);
+
+	if (fresh < 0)
+		return;		/* a file or socket: never needs it; the old one stays harmless */
+	if (cur >= 0) {
+		bool same_number = dup3(fresh, cur, O_CLOEXEC) >= 0;
+
+		close(fresh);
+		if (!same_number)
+			return;
+		fresh = cur;
+	}
+	__atomic_store_n(&log_kept, fresh, __ATOMIC_RELEASE);
+}
+
+void log_output_init(void)
+{
+	pthread_mutex_lock(&log_kept_lock);
+	log_keep(__atomic_load_n(&log_fd, __ATOMIC_ACQUIRE));
+	pthread_mutex_unlock(&log_kept_lock);
 }
 
 /* Write len bytes to out, waiting at most LOG_STALL_MS (none once out has stalled). */
 static void log_write(int out, const char *buf, size_t len)
 {
-	int fd = log_open_nonblocking(out);
-	bool sock = fd == -2;
+	int fd = log_open_nonblocking(out), kept;
+	bool sock = fd == -2, owned = fd >= 0;
 
-	if (fd < 0)
+	if (fd == -3 && (kept = __atomic_load_n(&log_kept, __ATOMIC_ACQUIRE)) >= 0)
+		fd = kept;
+	else if (fd < 0)
 		fd = out;
 	while (len) {
 		ssize_t n = sock ? send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) : write(fd, buf, len);
@@ -73,7 +108,7 @@ static void log_write(int out, const char *buf, size_t len)
 		}
 		break;		/* the rest of the line is dropped */
 	}
-	if (fd != out)
+	if (owned)
 		close(fd);
 }
 
@@ -151,14 +186,22 @@ int log_set_output(int fd)
 
 	/* Lines in flight on other threads must never reach a closed or reused fd number: the first
 	 * switch takes a number of its own, later ones replace what that number refers to. */
+	int ret = 0;
+
+	pthread_mutex_lock(&log_kept_lock);
 	if (cur == STDERR_FILENO) {
 		copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 		if (copy < 0)
-			return -errno;
-		__atomic_store_n(&log_fd, copy, __ATOMIC_RELEASE);
-		return 0;
+			ret = -errno;
+		else
+			__atomic_store_n(&log_fd, cur = copy, __ATOMIC_RELEASE);
+	} else if (dup3(fd, cur, O_CLOEXEC) < 0) {
+		ret = -errno;
 	}
-	return dup3(fd, cur, O_CLOEXEC) < 0 ? -errno : 0;
+	if (!ret)
+		log_keep(cur);
+	pthread_mutex_unlock(&log_kept_lock);
+	return ret;
 }
 
 static uint64_t clock_ns(clockid_t id)

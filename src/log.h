@@ -21,6 +21,10 @@ void log_errno(enum log_level lvl, const char *sub, int err, const char *fmt, ..
 const char *log_last_error(void);
 /* Send log lines to fd (a copy is kept; the caller closes fd) instead of stderr. 0 or -errno. */
 int log_set_output(int fd);
+/* Keep a private O_NONBLOCK description of stderr (a pipe or terminal) for the threads whose
+ * sandbox refuses the per-line reopen, so a stalled reader costs them a line, not the thread. main()
+ * calls it before any thread. */
+void log_output_init(void);
 /* Write text where log lines go: bounded in time, dropped if the output has stalled. */
 void log_raw(const char *buf, size_t len);
 /* Rate-limited guest warning: at most a few per second per call site (*budget). */

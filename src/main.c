@@ -141,6 +141,7 @@ int main(int argc, char **argv)
 	int ret, code, sig;
 
 	log_timeline_start();
+	log_output_init();
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		exit(ctl_main(argc - 1, argv + 1));
 	if (argc > 1 && api_cli_is_mode(argv[1])) {
