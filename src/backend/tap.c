@@ -12,6 +12,7 @@
 #include <net/if.h>
 #include <linux/if_tun.h>
 
+#include "core/hexdigit.h"
 #include "log.h"
 
 int tap_open(const char *ifname)
@@ -53,17 +54,6 @@ fail:
 	return err;
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int tap_mac_parse(const char *s, uint8_t mac[6])
 {
 	uint8_t m[6];
@@ -71,7 +61,7 @@ int tap_mac_parse(const char *s, uint8_t mac[6])
 	if (!s)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
-		int hi = hex_val(s[0]), lo = hi < 0 ? -1 : hex_val(s[1]);
+		int hi = hex_digit(s[0]), lo = hi < 0 ? -1 : hex_digit(s[1]);
 
 		if (lo < 0)
 			return -EINVAL;

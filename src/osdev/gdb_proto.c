@@ -7,22 +7,13 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/hexdigit.h"
+
 #define GDB_ESCAPE	'}'
 #define GDB_RLE		'*'
 #define GDB_RLE_BIAS	29	/* a run-length count character is the repeat count + 29 */
 
 _Static_assert(GDB_PACKET_MAX == 0x1000, "GDB_PACKET_SIZE_FEATURE spells GDB_PACKET_MAX in hex");
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 void gdb_parser_init(struct gdb_parser *p)
 {
@@ -112,7 +103,7 @@ enum gdb_event gdb_parser_byte(struct gdb_parser *p, uint8_t c)
 		}
 		return GDB_EV_NONE;
 	case GP_CS1:
-		v = hexval(c);
+		v = hex_digit(c);
 		if (v < 0) {
 			p->st = GP_IDLE;
 			return GDB_EV_BAD_CHECKSUM;
@@ -121,7 +112,7 @@ enum gdb_event gdb_parser_byte(struct gdb_parser *p, uint8_t c)
 		p->st = GP_CS2;
 		return GDB_EV_NONE;
 	case GP_CS2:
-		v = hexval(c);
+		v = hex_digit(c);
 		p->st = GP_IDLE;
 		if (v < 0 || (uint8_t)(p->cs << 4 | v) != p->sum)
 			return GDB_EV_BAD_CHECKSUM;
@@ -220,7 +211,7 @@ int gdb_hex_decode(const char *hex, size_t hex_len, void *out)
 	if (hex_len % 2)
 		return -EINVAL;
 	for (size_t i = 0; i < hex_len; i += 2) {
-		int hi = hexval((unsigned char)hex[i]), lo = hexval((unsigned char)hex[i + 1]);
+		int hi = hex_digit((unsigned char)hex[i]), lo = hex_digit((unsigned char)hex[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
@@ -246,7 +237,7 @@ int gdb_hex_u64(const char **s, const char *end, uint64_t *v)
 	uint64_t x = 0;
 	int d;
 
-	while (p < end && (d = hexval((unsigned char)*p)) >= 0) {
+	while (p < end && (d = hex_digit((unsigned char)*p)) >= 0) {
 		if (p - *s >= 16)
 			return -EINVAL;	/* more than 64 bits */
 		x = x << 4 | (uint64_t)d;
