@@ -262,7 +262,7 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_list *l, uint8_t 
 			continue;
 		if (nr == __NR_tgkill)	/* a kick, a re-raise: this process's threads only */
 			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)pid));
+					       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)pid, 0));
 		else if (nr == __NR_mmap || nr == __NR_mprotect)	/* never executable memory */
 			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));

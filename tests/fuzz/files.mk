@@ -14,8 +14,11 @@ FUZZ_FLAGS   := -std=gnu11 -D_GNU_SOURCE -Isrc -Itests/unit -Itests/fuzz -g -O1 
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		$(WARN)
 FUZZ_TARGETS := virtq virtio_blk virtio_net pci loaders config
+# Worker threads enter the sandbox; the stub stands in for the console it would restore.
+FUZZ_SRCS_sandbox    := src/core/sandbox.c tests/fuzz/console_stub.c
 FUZZ_SRCS_virtq      := src/virtio/virtq.c src/core/guest_mem.c src/core/device.c src/log.c
-FUZZ_SRCS_virtio_blk := $(FUZZ_SRCS_virtq) src/virtio/virtio_blk.c src/backend/blk_file.c
+FUZZ_SRCS_virtio_blk := $(FUZZ_SRCS_virtq) src/virtio/virtio_blk.c src/backend/blk_file.c \
+			$(FUZZ_SRCS_sandbox)
 FUZZ_SRCS_virtio_net := $(FUZZ_SRCS_virtq) src/virtio/virtio_net.c src/core/evloop.c
 FUZZ_SRCS_pci        := $(FUZZ_SRCS_virtq) src/dev/pci.c src/dev/msix.c src/virtio/virtio_pci.c \
 			src/core/evloop.c
@@ -23,7 +26,7 @@ FUZZ_SRCS_pci        := $(FUZZ_SRCS_virtq) src/dev/pci.c src/dev/msix.c src/virt
 FUZZ_SRCS_kboot      := src/boot/decompress.c src/arch/x86/bzimage_host.c src/arch/x86/kaslr.c
 FUZZ_SRCS_loaders    := src/arch/x86/bzimage.c src/arch/x86/elf.c src/arch/x86/raw.c \
 			src/arch/x86/e820.c src/core/guest_mem.c src/log.c $(FUZZ_SRCS_kboot)
-FUZZ_SRCS_config     := src/config.c src/config_sub.c src/config_check.c src/backend/outfile.c \
+FUZZ_SRCS_config     := src/config.c src/config_sub.c src/config_check.c src/backend/outfile.c $(FUZZ_SRCS_sandbox) \
 			src/backend/tap.c src/log.c
 # Host-side bzImage decompression and loading; seeds from tests/unit/kimg_mock.c (gen_seeds kdecomp).
 FUZZ_TARGETS += kdecomp
