@@ -1,10 +1,10 @@
 # Real-Linux tests against the default guest built by guest/build.sh (tests/linux/t_NAME.sh).
-# The default tier runs in CI (about 14 minutes and 12 boots on a 2-core software-KVM host; run.sh
+# The default tier runs in CI (about 17 minutes and 13 boots on a 2-core software-KVM host; run.sh
 # prints the total); the stock-kernel test is opt-in (its userspace needs real hardware
 # virtualization).
 # kimage checks the host-inflated bzImage against vmlinux without booting; boot and kaslr boot with
 # host-side decompression (the default), guestdecomp with the guest's own decompressor.
-LINUX_TESTS ?= kimage boot kaslr guestdecomp shell blk net smp2 smp4 acpioff clock api
+LINUX_TESTS ?= kimage boot kaslr guestdecomp shell blk net smp2 smp4 acpioff clock api configfile
 
 check-linux: $(O)/ckvm $(O)/tests/unit/test_kimage
 	guest/build.sh

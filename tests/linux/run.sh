@@ -1,6 +1,6 @@
 #!/bin/bash
 # Real-Linux tests: boot the default guest (guest/build.sh) with ckvm.test=MODE and check what the
-# guest's init and kernel print. Usage: run.sh CKVM TEST...  (TESTS: kimage boot kaslr guestdecomp
+# guest's init and kernel print. Usage: run.sh CKVM TEST...  (TESTS: kimage boot kaslr guestdecomp configfile
 # shell blk net smp2 smp4 acpioff clock api cloud). bzImages are inflated by the host (ckvm's default)
 # except in guestdecomp. Prints PASS/FAIL per test, timings, the tier's total time and
 # "linux: N passed, N failed".
