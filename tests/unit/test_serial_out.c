@@ -117,8 +117,11 @@ static void *read_all(void *arg)
 	return NULL;
 }
 
-/* A reader that keeps up (the producer never gets more than half a ring ahead of it) gets every
- * byte, in order, across many wraps of the ring. */
+/* A reader that keeps up gets every byte, in order, across many wraps of the ring. "Keeps up": the
+ * producer stays less than a quarter ring ahead of what the reader got. Not half: the ring frees a
+ * chunk only when its write() returns, and the reader may take nearly all of a chunk of up to that
+ * lead before then, so the ring can hold the lead twice over (a half-ring lead filled it, rarely,
+ * and dropped a byte: a bug of this test, not of the ring). */
 static void test_reader_keeps_up(void)
 {
 	struct serial_out *o;
@@ -132,7 +135,7 @@ static void test_reader_keeps_up(void)
 	CHECK_EQ(serial_out_create(&o, fds[1], false), 0);
 	CHECK_EQ(pthread_create(&t, NULL, read_all, &r), 0);
 	for (size_t i = 0; i < total; i++) {
-		while (i - __atomic_load_n(&r.got, __ATOMIC_RELAXED) > SERIAL_OUT_RING_BYTES / 2)
+		while (i - __atomic_load_n(&r.got, __ATOMIC_RELAXED) >= SERIAL_OUT_RING_BYTES / 4)
 			usleep(1000);
 		serial_out_put(o, pattern(i));
 	}
