@@ -18,9 +18,12 @@ start=$(date +%s.%N)
 timeout -k 5 "$TIMEOUT" "$CKVM" --config-file "$WORK/vm.json" --api-sock "$S" \
 	</dev/null >"$OUT" 2>"$WORK/$T.stderr" &
 VMPID=$!
-# The socket answers once ckvm has read the file; ctl exits 2 while nothing answers.
-for _ in $(seq 200); do
-	info=$(ctl info) && break
+# The socket answers once ckvm has read the file (ctl exits 2 while nothing answers); the
+# state is "Not started" until the kernel is loaded and the vCPUs run, which on a loaded host
+# can take seconds (the host decompresses the bzImage first). Poll until it leaves that state.
+info=
+for _ in $(seq 1200); do
+	if info=$(ctl info) && ! grep -q '"state":"Not started"' <<<"$info"; then break; fi
 	kill -0 "$VMPID" 2>/dev/null || break
 	sleep 0.05
 done
