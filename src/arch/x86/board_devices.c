@@ -223,7 +223,7 @@ static int pci_devices_create(struct board *b)
 		return ret;
 	if ((ret = pio_add(b, PORT_PCI_CONFIG, 8, &pci_cfg_io_ops, b->pci, "pci-config")))
 		return ret;
-	ret = bus_add(&vm->mmio, LAYOUT_PCI_MMIO_GPA, LAYOUT_PCI_MMIO_SIZE, &pci_mmio_ops, b->pci,
+	ret = bus_add(&vm->mmio, pc.mmio_gpa, pc.mmio_size, &pci_mmio_ops, b->pci,
 		      "pci-mmio");
 	if (ret) {
 		log_errno(LOG_ERR, NULL, ret, "PCI MMIO window at 0x%llx", LAYOUT_PCI_MMIO_GPA);
