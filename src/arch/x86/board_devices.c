@@ -107,7 +107,9 @@ static int legacy_create(struct board *b)
 {
 	struct vm *vm = &b->vm;
 	struct i8042_config kc = { .vmm = &vm->ops, .kbd_gsi = 1 };
-	struct cmos_config cc = { .nr_cpus = vm->ncpus };
+	/* Boot from the hard disk, then the floppy, for firmware that reads CMOS (SeaBIOS without fw_cfg) */
+	struct cmos_config cc = { .nr_cpus = vm->ncpus,
+				  .boot_order = CMOS_BOOT_DISK | CMOS_BOOT_FLOPPY << 4 };
 	int i;
 
 	for (i = 0; i < vm->gm.nr; i++) {
