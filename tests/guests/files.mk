@@ -52,7 +52,7 @@ $(GUEST_DIR)/%-qemu.elf: $(GUEST_DIR)/%.o $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.
 		$(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.o
 
 # Boot sectors for --bios (16-bit, linked at 0x7C00), padded to a 1 MiB raw disk image.
-GUEST_MBR     := mbr
+GUEST_MBR     := mbr fwhostile
 GUEST_BINS    += $(GUEST_MBR:%=$(GUEST_DIR)/%.img)
 $(GUEST_MBR:%=$(GUEST_DIR)/%.img): $(GUEST_DIR)/%.img: tests/guests/%.S
 	@mkdir -p $(dir $@)
