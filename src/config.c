@@ -463,7 +463,7 @@ void config_print(const struct vm_config *c, FILE *f)
 
 void config_usage(FILE *f)
 {
-	fputs("usage: ckvm run --kernel PATH [options]\n"
+	fputs("usage: ckvm run --kernel PATH [options]   or   ckvm run --bios [PATH] --disk ... [options]\n"
 	      "       ckvm --api-sock PATH [--config-file FILE] [--id ID] [--verbose]\n"
 	      "       ckvm --config-file FILE --no-api [--id ID] [--verbose]\n"
 	      "       ckvm ctl --api-sock PATH info|pause|resume|shutdown|config\n"
