@@ -117,6 +117,8 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 
 	if (!cfg->kernel)
 		return config_fail(err, errlen, "run: --kernel PATH is required");
+	if (cfg->gdb_wait && !cfg->gdb)
+		return config_fail(err, errlen, "--gdb-wait needs --gdb tcp:ADDR:PORT|unix:PATH");
 	if ((ret = input_add(cfg, "kernel", cfg->kernel, WHAT_KERNEL, false, &kst, err, errlen)))
 		return ret;
 	if (cfg->initrd &&
