@@ -202,13 +202,16 @@ static void *stub_thread(void *arg)
 	pthread_setname_np(pthread_self(), "gdb");
 	sandbox_enter(SANDBOX_GDB);
 	for (;;) {
-		struct pollfd p[3] = {
+		/* The listener stays watched with a client attached: a second one is turned away at
+		 * once rather than left waiting in the backlog. */
+		struct pollfd p[4] = {
 			{ .fd = s->stop_fd, .events = POLLIN },
-			{ .fd = s->client_fd >= 0 ? s->client_fd : s->listen_fd, .events = POLLIN },
+			{ .fd = s->listen_fd, .events = POLLIN },
+			{ .fd = s->client_fd, .events = POLLIN },	/* -1: ignored by poll */
 			{ .fd = s->vm->dbg->notify_fd, .events = POLLIN },
 		};
 
-		if (poll(p, 3, -1) < 0) {
+		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_errno(LOG_ERR, "gdb", -errno, "poll");
@@ -216,11 +219,11 @@ static void *stub_thread(void *arg)
 		}
 		if (p[0].revents)
 			break;
-		if (p[1].revents && s->client_fd >= 0)
-			on_client(s);
-		else if (p[1].revents)
-			client_accept(s);
 		if (p[2].revents)
+			on_client(s);
+		if (p[1].revents)
+			client_accept(s);
+		if (p[3].revents)
 			on_vcpu_event(s);
 	}
 	return NULL;
