@@ -109,11 +109,12 @@ void vm_debug_resume(struct vm *vm, int step_cpu, uint64_t run_mask)
 	pthread_mutex_lock(&vm->lock);
 	for (unsigned i = 0; i < d->ncpus; i++) {
 		d->cpu[i].step = (int)i == step_cpu;
-		d->cpu[i].hold = step_cpu >= 0 ? (int)i != step_cpu : !(i < 64 && (run_mask >> i) & 1);
+		__atomic_store_n(&d->cpu[i].hold, step_cpu >= 0 ? (int)i != step_cpu :
+				 !(i < 64 && (run_mask >> i) & 1), __ATOMIC_RELEASE);
 	}
 	d->ev_cpu = -1;
 	d->ev = VM_DEBUG_EV_NONE;
-	d->gen++;
+	__atomic_add_fetch(&d->gen, 1, __ATOMIC_RELEASE);	/* vCPUs peek at it without the lock */
 	__atomic_store_n(&d->halt, false, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&vm->stopped);
 	pthread_mutex_unlock(&vm->lock);
@@ -137,7 +138,7 @@ int vm_debug_set_hw(struct vm *vm, const uint64_t *addr, unsigned mask)
 	pthread_mutex_lock(&vm->lock);
 	memcpy(vm->dbg->hw_addr, addr, sizeof(vm->dbg->hw_addr));
 	vm->dbg->hw_mask = mask;
-	vm->dbg->gen++;
+	__atomic_add_fetch(&vm->dbg->gen, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->lock);
 	return 0;
 }
@@ -148,8 +149,8 @@ int vm_debug_set_sw(struct vm *vm, const uint64_t *addr, unsigned n)
 		return -EINVAL;
 	pthread_mutex_lock(&vm->lock);
 	memcpy(vm->dbg->sw_addr, addr, n * sizeof(*addr));
-	vm->dbg->n_sw = n;
-	vm->dbg->gen++;
+	__atomic_store_n(&vm->dbg->n_sw, n, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&vm->dbg->gen, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->lock);
 	return 0;
 }

@@ -82,8 +82,7 @@ bench: $(BENCH_GUEST) $(O)/bench/rawloop $(O)/ckvm
 
 # The GDB stub (src/osdev/gdb_stub*.c): two guests stepped by Debian's gdb in batch mode and a hostile
 # client (tests/guests/gdb.sh, tests/guests/gdb_hostile.py); check-guests runs them first.
-GUEST_RAW     += gdbstep16
-GUEST_ELF     += gdbstep64
+guests: $(GUEST_DIR)/gdbstep16.bin $(GUEST_DIR)/gdbstep64.elf
 check-guests: check-gdb
 check-gdb: $(GUEST_DIR)/gdbstep16.bin $(GUEST_DIR)/gdbstep64.elf $(O)/ckvm
 	tests/guests/gdb.sh $(O)/ckvm $(GUEST_DIR)

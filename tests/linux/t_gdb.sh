@@ -27,7 +27,7 @@ else
 	done
 	timeout -k 5 "$TIMEOUT" gdb -batch -nx "$VMLINUX" \
 		-ex "target remote 127.0.0.1:$PORT" \
-		-ex 'hbreak start_kernel' -ex continue -ex 'bt 8' -ex 'x/s linux_banner' \
+		-ex 'hbreak start_kernel' -ex continue -ex 'bt 8' -ex 'x/s &linux_banner' \
 		-ex 'info registers rip cr3' -ex 'delete' -ex 'hbreak rest_init' -ex continue -ex 'bt 8' \
 		-ex 'delete' -ex detach >"$GDBOUT" 2>&1
 	GDBRC=$?

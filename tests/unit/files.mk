@@ -53,6 +53,7 @@ check-tsan: guests $(O)/tests/stop/hang.so
 	TSAN_OPTIONS="$(TSAN_OPTIONS_CKVM)" tests/run-tier.sh tsan \
 		$(UNIT_TESTS:%=$(O)/tsan/tests/unit/test_%) \
 		"tests/guests/run.sh $(O)/tsan/ckvm $(GUEST_DIR)" \
+		"tests/guests/gdb.sh $(O)/tsan/ckvm $(GUEST_DIR)" \
 		"tests/stop/run.py $(O)/tsan/ckvm $(GUEST_DIR) $(O)/tests/stop/hang.so"
 
 .PHONY: check-tsan
