@@ -319,6 +319,35 @@ static void report(struct vcpu *v, enum vm_debug_event ev)
 	(void)!write(d->notify_fd, &one, sizeof(one));
 }
 
+static bool is_planted(struct vm *vm, uint64_t lin)
+{
+	bool ours = false;
+
+	pthread_mutex_lock(&vm->lock);
+	for (unsigned i = 0; i < vm->dbg->n_sw && !ours; i++)
+		ours = vm->dbg->sw_addr[i] == lin;
+	pthread_mutex_unlock(&vm->lock);
+	return ours;
+}
+
+/* VT-x/SVM with KVM_GUESTDBG_USE_SW_BP: an int3 of the guest's own (Linux patches text with them)
+ * goes back to the guest as the #BP it would have been; KVM re-injects it as a software exception
+ * from the int3 at RIP. */
+static int reinject_bp(struct vcpu *v)
+{
+	struct kvm_vcpu_events ev;
+
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return VCPU_CONTINUE;
+	ev.exception.injected = 1;
+	ev.exception.nr = BP_VECTOR;
+	ev.exception.has_error_code = 0;
+	ev.flags = 0;
+	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		log_errno(LOG_WARN, "gdb", -errno, "vCPU %u: re-injecting the guest's #BP", v->id);
+	return VCPU_CONTINUE;
+}
+
 int vcpu_debug_exit(struct vcpu *v, struct kvm_run *run)
 {
 	struct vm_debug *d = v->vm->dbg;
@@ -329,6 +358,8 @@ int vcpu_debug_exit(struct vcpu *v, struct kvm_run *run)
 	if (run->debug.arch.exception == DB_VECTOR)
 		/* DR6.BS is not reliable on every KVM: what this vCPU was asked to do tells. */
 		ev = d->cpu[v->id].step ? VM_DEBUG_EV_STEP : VM_DEBUG_EV_HW_BP;
+	else if (run->debug.arch.exception == BP_VECTOR && !is_planted(v->vm, run->debug.arch.pc))
+		return reinject_bp(v);
 	else if (run->debug.arch.exception == BP_VECTOR)
 		ev = VM_DEBUG_EV_SW_BP;
 	report(v, ev);
@@ -341,7 +372,6 @@ int vcpu_debug_emul_failure(struct vcpu *v, struct kvm_run *run)
 	struct kvm_regs kr;
 	struct kvm_sregs ks;
 	uint64_t lin;
-	bool ours = false;
 
 	(void)run;
 	if (!d || !__atomic_load_n(&d->n_sw, __ATOMIC_ACQUIRE))
@@ -351,11 +381,7 @@ int vcpu_debug_emul_failure(struct vcpu *v, struct kvm_run *run)
 	lin = ks.cs.base + kr.rip;
 	if (!(ks.efer & (1u << 10)) || !ks.cs.l)	/* outside 64-bit code linear addresses are 32 bits */
 		lin &= 0xffffffffull;
-	pthread_mutex_lock(&v->vm->lock);
-	for (unsigned i = 0; i < d->n_sw && !ours; i++)
-		ours = d->sw_addr[i] == lin;
-	pthread_mutex_unlock(&v->vm->lock);
-	if (!ours)
+	if (!is_planted(v->vm, lin))
 		return -ENOENT;
 	report(v, VM_DEBUG_EV_SW_BP);
 	return 0;
