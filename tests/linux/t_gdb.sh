@@ -44,7 +44,7 @@ else
 		bad "x/s linux_banner did not read 'Linux version'"; sed 's/^/  gdb: /' "$GDBOUT" | tail -n 20
 	elif ! grep -Eq '^Breakpoint 2, 0xffffffff[0-9a-f]+ in rest_init \(\)' "$GDBOUT"; then
 		bad "no stop at rest_init"; sed 's/^/  gdb: /' "$GDBOUT" | tail -n 20
-	elif ! grep -q 'Detaching from program' "$GDBOUT"; then
+	elif ! grep -q '(Remote target) detached' "$GDBOUT"; then
 		bad "gdb did not detach"; sed 's/^/  gdb: /' "$GDBOUT" | tail -n 20
 	elif [ "$RC" -ne 0 ]; then
 		bad "exit status $RC (expected 0)"; sed 's/^/  ckvm: /' "$WORK/$T.stderr" | tail -n 5
