@@ -116,6 +116,11 @@ static void on_vcpu_event(struct gdb_stub *s)
 	uint64_t v;
 
 	(void)!read(s->vm->dbg->notify_fd, &v, sizeof(v));
+	if (s->client_fd < 0) {
+		/* A breakpoint hit as its client vanished: nobody to stop for. */
+		vm_debug_resume(s->vm, -1, UINT64_MAX);
+		return;
+	}
 	if (!s->running)
 		return;
 	if (vm_debug_halt(s->vm, HALT_TIMEOUT_NS)) {

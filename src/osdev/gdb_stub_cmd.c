@@ -189,6 +189,10 @@ static int hw_remove(struct gdb_stub *s, uint64_t lin)
 
 void gdb_stub_release(struct gdb_stub *s)
 {
+	/* All vCPUs out of KVM_RUN first: none is then between an int3 and its exit handler while the
+	 * bytes go back, and each one takes the cleared settings on its way in again. */
+	if (s->running)
+		vm_debug_halt(s->vm, 2000000000LL);
 	while (s->n_sw)
 		sw_remove(s, s->sw[s->n_sw - 1].lin);
 	s->hw_mask = 0;
