@@ -88,8 +88,9 @@ finish step16 0 "real OK"
 # ---- a hostile client on a Unix socket; the guest finishes all the same ----
 hold=$(nm "$gdir/gdbstep64.elf" | awk '$3 == "gdb_hold" { print $1 }')
 str=$(nm "$gdir/gdbstep64.elf" | awk '$3 == "gdb_string" { print $1 }')
+spin=$(nm "$gdir/gdbstep64.elf" | awk '$3 == "gdb_spin" { print $1 }')
 start hostile "unix:$work/gdb.sock" --kernel "$gdir/gdbstep64.elf" --test-exit
-if timeout "$tmo" python3 "$here/gdb_hostile.py" "$work/gdb.sock" "$hold" "$str" > "$work/hostile.out" 2>&1; then
+if timeout "$tmo" python3 "$here/gdb_hostile.py" "$work/gdb.sock" "$hold" "$str" "$spin" > "$work/hostile.out" 2>&1; then
 	ok "hostile client: $(grep -c '^PASS' "$work/hostile.out") checks"
 else
 	ko "hostile client"; sed 's/^/    /' "$work/hostile.out" | grep -v '^    PASS'

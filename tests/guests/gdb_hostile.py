@@ -2,14 +2,14 @@
 """A hostile GDB client for ckvm's stub (tests/guests/gdb.sh): bad checksums, oversized and
 malformed packets, run-length bombs, random bytes, a second client; after each the stub must still
 answer '?'. Then Ctrl-C against the spinning gdbstep64 guest, and a detach that lets it finish.
-Usage: gdb_hostile.py SOCKET HOLD_ADDR STRING_ADDR   (addresses in hex, from nm)
+Usage: gdb_hostile.py SOCKET HOLD_ADDR STRING_ADDR SPIN_ADDR   (addresses in hex, from nm)
 Prints PASS/FAIL lines; exits 1 on any failure."""
 import random
 import socket
 import sys
 import time
 
-path, hold, string = sys.argv[1], int(sys.argv[2], 16), int(sys.argv[3], 16)
+path, hold, string, spin = sys.argv[1], int(sys.argv[2], 16), int(sys.argv[3], 16), int(sys.argv[4], 16)
 fails = 0
 
 
@@ -143,6 +143,15 @@ c.s.sendall(frame(b"vCont;c"))
 c.s.sendall(b"\x03")
 r = c.reply()
 check("Ctrl-C stops the spinning guest (T02)", r.startswith(b"T02"), r)
+orig = c.cmd(b"m%x,1" % spin)
+check("software breakpoint in the spin loop", c.cmd(b"Z0,%x,1" % spin) == b"OK")
+# vanish while the guest runs into it: the stub must take the int3 out and let the VM run
+c.s.sendall(frame(b"vCont;c"))
+c.s.close()
+c = Client()
+c.alive("reconnect after a client vanished mid-run")
+r = c.cmd(b"m%x,1" % spin)
+check("the int3 was taken out", r == orig and r != b"cc", (r, orig))
 check("clear gdb_hold", c.cmd(b"M%x,1:00" % hold) == b"OK")
 check("detach", c.cmd(b"D") == b"OK")
 c.s.close()
