@@ -10,6 +10,7 @@
 #include <asm/kvm_para.h>
 
 #include "arch/x86/layout.h"
+#include "osdev/gdb_stub.h"
 
 #define MIB		(1ULL << 20)
 #define MIN_MEMORY	(16 * MIB)
@@ -35,6 +36,7 @@ enum {
 	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
 	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK, OPT_KDECOMP, OPT_SECCOMP, OPT_SECCOMP_TRIGGER,
 	OPT_BIOS, OPT_FLOPPY,
+	OPT_GDB, OPT_GDB_WAIT,
 };
 
 /* One line per option. Single-valued options given twice are an error; opt_repeatable() lists
@@ -66,6 +68,8 @@ static const struct option run_opts[] = {
 	{ "seccomp-test-trigger", required_argument, NULL, OPT_SECCOMP_TRIGGER },	/* tests only */
 	{ "bios", optional_argument, NULL, OPT_BIOS },
 	{ "floppy", required_argument, NULL, OPT_FLOPPY },
+	{ "gdb", required_argument, NULL, OPT_GDB },
+	{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -352,9 +356,13 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 	case OPT_SECCOMP_TRIGGER:
 		if ((ret = sandbox_role_parse(arg)) < 0)
 			return config_fail(err, errlen, "--seccomp-test-trigger %s: expected main, vcpu, io, "
-					   "vblk, serial-out or api", arg);
+					   "vblk, serial-out, api or gdb", arg);
 		cfg->seccomp_trigger = ret + 1;
 		break;
+	case OPT_GDB:
+		cfg->gdb = arg;
+		return gdb_stub_spec_check(arg, err, errlen);
+	case OPT_GDB_WAIT: cfg->gdb_wait = true; break;
 	default:
 		return -EINVAL;
 	}
@@ -459,6 +467,8 @@ void config_print(const struct vm_config *c, FILE *f)
 	}
 	fprintf(f, "seccomp=%s\n", c->seccomp == SANDBOX_KILL ? "kill" :
 		c->seccomp == SANDBOX_LOG ? "log" : "off");
+	if (c->gdb)
+		fprintf(f, "gdb=%s\ngdb-wait=%s\n", c->gdb, c->gdb_wait ? "on" : "off");
 }
 
 void config_usage(FILE *f)
@@ -499,7 +509,9 @@ void config_usage(FILE *f)
 	      "  --seccomp kill|log|off  per-thread seccomp filters (default kill: a forbidden system\n"
 	      "                          call ends ckvm with status 4; log: audit log only)\n"
 	      "  --seccomp-test-trigger ROLE   tests only: that thread (main, vcpu, io, vblk,\n"
-	      "                          serial-out, api) makes one forbidden call\n\n"
+	      "                          serial-out, api, gdb) makes one forbidden call\n"
+	      "  --gdb tcp:ADDR:PORT|unix:PATH   GDB remote stub (one client at a time)\n"
+	      "  --gdb-wait              with --gdb: the vCPUs wait for the client's first continue\n\n"
 	      "Numbers are decimal (addresses also 0x hex). Only --disk, --net, --pv-off and --verbose\n"
 	      "may be given more than once. An output file is never one of the VM's inputs.\n"
 	      "Console: Ctrl-A x quits, Ctrl-A h help.\n"

@@ -56,6 +56,8 @@ struct vm_config {
 	const char *api_sock;	/* --api-sock PATH: the API server (src/control) manages this VM */
 	enum sandbox_mode seccomp;	/* --seccomp kill (default, 0) | log | off */
 	int seccomp_trigger;	/* --seccomp-test-trigger ROLE: that sandbox role + 1; 0 = none */
+	const char *gdb;	/* --gdb tcp:ADDR:PORT|unix:PATH: the GDB stub listens there */
+	bool gdb_wait;		/* --gdb-wait: the vCPUs wait for the client's first continue */
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	int ndisks;
 	struct net_config nets[CONFIG_MAX_NETS];

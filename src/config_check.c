@@ -181,6 +181,8 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 	struct stat kst, st;
 	int ret, i;
 
+	if (cfg->gdb_wait && !cfg->gdb)
+		return config_fail(err, errlen, "--gdb-wait needs --gdb tcp:ADDR:PORT|unix:PATH");
 	if ((ret = ide_check(cfg, err, errlen)))
 		return ret;
 	if (cfg->bios) {

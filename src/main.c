@@ -14,6 +14,7 @@
 #include "config.h"
 #include "control/api_cli.h"
 #include "core/sandbox.h"
+#include "osdev/gdb_stub.h"
 #include "log.h"
 
 /* The one status not mapped here: the sandbox's SIGSYS handler exits with it from any thread. */
@@ -134,6 +135,7 @@ int main(int argc, char **argv)
 	const struct vm_config *run_cfg = &cfg;
 	struct api_options ao = { 0 };
 	struct api *api = NULL;
+	struct gdb_stub *gdb = NULL;
 	struct api_vmm ops;
 	enum config_action action = CONFIG_RUN;
 	enum vm_stop_reason why;
@@ -197,7 +199,14 @@ int main(int argc, char **argv)
 		api_destroy(api);
 		exit(code);
 	}
+	if (run_cfg->gdb && (ret = gdb_stub_start(&gdb, &board.vm, run_cfg->gdb, run_cfg->gdb_wait))) {
+		board_destroy(&board);	/* one line logged */
+		api_destroy(api);
+		exit(EXIT_HOST_ERROR);
+	}
 	why = board_run(&board);
+	if (!board.abandoned)	/* a vCPU that would not stop may still look at the debug state */
+		gdb_stub_stop(gdb);
 	api_vm_gone(api);
 	code = stop_exit_code(why, board.vm.stop_code);
 	if (board.vm.stop_msg[0])

@@ -34,6 +34,7 @@
 static const char *const role_names[SANDBOX_NROLES] = {
 	[SANDBOX_MAIN] = "main", [SANDBOX_VCPU] = "vcpu", [SANDBOX_IO] = "io",
 	[SANDBOX_VBLK] = "vblk", [SANDBOX_SERIAL_OUT] = "serial-out", [SANDBOX_API] = "api",
+	[SANDBOX_GDB] = "gdb",
 };
 
 /* Written by sandbox_configure before any other thread exists, read-only after. */
@@ -116,6 +117,7 @@ static const int vcpu_sys[] = { __NR_epoll_ctl, __NR_preadv, __NR_pwritev, __NR_
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN, KVM_IRQ_IOCTLS, KVM_IOEVENTFD, KVM_TRANSLATE, KVM_GET_REGS, KVM_SET_REGS,
 	KVM_GET_SREGS, KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_KVMCLOCK_CTRL,
+	KVM_SET_GUEST_DEBUG,	/* --gdb: breakpoints and single-step, applied by the vCPU itself */
 };
 
 /* I/O loop: epoll, console input, tap frames (readv/writev), signalfd, eventfds. */
@@ -148,6 +150,13 @@ static const unsigned long api_ioctls[] = {
 	KVM_KVMCLOCK_CTRL, KVM_IRQ_IOCTLS, BLKGETSIZE64, FIONREAD,
 };
 
+/* GDB stub: its client (accept4, recv, send, setsockopt for TCP_NODELAY, close), halting vCPUs
+ * (tgkill, in the base list), the halted vCPUs' registers. */
+static const int gdb_sys[] = { __NR_accept4, __NR_recvfrom, __NR_setsockopt, __NR_close };
+static const unsigned long gdb_ioctls[] = {
+	KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_GET_FPU, KVM_SET_FPU,
+};
+
 #ifdef SANDBOX_SANITIZER
 static const int san_sys[] = {
 	__NR_clone, __NR_clone3, __NR_ptrace, __NR_prctl, __NR_open, __NR_openat, __NR_close,
@@ -176,6 +185,7 @@ static size_t sandbox_lists(enum sandbox_role role, struct sandbox_list *out)
 	case SANDBOX_VBLK: out[n++] = LIST(vblk_sys, vblk_ioctls); break;
 	case SANDBOX_SERIAL_OUT: out[n++] = SYS_ONLY(serial_out_sys); break;
 	case SANDBOX_API: out[n++] = LIST(api_sys, api_ioctls); break;
+	case SANDBOX_GDB: out[n++] = LIST(gdb_sys, gdb_ioctls); break;
 	default: break;
 	}
 #ifdef SANDBOX_SANITIZER

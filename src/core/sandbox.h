@@ -11,6 +11,7 @@ enum sandbox_role {
 	SANDBOX_VBLK,		/* a virtio-blk worker: I/O on its disk file */
 	SANDBOX_SERIAL_OUT,	/* the writer behind the serial/debug console */
 	SANDBOX_API,		/* the HTTP API: its socket, log/metrics files, drive replacement, pause */
+	SANDBOX_GDB,		/* the GDB stub: its client socket, halted vCPUs' registers */
 	SANDBOX_NROLES,
 	SANDBOX_NO_ROLE = -1,
 };

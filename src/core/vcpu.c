@@ -14,6 +14,7 @@
 #include "core/sandbox.h"
 #include "core/vm.h"
 #include "core/vm_pause.h"
+#include "core/vcpu_debug.h"
 #include "log.h"
 
 /* Kicks a vCPU thread out of KVM_RUN. SIGURG because its default action is to ignore it: one sent
@@ -88,6 +89,9 @@ static int exit_internal_error(struct vcpu *v, struct kvm_run *run)
 {
 	char msg[128];
 
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && v->vm->dbg &&
+	    vcpu_debug_emul_failure(v, run) == 0)
+		return VCPU_CONTINUE;	/* a planted int3 (--gdb) */
 	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && v->vm->emul_failure &&
 	    v->vm->emul_failure(v, run) == 0)
 		return VCPU_CONTINUE;
@@ -125,7 +129,7 @@ static const exit_fn exit_table[] = {
 	[KVM_EXIT_INTERNAL_ERROR] = exit_internal_error,
 	[KVM_EXIT_FAIL_ENTRY] = exit_fail_entry,
 	[KVM_EXIT_INTR] = exit_ignore,
-	[KVM_EXIT_DEBUG] = exit_ignore,
+	[KVM_EXIT_DEBUG] = vcpu_debug_exit,	/* ignored unless --gdb */
 	[KVM_EXIT_IRQ_WINDOW_OPEN] = exit_ignore,
 };
 
@@ -194,6 +198,8 @@ static void *vcpu_thread(void *arg)
 		log_timeline("first KVM_RUN (vCPU 0)");
 	while (vm_stop_reason(vm) == VM_STOP_NONE) {
 		if (vm_pause_point(v))
+			continue;
+		if (vm->dbg && vcpu_debug_point(v))
 			continue;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

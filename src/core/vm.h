@@ -14,6 +14,7 @@
 #include "core/vmm_ops.h"
 
 struct vcpu;
+struct vm_debug;
 struct kvm_irq_routing;
 struct kvm_run;
 
@@ -37,6 +38,8 @@ struct vm {
 	int stop_code;
 	char stop_msg[256];
 	struct vm_pause pause;		/* vm_pause.c; under lock, waits on stopped */
+
+	struct vm_debug *dbg;		/* --gdb: core/vcpu_debug.c, else NULL */
 
 	uint32_t *io_hist;		/* --verbose: exits per port (65536 entries), else NULL */
 

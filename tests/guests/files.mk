@@ -96,3 +96,10 @@ bench: $(BENCH_GUEST) $(O)/bench/rawloop $(O)/ckvm
 
 .PHONY: guests check-guests check-guests-qemu bench
 .SECONDARY: $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.o $(GUEST_DIR)/crt64.o $(GUEST_C:%=$(GUEST_DIR)/%.o) $(GUEST_RAW:%=$(GUEST_DIR)/%.o) $(GUEST_ELF:%=$(GUEST_DIR)/%.o)
+
+# The GDB stub (src/osdev/gdb_stub*.c): two guests stepped by Debian's gdb in batch mode and a hostile
+# client (tests/guests/gdb.sh, tests/guests/gdb_hostile.py); check-guests runs them first.
+guests: $(GUEST_DIR)/gdbstep16.bin $(GUEST_DIR)/gdbstep64.elf
+check-guests: check-gdb
+check-gdb: $(GUEST_DIR)/gdbstep16.bin $(GUEST_DIR)/gdbstep64.elf $(O)/ckvm
+	tests/guests/gdb.sh $(O)/ckvm $(GUEST_DIR)

@@ -13,6 +13,7 @@ UNIT_TESTS += fw_cfg ata
 UNIT_TESTS += board_fw
 UNIT_TESTS += devstate
 UNIT_TESTS += expect screen report gdb_proto
+UNIT_TESTS += gdb_stub
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
@@ -53,6 +54,7 @@ check-tsan: guests $(O)/tests/stop/hang.so
 	TSAN_OPTIONS="$(TSAN_OPTIONS_CKVM)" tests/run-tier.sh tsan \
 		$(UNIT_TESTS:%=$(O)/tsan/tests/unit/test_%) \
 		"tests/guests/run.sh $(O)/tsan/ckvm $(GUEST_DIR)" \
+		"tests/guests/gdb.sh $(O)/tsan/ckvm $(GUEST_DIR)" \
 		"tests/stop/run.py $(O)/tsan/ckvm $(GUEST_DIR) $(O)/tests/stop/hang.so"
 
 .PHONY: check-tsan
