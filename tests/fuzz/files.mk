@@ -41,6 +41,11 @@ FUZZ_FLAGS += $(DECOMP_DEFS)
 FUZZ_TARGETS += gdb expect
 FUZZ_SRCS_gdb        := src/osdev/gdb_proto.c src/osdev/gdb_cmd.c
 FUZZ_SRCS_expect     := src/osdev/expect.c
+# The virtio devices' saved-state records (restore); seeds in tests/fuzz/seeds/devstate/.
+FUZZ_TARGETS += devstate
+FUZZ_SRCS_devstate   := $(FUZZ_SRCS_pci) src/virtio/virtio_blk.c src/virtio/virtio_blk_life.c \
+			src/backend/blk_file.c $(FUZZ_SRCS_sandbox) src/virtio/virtio_net.c \
+			src/virtio/virtio_net_life.c
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE

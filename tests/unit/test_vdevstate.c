@@ -236,6 +236,35 @@ static int restore_all(struct side *s, const uint8_t *buf, size_t len)
 	return off == len ? 0 : -EINVAL;
 }
 
+/* With VDEVSTATE_SEEDS=DIR, the records of a registry (as save_all wrote them) become seeds of
+ * tests/fuzz/fuzz_devstate.c: one file per device and form (payload alone, whole record). first is
+ * the fuzzer's selector of the registry's first device. */
+static void write_seeds(const char *what, uint8_t first, const uint8_t *rec, size_t len)
+{
+	const char *dir = getenv("VDEVSTATE_SEEDS");
+	size_t off = 0;
+
+	for (uint8_t sel = first; dir && off + 64 <= len; sel++) {
+		uint32_t plen;
+
+		memcpy(&plen, rec + off + 8, 4);
+		for (int whole = 0; whole < 2; whole++) {
+			char path[512];
+			FILE *f;
+			uint8_t s = (uint8_t)(sel | (whole ? 4 : 0));
+
+			snprintf(path, sizeof(path), "%s/%s-%u", dir, what, s);
+			f = fopen(path, "wb");
+			if (!f)
+				continue;
+			fwrite(&s, 1, 1, f);
+			fwrite(rec + off + (whole ? 0 : 64), 1, whole ? 64 + plen : plen, f);
+			fclose(f);
+		}
+		off += 64 + plen;
+	}
+}
+
 /* Poll the driver side of queue k for a used entry (bounded: 5 s). */
 static int wait_used(struct vq_mock *m, uint32_t *id, uint32_t *len)
 {
@@ -303,6 +332,7 @@ static void test_blk_round_trip(void)
 	CHECK_EQ(devreg_pause(&a.reg, deadline()), 0);
 	len_a = save_all(&a, rec_a, sizeof(rec_a));
 	CHECK(len_a > 0);
+	write_seeds("blk", 0, rec_a, len_a);
 	na = regs(&a, ra, 1, sizeof(struct virtio_blk_config));
 
 	/* The new machine: its disk is the same image (shared storage), its devices paused. */
@@ -495,6 +525,7 @@ static void test_net_round_trip(void)
 	CHECK_EQ(devreg_pause(&a.reg, deadline()), 0);
 	len_a = save_all(&a, rec_a, sizeof(rec_a));
 	CHECK(len_a > 0);
+	write_seeds("net", 2, rec_a, len_a);
 	na = regs(&a, ra, 3, 8);
 	vnet_get_stats(a.net, &sa);
 	CHECK_EQ(sa.rx_frames, 1);
