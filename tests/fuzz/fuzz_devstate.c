@@ -4,7 +4,8 @@
  * device (bits 0-1) and whether the rest is a whole record with its CKDV header (bit 2) or the
  * payload alone. A record that restore accepts must save again and that save must be accepted:
  * restore leaves only states the device itself can produce. Seeds: tests/fuzz/seeds/devstate/,
- * written by test_vdevstate and test_vdevstate_net (VDEVSTATE_SEEDS=DIR). Must never crash, hang or trip a sanitizer. */
+ * written by test_vdevstate and test_vdevstate_net (VDEVSTATE_SEEDS=DIR). Must never crash, hang
+ * or trip a sanitizer. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
