@@ -37,11 +37,11 @@ static void test_blk_round_trip(void)
 	blk_req(VIRTIO_BLK_T_OUT, 3, 0x5a, &st);
 	kick(&a, 0);
 	CHECK(wait_used(&q[0], &id, &len));
+	/* the pause waits for the worker: what it signalled is now visible to this thread */
+	CHECK_EQ(devreg_pause(&a.reg, deadline()), 0);
 	CHECK_EQ(*(uint8_t *)vqm_host(&q[0], st), VIRTIO_BLK_S_OK);
 	CHECK(a.fv.sends > 0);		/* the used interrupt went out as MSI-X vector 1 */
 	CHECK_EQ(a.fv.send_data, 0x41);
-
-	CHECK_EQ(devreg_pause(&a.reg, deadline()), 0);
 	len_a = save_all(&a, rec_a, sizeof(rec_a));
 	CHECK(len_a > 0);
 	write_seeds("blk", 0, rec_a, len_a);

@@ -127,8 +127,10 @@ static inline void side_init(struct side *s, bool net, int tap_fd)
 	s->bar = cfgr(s, PCI_BASE_ADDRESS_0, 4) & ~0xfull;
 }
 
+/* As the board ends a VM: stop every device (the blk worker leaves the queue), then destroy. */
 static inline void side_free(struct side *s)
 {
+	devreg_stop(&s->reg, deadline());
 	devreg_destroy(&s->reg);
 	pci_destroy(s->pci);
 }
