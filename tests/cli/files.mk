@@ -18,3 +18,19 @@ check-cli: cli-guests $(O)/ckvm
 	tests/cli/run.sh $(O)/ckvm $(CLI_DIR) $(GUEST_DIR)
 
 .PHONY: cli-guests check-cli
+
+# `ckvm test` tier (tests/cli/testmode.sh): flat real-mode guests, one per outcome (tm_*.S), plus
+# hello.bin and triplefault.elf from tests/guests.
+TM_GUESTS := $(patsubst tests/cli/%.S,$(CLI_DIR)/%.bin,$(wildcard tests/cli/tm_*.S))
+
+$(CLI_DIR)/tm_%.bin: tests/cli/tm_%.S tests/cli/tm16.h tests/guests/guest.h
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_FLAGS) -Itests/cli -c -o $(@:.bin=.o) $<
+	objcopy -O binary -j .text $(@:.bin=.o) $@
+
+testmode-guests: $(TM_GUESTS) $(GUEST_DIR)/hello.bin $(GUEST_DIR)/triplefault.elf
+
+check-testmode: testmode-guests $(O)/ckvm
+	tests/cli/testmode.sh $(O)/ckvm $(CLI_DIR) $(GUEST_DIR)
+
+.PHONY: testmode-guests check-testmode
