@@ -34,3 +34,8 @@ check-testmode: testmode-guests $(O)/ckvm
 	tests/cli/testmode.sh $(O)/ckvm $(CLI_DIR) $(GUEST_DIR)
 
 .PHONY: testmode-guests check-testmode
+
+# bench/testmode.sh's guest: PVH, so QEMU boots the same file with -kernel.
+$(CLI_DIR)/pvh_f4.elf: tests/cli/pvh_f4.S $(GUEST_DIR)/lib.o tests/guests/guest.h tests/guests/guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o
