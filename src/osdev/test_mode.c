@@ -26,6 +26,7 @@ _Static_assert(CONFIG_TEST_PATTERNS_MAX <= EXPECT_PATTERNS_MAX, "config holds wh
 #define RUNNER_CHUNK	4096
 #define RUNNER_JOIN_MS	2000	/* what the runner gets to drain the pipe once the console is gone */
 #define PIPE_BYTES	(1 << 20)	/* room for output while the runner is busy matching */
+#define COPY_STALL_MS	1000	/* after the stop, what a stalled stdout gets before copying ends */
 
 struct test_mode {
 	const struct test_config *tc;
@@ -42,7 +43,7 @@ struct test_mode {
 	int pipe_rd;
 	pthread_t thread;
 	bool started;
-	int64_t start_ns, end_ns;
+	int64_t start_ns, end_ns, deadline_ns;
 
 	pthread_mutex_t lock;		/* vmm and timed_out: the runner against main */
 	const struct vmm_ops *vmm;	/* NULL once the VM stopped: the runner must not touch it */
@@ -211,21 +212,69 @@ static void runner_stop_vm(struct test_mode *t, bool timeout)
 	pthread_mutex_unlock(&t->lock);
 }
 
-static void runner_consume(struct test_mode *t, const uint8_t *buf, size_t len)
+static bool runner_armed(struct test_mode *t)
 {
-	enum expect_state st = expect_state(&t->ex);
+	bool armed;
 
+	pthread_mutex_lock(&t->lock);
+	armed = t->vmm && !t->stop_sent;
+	pthread_mutex_unlock(&t->lock);
+	return armed;
+}
+
+/* Milliseconds to the deadline, rounded up; 0 once it has passed. */
+static int runner_left_ms(const struct test_mode *t)
+{
+	int64_t left = t->deadline_ns - vm_clock_ns();
+
+	if (left <= 0)
+		return 0;
+	left = (left + 999999) / 1000000;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* Copy to stdout or the --serial file. A reader that stalls must not stall the test: the wait for
+ * room is bounded by the deadline (then the VM is stopped as timed out), and after the stop by
+ * COPY_STALL_MS, after which the rest of the output is matched but no longer copied. A closed
+ * stdout ends the copy too. Writes of at most a page go through at once once poll says so. */
+static void runner_copy(struct test_mode *t, const uint8_t *buf, size_t len)
+{
 	for (size_t off = 0; t->copy_fd >= 0 && !t->copy_broken && off < len;) {
-		ssize_t n = write(t->copy_fd, buf + off, len - off);
+		struct pollfd pfd = { .fd = t->copy_fd, .events = POLLOUT };
+		bool armed = runner_armed(t);
+		int r = poll(&pfd, 1, armed ? runner_left_ms(t) : COPY_STALL_MS);
+		ssize_t n;
 
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0 && armed) {
+			runner_stop_vm(t, true);
+			continue;
+		}
+		if (r == 0) {
+			log_warnx("test", "the output's reader stalled: no longer copying the guest's output");
+			t->copy_broken = true;
+			break;
+		}
+		n = r < 0 ? -1 : write(t->copy_fd, buf + off, len - off < 4096 ? len - off : 4096);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {	/* a closed stdout must not stop the test: stop copying */
+		if (n <= 0) {
 			t->copy_broken = true;
 			break;
 		}
 		off += (size_t)n;
 	}
+}
+
+/* Match first, so that a decision stops the VM before a slow copy; then copy and keep the tail. */
+static void runner_consume(struct test_mode *t, const uint8_t *buf, size_t len)
+{
+	enum expect_state st = expect_state(&t->ex);
+
+	if (st == EXPECT_RUNNING && expect_feed(&t->ex, buf, len) != EXPECT_RUNNING)
+		runner_stop_vm(t, false);	/* fail-on, or every --expect met (never at once with none) */
+	runner_copy(t, buf, len);
 	if (t->tail_len + len > sizeof(t->tail)) {	/* keep the last REPORT_TAIL_MAX bytes at least */
 		size_t keep = len >= REPORT_TAIL_MAX ? 0 : REPORT_TAIL_MAX - len;
 
@@ -239,11 +288,6 @@ static void runner_consume(struct test_mode *t, const uint8_t *buf, size_t len)
 	}
 	memcpy(t->tail + t->tail_len, buf, len);
 	t->tail_len += len;
-	if (st != EXPECT_RUNNING)
-		return;
-	st = expect_feed(&t->ex, buf, len);
-	if (st != EXPECT_RUNNING)	/* fail-on, or every --expect met (never at once with none) */
-		runner_stop_vm(t, false);
 }
 
 /* Until the pipe's write end is closed (test_mode_finish): copy, match, and stop the VM at the
@@ -251,30 +295,18 @@ static void runner_consume(struct test_mode *t, const uint8_t *buf, size_t len)
 static void *runner(void *arg)
 {
 	struct test_mode *t = arg;
-	int64_t deadline = t->start_ns + (int64_t)(t->timeout_ns > INT64_MAX / 2 ? INT64_MAX / 2 :
-						     t->timeout_ns);
 	uint8_t buf[RUNNER_CHUNK];
 
 	pthread_setname_np(pthread_self(), "test");
 	sandbox_enter(SANDBOX_SERIAL_OUT);
 	for (;;) {
 		struct pollfd pfd = { .fd = t->pipe_rd, .events = POLLIN };
-		int timeout_ms = -1;
-		bool armed;
+		int timeout_ms = runner_armed(t) ? runner_left_ms(t) : -1;
 		ssize_t n;
 
-		pthread_mutex_lock(&t->lock);
-		armed = t->vmm && !t->stop_sent;
-		pthread_mutex_unlock(&t->lock);
-		if (armed) {
-			int64_t left = deadline - vm_clock_ns();
-
-			if (left <= 0) {
-				runner_stop_vm(t, true);
-				continue;
-			}
-			left = (left + 999999) / 1000000;
-			timeout_ms = left > INT_MAX ? INT_MAX : (int)left;
+		if (timeout_ms == 0) {
+			runner_stop_vm(t, true);
+			continue;
 		}
 		n = poll(&pfd, 1, timeout_ms);
 		if (n < 0 && errno != EINTR)
@@ -296,6 +328,8 @@ int test_mode_start(struct test_mode *t, const struct vmm_ops *vmm)
 
 	t->vmm = vmm;
 	t->start_ns = vm_clock_ns();
+	t->deadline_ns = t->start_ns + (int64_t)(t->timeout_ns > INT64_MAX / 4 ? INT64_MAX / 4 :
+						 t->timeout_ns);
 	if ((ret = -pthread_create(&t->thread, NULL, runner, t))) {
 		t->vmm = NULL;
 		return ret;

@@ -20,7 +20,7 @@ check-cli: cli-guests $(O)/ckvm
 .PHONY: cli-guests check-cli
 
 # `ckvm test` tier (tests/cli/testmode.sh): flat real-mode guests, one per outcome (tm_*.S), plus
-# hello.bin and triplefault.elf from tests/guests.
+# hello.bin, triplefault.elf and spew.elf from tests/guests.
 TM_GUESTS := $(patsubst tests/cli/%.S,$(CLI_DIR)/%.bin,$(wildcard tests/cli/tm_*.S))
 
 $(CLI_DIR)/tm_%.bin: tests/cli/tm_%.S tests/cli/tm16.h tests/guests/guest.h
@@ -28,7 +28,7 @@ $(CLI_DIR)/tm_%.bin: tests/cli/tm_%.S tests/cli/tm16.h tests/guests/guest.h
 	$(GUEST_CC) $(GUEST_FLAGS) -Itests/cli -c -o $(@:.bin=.o) $<
 	objcopy -O binary -j .text $(@:.bin=.o) $@
 
-testmode-guests: $(TM_GUESTS) $(GUEST_DIR)/hello.bin $(GUEST_DIR)/triplefault.elf
+testmode-guests: $(TM_GUESTS) $(GUEST_DIR)/hello.bin $(GUEST_DIR)/triplefault.elf $(GUEST_DIR)/spew.elf
 
 check-testmode: testmode-guests $(O)/ckvm
 	tests/cli/testmode.sh $(O)/ckvm $(CLI_DIR) $(GUEST_DIR)

@@ -2,7 +2,7 @@
 # `ckvm test` tier: one tiny guest per outcome, each case checking the exit status, the one summary
 # line on stderr, and (where the case has them) the copied serial output, the screen dump and the
 # TAP/JUnit reports. Every case runs under an outer `timeout`, so a hang fails instead of blocking.
-# Usage: testmode.sh CKVM CLI_GUEST_DIR GUEST_DIR  (tm_*.bin; hello.bin, triplefault.elf)
+# Usage: testmode.sh CKVM CLI_GUEST_DIR GUEST_DIR  (tm_*.bin; hello.bin, triplefault.elf, spew.elf)
 # Prints PASS/FAIL per case and "testmode: N passed, N failed"; exits non-zero on any failure.
 set -u
 [ $# -eq 3 ] || { echo "usage: $0 CKVM CLI_GUEST_DIR GUEST_DIR" >&2; exit 2; }
@@ -109,6 +109,13 @@ t --kernel "$P" $RAW --expect 'never printed' --timeout 2s
 if expect 12 "FAIL tm_pass.bin \(2\.[0-9]+ s\): timed out: after 2s"; then
 	[ "$SECS" -ge 1900 ] && [ "$SECS" -lt 6000 ] && ok || bad "took $SECS ms for --timeout 2s"
 fi
+
+T=timeout-stalled-stdout	# a reader that never reads must not hold the test past its timeout
+t0=$(date +%s%N)
+timeout -k 5 60 "$ckvm" test --kernel "$gdir/spew.elf" --expect never --timeout 2s </dev/null 2>"$work/err" \
+	> >(exec sleep 15)
+RC=$?; SECS=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect 12 'FAIL spew.elf .*timed out' && { [ "$SECS" -lt 7000 ] && ok || bad "took $SECS ms"; }
 
 T=timeout-ms
 t --kernel "$P" $RAW --timeout 300ms
