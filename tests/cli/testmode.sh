@@ -131,12 +131,12 @@ expect 14 'FAIL .*ckvm was stopped by a signal' && ok
 
 echo "--- screen dump"
 T=screen-dump-file
-t --kernel "$V" $RAW --screen-dump "$work/screen.txt" --exit-pass 0x21
+t --kernel "$V" $RAW --screen-dump "$work/screen.txt" --exit-pass 0x21 --timeout 20s
 expect 67 'PASS tm_vga.bin' &&
 	{ cmp -s "$work/screen.txt" "$src/tm_vga.screen" && ok || bad "$(diff "$src/tm_vga.screen" "$work/screen.txt" | head -5)"; }
 
 T=screen-dump-stdout	# - : after the guest's output, on stdout
-t --kernel "$V" $RAW --screen-dump - --serial none
+t --kernel "$V" $RAW --screen-dump - --serial none --timeout 20s
 expect 67 'FAIL tm_vga.bin' && { cmp -s "$work/out" "$src/tm_vga.screen" && ok || bad "stdout is not the screen"; }
 
 T=screen-dump-not-an-input	# an output never overwrites an input
