@@ -34,6 +34,7 @@ enum {
 	OPT_KFORMAT, OPT_LOAD, OPT_ENTRY, OPT_DISK, OPT_NET, OPT_NO_QUIRKS, OPT_NO_ACPI, OPT_PV_OFF,
 	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
 	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK, OPT_KDECOMP, OPT_SECCOMP, OPT_SECCOMP_TRIGGER,
+	OPT_BIOS,
 	/* `ckvm test` only (test_opt) */
 	OPT_EXPECT, OPT_FAIL_ON, OPT_TIMEOUT, OPT_SCREEN_DUMP, OPT_REPORT, OPT_TEST_NAME, OPT_EXIT_PASS,
 };
@@ -65,6 +66,7 @@ static const struct option run_opts[] = {
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "seccomp-test-trigger", required_argument, NULL, OPT_SECCOMP_TRIGGER },	/* tests only */
+	{ "bios", optional_argument, NULL, OPT_BIOS },
 	{ "expect", required_argument, NULL, OPT_EXPECT },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -384,6 +386,7 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 	case OPT_PRINT: cfg->print_config = true; break;
 	case OPT_VERBOSE: cfg->verbose++; break;
 	case OPT_API_SOCK: cfg->api_sock = arg; break;
+	case OPT_BIOS: cfg->bios = arg && *arg ? arg : CONFIG_BIOS_DEFAULT; break;
 	case OPT_SECCOMP:
 		if (!strcmp(arg, "kill")) cfg->seccomp = SANDBOX_KILL;
 		else if (!strcmp(arg, "log")) cfg->seccomp = SANDBOX_LOG;
@@ -455,6 +458,10 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_actio
 				return config_fail(err, errlen, "%s: --%s given twice", argv[1], run_opts[idx].name);
 			seen |= 1ULL << (c - OPT_KERNEL);
 		}
+		/* --bios takes its optional PATH as the next word too (getopt only knows --bios=PATH),
+		 * unless that word is another option. */
+		if (c == OPT_BIOS && !optarg && optind < argc - 1 && argv[optind + 1][0] != '-')
+			optarg = argv[1 + optind++];
 		if ((ret = parse_run_opt(cfg, c, optarg, err, errlen)))
 			return ret;
 	}
@@ -470,7 +477,9 @@ void config_print(const struct vm_config *c, FILE *f)
 	static const char *const fmt[] = { "auto", "bzimage", "elf", "raw" };
 	int i;
 
-	fprintf(f, "kernel=%s\nkernel-format=%s\n", c->kernel, fmt[c->kernel_format]);
+	if (c->bios)
+		fprintf(f, "bios=%s\n", c->bios);
+	fprintf(f, "kernel=%s\nkernel-format=%s\n", c->kernel ? c->kernel : "", fmt[c->kernel_format]);
 	fprintf(f, "kernel-decompress=%s\n", c->kernel_decompress == KDECOMP_GUEST ? "guest" : "host");
 	if (c->kernel_format == KFMT_RAW)
 		fprintf(f, "load-addr=0x%llx\nentry=0x%llx\n", (unsigned long long)c->load_gpa,
@@ -487,9 +496,9 @@ void config_print(const struct vm_config *c, FILE *f)
 			"file=", c->debugcon == DEBUGCON_FILE ? c->debugcon_path : "",
 			c->debugcon_timestamps ? "on" : "off");
 	for (i = 0; i < c->ndisks; i++)
-		fprintf(f, "disk=path=%s,readonly=%s%s%s\n", c->disks[i].path,
+		fprintf(f, "disk=path=%s,readonly=%s%s%s%s\n", c->disks[i].path,
 			c->disks[i].readonly ? "on" : "off", c->disks[i].serial ? ",serial=" : "",
-			c->disks[i].serial ? c->disks[i].serial : "");
+			c->disks[i].serial ? c->disks[i].serial : "", c->disks[i].ide ? ",if=ide" : "");
 	for (i = 0; i < c->nnets; i++) {
 		const uint8_t *m = c->nets[i].mac;
 
@@ -513,7 +522,7 @@ void config_print(const struct vm_config *c, FILE *f)
 void config_usage(FILE *f)
 {
 	fputs("usage: ckvm run --kernel PATH [options]\n"
-	      "       ckvm test --kernel PATH [run options] [test options]\n"
+	      "       ckvm test --kernel PATH|--bios --disk ... [run options] [test options]\n"
 	      "       ckvm --api-sock PATH [--config-file FILE] [--id ID] [--verbose]\n"
 	      "       ckvm --config-file FILE --no-api [--id ID] [--verbose]\n"
 	      "       ckvm ctl --api-sock PATH info|pause|resume|shutdown|config\n"
@@ -530,7 +539,10 @@ void config_usage(FILE *f)
 	      "  --kernel-decompress W   bzImage payload inflated by the host (default; KASLR unless\n"
 	      "                          nokaslr) or by the guest's own decompressor\n"
 	      "  --load-addr A --entry A raw format: load and real-mode entry address (< 1 MiB)\n"
-	      "  --disk path=F[,readonly=on][,serial=ID]   virtio-blk disk (raw image), repeatable\n"
+	      "  --disk path=F[,readonly=on][,serial=ID][,if=virtio|ide]   disk (raw image): virtio-blk,\n"
+	      "                          or ATA PIO at 0x1f0 (if=ide, at most 2), repeatable\n"
+	      "  --bios [PATH]           boot firmware (default " CONFIG_BIOS_DEFAULT ", 128 KiB)\n"
+	      "                          instead of a kernel; it boots the disks\n"
 	      "  --net tap=NAME[,mac=M]  virtio-net on a tap device, repeatable\n"
 	      "  --no-acpi               no ACPI tables (MP table only)\n"
 	      "  --pv-off LIST           switch off KVM PV features: clock,eoi,unhalt,tlb-flush,\n"
@@ -552,7 +564,7 @@ void config_usage(FILE *f)
 	      "  --timeout D             give up after D (ms, s, m, h; default 60s)\n"
 	      "  --screen-dump PATH      write the VGA text screen (0xb8000) as UTF-8 at the end (- = stdout)\n"
 	      "  --report tap[:PATH]|junit:PATH   a TAP or JUnit report\n"
-	      "  --name NAME             the test's name (default: the kernel's file name)\n"
+	      "  --name NAME             the test's name (default: the kernel's or first disk's file name)\n"
 	      "  --exit-pass V           a test-exit value that counts as a pass in the summary and report\n"
 	      "  --serial stdio|none|file=PATH   where the captured output is also copied (default stdout)\n"
 	      "  Test exit status: 0 pass, 6 expect not met, 8 fail-on, 10 crash, 12 timeout,\n"

@@ -28,7 +28,13 @@ $(CLI_DIR)/tm_%.bin: tests/cli/tm_%.S tests/cli/tm16.h tests/guests/guest.h
 	$(GUEST_CC) $(GUEST_FLAGS) -Itests/cli -c -o $(@:.bin=.o) $<
 	objcopy -O binary -j .text $(@:.bin=.o) $@
 
-testmode-guests: $(TM_GUESTS) $(GUEST_DIR)/hello.bin $(GUEST_DIR)/triplefault.elf $(GUEST_DIR)/spew.elf
+# tm_vga as a boot sector for --bios: the code is position-independent, so SeaBIOS's 0:7C00 works;
+# the boot signature at 510, then padding to 1 MiB (SeaBIOS wants at least one cylinder).
+$(CLI_DIR)/tm_vga.img: $(CLI_DIR)/tm_vga.bin
+	cp $< $@ && truncate -s 510 $@ && printf '\125\252' >> $@ && truncate -s 1M $@
+
+testmode-guests: $(TM_GUESTS) $(GUEST_DIR)/hello.bin $(GUEST_DIR)/triplefault.elf $(GUEST_DIR)/spew.elf \
+		 $(CLI_DIR)/tm_vga.img $(GUEST_DIR)/mbr.img
 
 check-testmode: testmode-guests $(O)/ckvm
 	tests/cli/testmode.sh $(O)/ckvm $(CLI_DIR) $(GUEST_DIR)

@@ -2,7 +2,8 @@
 # `ckvm test` tier: one tiny guest per outcome, each case checking the exit status, the one summary
 # line on stderr, and (where the case has them) the copied serial output, the screen dump and the
 # TAP/JUnit reports. Every case runs under an outer `timeout`, so a hang fails instead of blocking.
-# Usage: testmode.sh CKVM CLI_GUEST_DIR GUEST_DIR  (tm_*.bin; hello.bin, triplefault.elf, spew.elf)
+# Usage: testmode.sh CKVM CLI_GUEST_DIR GUEST_DIR  (tm_*.bin, tm_vga.img; hello.bin, triplefault.elf,
+#        spew.elf, mbr.img)
 # Prints PASS/FAIL per case and "testmode: N passed, N failed"; exits non-zero on any failure.
 set -u
 [ $# -eq 3 ] || { echo "usage: $0 CKVM CLI_GUEST_DIR GUEST_DIR" >&2; exit 2; }
@@ -143,6 +144,31 @@ T=screen-dump-not-an-input	# an output never overwrites an input
 cp "$V" "$work/vga.bin"; sum=$(sha256sum < "$work/vga.bin")
 t --kernel "$work/vga.bin" $RAW --screen-dump "$work/vga.bin"
 [ "$RC" -eq 1 ] && [ "$(sha256sum < "$work/vga.bin")" = "$sum" ] && ok || bad "status $RC or the kernel changed"
+
+echo "--- --bios: SeaBIOS boots a boot sector from the disk"
+if [ -e /usr/share/seabios/bios.bin ]; then
+	cp "$gdir/mbr.img" "$work/mbr.img" && cp "$cdir/tm_vga.img" "$work/vga.img" || exit 2
+	T=bios-mbr-expect	# tests/guests/mbr.S: int 10h teletype, VGA memory, int 13h read, test exit
+	t --bios --disk "path=$work/mbr.img,readonly=on" --expect 'MBR OK' --expect 'SECTOR2 OK' \
+		--screen-dump "$work/mbr.txt" --timeout 120s
+	if expect 0 'PASS mbr.img .*every --expect matched: 2/2 in order$'; then
+		[ "$(head -n 1 "$work/mbr.txt")" = VGA ] && [ "$(wc -l < "$work/mbr.txt")" -eq 25 ] && ok ||
+			bad "screen dump: $(head -c 100 "$work/mbr.txt")"
+	fi
+	T=bios-mbr-ide-test-exit	# the same sector from IDE, ending through its test-exit write
+	t --bios --disk "path=$work/mbr.img,readonly=on,if=ide" --exit-pass 0x21 --timeout 120s
+	expect 67 'PASS mbr.img .*the guest wrote 33 to the test-exit port' &&
+		{ grep -q 'SECTOR2 OK' "$work/out" && ok || bad "no SECTOR2 OK on stdout"; }
+	T=bios-vga-0xf4	# tm_vga as a boot sector: CP437 on the screen, dword out to 0xf4
+	t --bios --disk "path=$work/vga.img,readonly=on" --expect 'vga written' --screen-dump "$work/vga.txt" \
+		--timeout 120s --report "junit:$work/b.xml"
+	if expect 0 'PASS vga.img'; then
+		cmp -s "$work/vga.txt" "$src/tm_vga.screen" && xml_ok "$work/b.xml" && ok ||
+			bad "$(diff "$src/tm_vga.screen" "$work/vga.txt" | head -5)"
+	fi
+else
+	echo "SKIP --bios cases: /usr/share/seabios/bios.bin missing (scripts/deps.sh installs seabios)"
+fi
 
 echo "--- reports"
 T=report-tap

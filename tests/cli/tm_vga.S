@@ -1,6 +1,7 @@
 /* tm_vga: writes text to the VGA text buffer (0xb8000) as a boot sector would, code page 437
  * glyphs included (smiley, heart, box drawing, shade, sharp s, alpha), reports on COM1, then ends
- * with a dword write of 0x21 to port 0xf4 (status 67). The screen dump must equal tm_vga.screen. */
+ * with a dword write of 0x21 to port 0xf4 (status 67). The screen dump must equal tm_vga.screen.
+ * Position-independent: also a boot sector (tm_vga.img, for --bios). */
 #include "tm16.h"
 
 /* One character with attribute 0x1f (white on blue; the dump ignores attributes) at ES:DI. */
@@ -15,6 +16,7 @@
 	.text
 	.globl	_start
 _start:
+	cli		/* under SeaBIOS: its timer tick flushes a held-back console byte into our line */
 	cld
 	mov	$0xb800, %ax
 	mov	%ax, %es
