@@ -20,7 +20,7 @@ check-cli: cli-guests $(O)/ckvm
 .PHONY: cli-guests check-cli
 
 # `ckvm test` tier (tests/cli/testmode.sh): flat real-mode guests, one per outcome (tm_*.S), plus
-# hello.bin, triplefault.elf and spew.elf from tests/guests.
+# hello.bin, triplefault.elf, spew.elf, boottime.elf and mbr.img from tests/guests.
 TM_GUESTS := $(patsubst tests/cli/%.S,$(CLI_DIR)/%.bin,$(wildcard tests/cli/tm_*.S))
 
 $(CLI_DIR)/tm_%.bin: tests/cli/tm_%.S tests/cli/tm16.h tests/guests/guest.h
@@ -33,7 +33,7 @@ $(CLI_DIR)/tm_%.bin: tests/cli/tm_%.S tests/cli/tm16.h tests/guests/guest.h
 $(CLI_DIR)/tm_vga.img: $(CLI_DIR)/tm_vga.bin
 	cp $< $@ && truncate -s 510 $@ && printf '\125\252' >> $@ && truncate -s 1M $@
 
-testmode-guests: $(TM_GUESTS) $(GUEST_DIR)/hello.bin $(GUEST_DIR)/triplefault.elf $(GUEST_DIR)/spew.elf \
+testmode-guests: $(TM_GUESTS) $(GUEST_DIR)/hello.bin $(GUEST_DIR)/triplefault.elf $(GUEST_DIR)/spew.elf $(GUEST_DIR)/boottime.elf \
 		 $(CLI_DIR)/tm_vga.img $(GUEST_DIR)/mbr.img
 
 check-testmode: testmode-guests $(O)/ckvm

@@ -3,7 +3,7 @@
 # line on stderr, and (where the case has them) the copied serial output, the screen dump and the
 # TAP/JUnit reports. Every case runs under an outer `timeout`, so a hang fails instead of blocking.
 # Usage: testmode.sh CKVM CLI_GUEST_DIR GUEST_DIR  (tm_*.bin, tm_vga.img; hello.bin, triplefault.elf,
-#        spew.elf, mbr.img)
+#        spew.elf, boottime.elf, mbr.img)
 # Prints PASS/FAIL per case and "testmode: N passed, N failed"; exits non-zero on any failure.
 set -u
 [ $# -eq 3 ] || { echo "usage: $0 CKVM CLI_GUEST_DIR GUEST_DIR" >&2; exit 2; }
@@ -129,6 +129,15 @@ for _ in $(seq 100); do grep -q selftest "$work/out" 2>/dev/null && break; sleep
 kill -TERM "$pid" 2>/dev/null
 wait "$pid"; RC=$?
 expect 14 'FAIL .*ckvm was stopped by a signal' && ok
+
+T=serial-file	# --serial file=PATH: the output goes there (and is matched), not to stdout
+t --kernel "$P" $RAW --expect 'selftest' --serial "file=$work/serial.log" --timeout 30s
+expect 0 'PASS' && { grep -q '^selftest: 3 of 3 passed' "$work/serial.log" && [ ! -s "$work/out" ] && ok ||
+	bad "serial.log: $(head -c 100 "$work/serial.log"); stdout $(wc -c < "$work/out") bytes"; }
+
+T=debug-console-matched	# --debug-console stdio shares stdout, so the matcher sees it too
+t --kernel "$gdir/boottime.elf" --debug-console stdio --expect 'debugcon 0x402 OK' --expect 'BOOTTIME OK' --timeout 30s
+expect 0 'PASS boottime.elf' && ok
 
 echo "--- screen dump"
 T=screen-dump-file
