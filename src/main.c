@@ -192,7 +192,8 @@ int main(int argc, char **argv)
 	if (cfg.test.enabled && (ret = test_mode_prepare(&tm, &cfg, err, sizeof(err)))) {
 		if (err[0])
 			fprintf(stderr, "ckvm: error: %s\n", err);
-		exit(ret == -ENOMEM || ret == -EMFILE || ret == -ENFILE ? EXIT_HOST_ERROR : EXIT_USAGE);
+		exit(ret == -EIO || ret == -ENOMEM || ret == -EMFILE || ret == -ENFILE ? EXIT_HOST_ERROR :
+		     EXIT_USAGE);
 	}
 	fatal_signals_catch();
 	if (sandbox_configure(cfg.seccomp, cfg.seccomp_trigger - 1))	/* before any thread */

@@ -163,6 +163,7 @@ int test_mode_prepare(struct test_mode **out, struct vm_config *cfg, char *err, 
 		goto fail;
 	if ((ret = capture(t, &stdout_fd))) {
 		log_errno(LOG_ERR, "test", ret, "capturing the serial output");
+		ret = -EIO;	/* the host's fault, whatever the call said (main: status 2) */
 		goto fail;
 	}
 	if (tc->report)

@@ -38,7 +38,8 @@ struct test_mode;
 /* Check the test options (patterns, --timeout, --report, --exit-pass), open the outputs (screen
  * dump, report, --serial file) so that no later step needs open(2), and capture the serial output:
  * stdin becomes /dev/null (headless), stdout a pipe; cfg->serial is set to stdio for the console.
- * 0; -EINVAL with one line in err for bad input; another -errno (logged) for a host failure. */
+ * 0, or for bad input -EINVAL with one line in err, or an output refused (logged: -EBUSY, -EACCES,
+ * -ENOENT...); for a host failure (logged) -EIO, -ENOMEM, -EMFILE or -ENFILE. */
 int test_mode_prepare(struct test_mode **out, struct vm_config *cfg, char *err, size_t errlen);
 /* Start the runner thread (it loads the serial-out sandbox role); vmm is the VM's. 0 or -errno. */
 int test_mode_start(struct test_mode *t, const struct vmm_ops *vmm);
