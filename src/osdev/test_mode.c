@@ -154,8 +154,8 @@ int test_mode_prepare(struct test_mode **out, struct vm_config *cfg, char *err, 
 	t->pipe_rd = t->copy_fd = -1;
 	expect_init(&t->ex);
 	pthread_mutex_init(&t->lock, NULL);
-	/* default name: the kernel's file name, or the first disk's (--bios) */
-	path = cfg->kernel ? cfg->kernel : cfg->ndisks ? cfg->disks[0].path : NULL;
+	/* default name: the kernel's file name, or the floppy's or first disk's (--bios) */
+	path = cfg->kernel ? cfg->kernel : cfg->floppy ? cfg->floppy : cfg->ndisks ? cfg->disks[0].path : NULL;
 	slash = path ? strrchr(path, '/') : NULL;
 	t->name = tc->name ? tc->name : slash ? slash + 1 : path ? path : "ckvm test";
 	path = NULL;

@@ -61,6 +61,13 @@ $(GUEST_MBR:%=$(GUEST_DIR)/%.img): $(GUEST_DIR)/%.img: tests/guests/%.S
 	objcopy -O binary $(@:.img=.mbr.elf) $@
 	truncate -s 1M $@
 
+# The same boot sector as a 1.44 MB floppy image (--floppy).
+$(GUEST_DIR)/mbr-floppy.img: $(GUEST_DIR)/mbr.img
+	head -c 1474560 $< > $@.tmp
+	truncate -s 1474560 $@.tmp
+	mv $@.tmp $@
+GUEST_BINS    += $(GUEST_DIR)/mbr-floppy.img
+
 guests: $(GUEST_BINS) $(GUEST_QEMU)
 
 # The hostile guests (%SAN in guests.list) run against an ASan/UBSan ckvm, built in $(O)/san like the
