@@ -42,7 +42,7 @@ $(O)/%.o: %.c
 include tests/unit/files.mk tests/guests/files.mk tests/cli/files.mk tests/stop/files.mk tests/fuzz/files.mk \
 	tests/linux/files.mk tests/api/files.mk
 
-check: check-unit check-fuzz check-guests check-cli check-api check-stop check-tsan check-linux
+check: check-unit check-fuzz check-guests check-cli check-testmode check-api check-stop check-tsan check-linux
 	@echo "check: all tiers done"
 
 clean:

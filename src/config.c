@@ -37,6 +37,8 @@ enum {
 	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK, OPT_KDECOMP, OPT_SECCOMP, OPT_SECCOMP_TRIGGER,
 	OPT_BIOS, OPT_FLOPPY,
 	OPT_GDB, OPT_GDB_WAIT,
+	/* `ckvm test` only (test_opt) */
+	OPT_EXPECT, OPT_FAIL_ON, OPT_TIMEOUT, OPT_SCREEN_DUMP, OPT_REPORT, OPT_TEST_NAME, OPT_EXIT_PASS,
 };
 
 /* One line per option. Single-valued options given twice are an error; opt_repeatable() lists
@@ -70,6 +72,13 @@ static const struct option run_opts[] = {
 	{ "floppy", required_argument, NULL, OPT_FLOPPY },
 	{ "gdb", required_argument, NULL, OPT_GDB },
 	{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
+	{ "expect", required_argument, NULL, OPT_EXPECT },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "screen-dump", required_argument, NULL, OPT_SCREEN_DUMP },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "name", required_argument, NULL, OPT_TEST_NAME },
+	{ "exit-pass", required_argument, NULL, OPT_EXIT_PASS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -277,6 +286,44 @@ void config_defaults(struct vm_config *cfg)
 	cfg->acpi = true;
 }
 
+/* The options of `ckvm test`: only recorded here; test_mode_prepare() checks the patterns, the
+ * duration and the report spec (it needs the matcher), so that config stays free of it. */
+static const char *opt_name(int c)
+{
+	for (const struct option *o = run_opts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
+
+static int test_opt(struct test_config *t, int c, char *arg, char *err, size_t errlen)
+{
+	if (c < OPT_EXPECT || c > OPT_EXIT_PASS)
+		return -EINVAL;
+	if (!t->enabled)
+		return config_fail(err, errlen, "run: --%s is an option of 'ckvm test'",
+				   opt_name(c));
+	switch (c) {
+	case OPT_EXPECT:
+	case OPT_FAIL_ON: {
+		unsigned *n = c == OPT_EXPECT ? &t->n_expect : &t->n_fail_on;
+
+		if (*n == CONFIG_TEST_PATTERNS_MAX)
+			return config_fail(err, errlen, "test: more than %d --%s patterns",
+					   CONFIG_TEST_PATTERNS_MAX, opt_name(c));
+		(c == OPT_EXPECT ? t->expect : t->fail_on)[(*n)++] = arg;
+		break;
+	}
+	case OPT_TIMEOUT: t->timeout = arg; break;
+	case OPT_SCREEN_DUMP: t->screen_dump = arg; break;
+	case OPT_REPORT: t->report = arg; break;
+	case OPT_TEST_NAME: t->name = arg; break;
+	case OPT_EXIT_PASS: t->exit_pass = arg; break;
+	default: return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, size_t errlen)
 {
 	uint64_t v;
@@ -364,7 +411,7 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 		return gdb_stub_spec_check(arg, err, errlen);
 	case OPT_GDB_WAIT: cfg->gdb_wait = true; break;
 	default:
-		return -EINVAL;
+		return test_opt(&cfg->test, c, arg, err, errlen);
 	}
 	return 0;
 }
@@ -373,7 +420,8 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
  * would be ignored without a word). */
 static bool opt_repeatable(int c)
 {
-	return c == OPT_DISK || c == OPT_NET || c == OPT_PV_OFF || c == OPT_VERBOSE;
+	return c == OPT_DISK || c == OPT_NET || c == OPT_PV_OFF || c == OPT_VERBOSE ||
+	       c == OPT_EXPECT || c == OPT_FAIL_ON;
 }
 
 int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_action *action,
@@ -394,7 +442,11 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_actio
 		*action = CONFIG_VERSION;
 		return 0;
 	}
-	if (strcmp(argv[1], "run"))
+	if (!strcmp(argv[1], "test")) {
+		/* `ckvm test`: every run option, plus test_opt's; the test-exit port is on */
+		cfg->test.enabled = true;
+		cfg->test_exit = true;
+	} else if (strcmp(argv[1], "run"))
 		return config_fail(err, errlen, "unknown command '%s' (try 'ckvm --help')", argv[1]);
 	optind = 0;	/* 0, not 1: glibc then also forgets a short-option cluster of an earlier parse */
 	opterr = 0;
@@ -404,8 +456,8 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_actio
 			/* A short option has optopt set; a long one was the last argv element consumed. */
 			const char *what = optopt > 0 && optopt < 256 ? shortopt : argv[optind];
 
-			return config_fail(err, errlen, c == '?' ? "run: unknown option '%s'" :
-					   "run: option '%s' needs a value", what);
+			return config_fail(err, errlen, c == '?' ? "%s: unknown option '%s'" :
+					   "%s: option '%s' needs a value", argv[1], what);
 		}
 		if (c == OPT_HELP) {
 			*action = CONFIG_HELP;
@@ -413,7 +465,7 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_actio
 		}
 		if (!opt_repeatable(c) && c - OPT_KERNEL < 64) {
 			if (seen & 1ULL << (c - OPT_KERNEL))
-				return config_fail(err, errlen, "run: --%s given twice", run_opts[idx].name);
+				return config_fail(err, errlen, "%s: --%s given twice", argv[1], run_opts[idx].name);
 			seen |= 1ULL << (c - OPT_KERNEL);
 		}
 		/* --bios takes its optional PATH as the next word too (getopt only knows --bios=PATH),
@@ -424,7 +476,9 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_actio
 			return ret;
 	}
 	if (optind < argc - 1)
-		return config_fail(err, errlen, "run: unexpected argument '%s'", argv[optind + 1]);
+		return config_fail(err, errlen, "%s: unexpected argument '%s'", argv[1], argv[optind + 1]);
+	if (cfg->test.enabled && cfg->api_sock)
+		return config_fail(err, errlen, "test: --api-sock cannot be used with 'ckvm test'");
 	return config_validate(cfg, err, errlen);
 }
 
@@ -469,11 +523,20 @@ void config_print(const struct vm_config *c, FILE *f)
 		c->seccomp == SANDBOX_LOG ? "log" : "off");
 	if (c->gdb)
 		fprintf(f, "gdb=%s\ngdb-wait=%s\n", c->gdb, c->gdb_wait ? "on" : "off");
+	for (i = 0; c->test.enabled && i < (int)c->test.n_expect; i++)
+		fprintf(f, "expect=%s\n", c->test.expect[i]);
+	for (i = 0; c->test.enabled && i < (int)c->test.n_fail_on; i++)
+		fprintf(f, "fail-on=%s\n", c->test.fail_on[i]);
+	if (c->test.enabled)
+		fprintf(f, "timeout=%s\nscreen-dump=%s\nreport=%s\n", c->test.timeout ? c->test.timeout :
+			"60s", c->test.screen_dump ? c->test.screen_dump : "",
+			c->test.report ? c->test.report : "");
 }
 
 void config_usage(FILE *f)
 {
 	fputs("usage: ckvm run --kernel PATH [options]   or   ckvm run --bios [PATH] --disk ... [options]\n"
+	      "       ckvm test --kernel PATH|--bios --disk ... [run options] [test options]\n"
 	      "       ckvm --api-sock PATH [--config-file FILE] [--id ID] [--verbose]\n"
 	      "       ckvm --config-file FILE --no-api [--id ID] [--verbose]\n"
 	      "       ckvm ctl --api-sock PATH info|pause|resume|shutdown|config\n"
@@ -512,6 +575,17 @@ void config_usage(FILE *f)
 	      "                          serial-out, api, gdb) makes one forbidden call\n"
 	      "  --gdb tcp:ADDR:PORT|unix:PATH   GDB remote stub (one client at a time)\n"
 	      "  --gdb-wait              with --gdb: the vCPUs wait for the client's first continue\n\n"
+	      "test options (ckvm test: headless, test-exit ports on, ends at the first outcome):\n"
+	      "  --expect REGEX          serial output must match these, in order (repeatable)\n"
+	      "  --fail-on REGEX         fail as soon as the output matches (repeatable)\n"
+	      "  --timeout D             give up after D (ms, s, m, h; default 60s)\n"
+	      "  --screen-dump PATH      write the VGA text screen (0xb8000) as UTF-8 at the end (- = stdout)\n"
+	      "  --report tap[:PATH]|junit:PATH   a TAP or JUnit report\n"
+	      "  --name NAME             the test's name (default: the kernel's or first disk's file name)\n"
+	      "  --exit-pass V           a test-exit value that counts as a pass in the summary and report\n"
+	      "  --serial stdio|none|file=PATH   where the captured output is also copied (default stdout)\n"
+	      "  Test exit status: 0 pass, 6 expect not met, 8 fail-on, 10 crash, 12 timeout,\n"
+	      "  14 interrupted, (V<<1)|1 test-exit; 1, 2, 4 as for run.\n\n"
 	      "Numbers are decimal (addresses also 0x hex). Only --disk, --net, --pv-off and --verbose\n"
 	      "may be given more than once. An output file is never one of the VM's inputs.\n"
 	      "Console: Ctrl-A x quits, Ctrl-A h help.\n"

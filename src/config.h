@@ -25,6 +25,20 @@ struct disk_config {
 	bool ide;		/* if=ide: the ATA PIO channel at 0x1f0 (device 0, then 1), not virtio-blk */
 };
 
+/* `ckvm test` (src/osdev/test_mode.c): the options only that command takes; checked by test_mode. */
+#define CONFIG_TEST_PATTERNS_MAX 64
+struct test_config {
+	bool enabled;			/* the command is `test` */
+	const char *expect[CONFIG_TEST_PATTERNS_MAX];	/* --expect, in order */
+	const char *fail_on[CONFIG_TEST_PATTERNS_MAX];	/* --fail-on */
+	unsigned n_expect, n_fail_on;
+	const char *timeout;		/* --timeout as given; NULL: the default */
+	const char *screen_dump;	/* --screen-dump PATH, "-" = stdout */
+	const char *report;		/* --report tap|tap:PATH|junit:PATH */
+	const char *name;		/* --name: the test's name in the summary and reports */
+	const char *exit_pass;		/* --exit-pass V: a test-exit value that counts as a pass */
+};
+
 struct net_config {
 	const char *tap;
 	uint8_t mac[6];
@@ -64,6 +78,7 @@ struct vm_config {
 	int nnets;
 	const char *bios;	/* --bios [PATH]: firmware (SeaBIOS bios.bin) instead of a kernel */
 	const char *floppy;	/* --floppy PATH: with --bios, a RAM-disk floppy A: (fw_cfg floppyimg/) */
+	struct test_config test;	/* `ckvm test` only */
 	struct file_ids inputs;	/* kernel, initrd, disks by identity: outputs must not be one of them */
 	/* copies of --disk/--net/--debug-console values (argv stays untouched); room for every path
 	 * at PATH_MAX */

@@ -16,6 +16,7 @@
 #include "core/sandbox.h"
 #include "osdev/gdb_stub.h"
 #include "log.h"
+#include "osdev/test_mode.h"
 
 /* The one status not mapped here: the sandbox's SIGSYS handler exits with it from any thread. */
 _Static_assert(EXIT_SANDBOX == SANDBOX_EXIT_STATUS, "README's exit status 4");
@@ -36,6 +37,23 @@ static int stop_exit_code(enum vm_stop_reason why, int code)
 	default:
 		return EXIT_HOST_ERROR;
 	}
+}
+
+/* `ckvm test`'s statuses (osdev/test_mode.h; README "Testing your OS with ckvm"). */
+static int test_exit_status(const struct test_result *r)
+{
+	if (r->host_error)
+		return EXIT_HOST_ERROR;
+	switch (r->outcome) {
+	case REPORT_PASS: return EXIT_TEST_PASS;
+	case REPORT_EXPECT_NOT_MET: return EXIT_TEST_EXPECT;
+	case REPORT_FAIL_ON: return EXIT_TEST_FAIL_ON;
+	case REPORT_CRASH: return EXIT_TEST_CRASH;
+	case REPORT_TIMEOUT: return EXIT_TEST_TIMEOUT;
+	case REPORT_INTERRUPTED: return EXIT_TEST_INTERRUPTED;
+	case REPORT_TEST_EXIT: return (int)(((r->exit_value << 1) | 1) & 0xff);
+	}
+	return EXIT_HOST_ERROR;
 }
 
 /* A crash of ckvm itself must not leave the terminal in raw mode: restore it, then die as before. */
@@ -137,6 +155,8 @@ int main(int argc, char **argv)
 	struct api *api = NULL;
 	struct gdb_stub *gdb = NULL;
 	struct api_vmm ops;
+	struct test_mode *tm = NULL;
+	struct test_result tres;
 	enum config_action action = CONFIG_RUN;
 	enum vm_stop_reason why;
 	char err[512];
@@ -171,6 +191,12 @@ int main(int argc, char **argv)
 	if (cfg.verbose)
 		log_threshold = LOG_DEBUG;
 	log_timeline("config parsed");
+	if (cfg.test.enabled && (ret = test_mode_prepare(&tm, &cfg, err, sizeof(err)))) {
+		if (err[0])
+			fprintf(stderr, "ckvm: error: %s\n", err);
+		exit(ret == -EIO || ret == -ENOMEM || ret == -EMFILE || ret == -ENFILE ? EXIT_HOST_ERROR :
+		     EXIT_USAGE);
+	}
 	fatal_signals_catch();
 	if (sandbox_configure(cfg.seccomp, cfg.seccomp_trigger - 1))	/* before any thread */
 		exit(EXIT_HOST_ERROR);	/* one line logged */
@@ -204,17 +230,29 @@ int main(int argc, char **argv)
 		api_destroy(api);
 		exit(EXIT_HOST_ERROR);
 	}
+	if (tm && (ret = test_mode_start(tm, &board.vm.ops))) {
+		log_errno(LOG_ERR, "test", ret, "cannot start the output reader");
+		gdb_stub_stop(gdb);
+		board_destroy(&board);
+		exit(EXIT_HOST_ERROR);
+	}
 	why = board_run(&board);
 	if (!board.abandoned)	/* a vCPU that would not stop may still look at the debug state */
 		gdb_stub_stop(gdb);
 	api_vm_gone(api);
 	code = stop_exit_code(why, board.vm.stop_code);
-	if (board.vm.stop_msg[0])
+	if (tm)	/* the stop message goes into the test's summary line */
+		test_mode_vm_stopped(tm, why, board.vm.stop_code, board.vm.stop_msg, &board.vm.gm);
+	else if (board.vm.stop_msg[0])
 		log_msg(why == VM_STOP_CRASH || why == VM_STOP_HOST_ERROR ? LOG_ERR : LOG_DEBUG, NULL,
 			"%s", board.vm.stop_msg);
 	sig = board.die_signal;
 	board_destroy(&board);
 	api_destroy(api);
+	if (tm) {
+		test_mode_finish(tm, &tres);
+		code = test_exit_status(&tres);
+	}
 	if (sig)
 		die_of_signal(sig);
 	exit(code);

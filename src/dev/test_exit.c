@@ -1,5 +1,5 @@
-/* Test-exit port modelled on QEMU's isa-debug-exit device: the value written ends the VM run.
- * Runs on vCPU threads; stateless apart from the vmm_ops pointer, so it needs no lock. */
+/* Test-exit port modelled on QEMU's isa-debug-exit device: the value written ends the VM run. The
+ * board maps it at 0x501 and at 0xf4 (QEMU's iobase the hobby-OS suites use). Runs on vCPU threads; stateless apart from the vmm_ops pointer, so it needs no lock. */
 #include "dev/test_exit.h"
 
 #include <errno.h>

@@ -8,6 +8,10 @@
 #include "core/vmm_ops.h"
 
 #define TEST_EXIT_NR_PORTS	2	/* bus_add(bus, PORT_TEST_EXIT, TEST_EXIT_NR_PORTS, ...) */
+/* The same device also answers where hobby-OS test suites put QEMU's isa-debug-exit
+ * (-device isa-debug-exit,iobase=0xf4,iosize=4): byte, word or dword writes at 0xf4-0xf7. */
+#define TEST_EXIT_QEMU_PORT	0xf4
+#define TEST_EXIT_QEMU_NR_PORTS	4
 
 struct test_exit;
 

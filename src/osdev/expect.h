@@ -33,7 +33,7 @@ enum expect_kind { EXPECT_ORDERED, EXPECT_FAIL_ON };
 
 enum expect_state {
 	EXPECT_RUNNING,		/* some --expect still pending, no --fail-on matched */
-	EXPECT_PASSED,		/* every --expect matched in order (also with an empty list: at once) */
+	EXPECT_PASSED,		/* every --expect matched in order (an empty list: once expect_end() was called) */
 	EXPECT_FAILED,		/* a --fail-on pattern matched (expect_failed_index says which) */
 };
 

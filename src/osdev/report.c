@@ -25,7 +25,7 @@ const char *report_outcome_name(enum report_outcome o)
 	static const char *const names[] = {
 		[REPORT_PASS] = "pass", [REPORT_EXPECT_NOT_MET] = "expect-not-met",
 		[REPORT_FAIL_ON] = "fail-on", [REPORT_CRASH] = "crash", [REPORT_TIMEOUT] = "timeout",
-		[REPORT_TEST_EXIT] = "test-exit",
+		[REPORT_TEST_EXIT] = "test-exit", [REPORT_INTERRUPTED] = "interrupted",
 	};
 
 	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : NULL;
@@ -206,6 +206,7 @@ static void report_message(FILE *f, const struct report_result *r, enum esc mode
 	case REPORT_CRASH:		fputs("the guest crashed", f); break;
 	case REPORT_TIMEOUT:		fputs("timed out", f); break;
 	case REPORT_TEST_EXIT:		fprintf(f, "the guest wrote %" PRIu32 " to the test-exit port", r->exit_value); break;
+	case REPORT_INTERRUPTED:	fputs("ckvm was stopped by a signal", f); break;
 	}
 	if (r->detail && *r->detail) {
 		fputs(": ", f);
@@ -315,7 +316,7 @@ int report_summary(char *buf, size_t len, const struct report_result *r)
 	fputs(" (", f);
 	put_seconds(f, r->duration_ns);
 	fputs(" s)", f);
-	if (!report_passed(r) || r->outcome == REPORT_TEST_EXIT) {
+	if (!report_passed(r) || r->outcome == REPORT_TEST_EXIT || (r->detail && *r->detail)) {
 		fputs(": ", f);
 		report_message(f, r, ESC_LINE);
 	}

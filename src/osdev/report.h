@@ -19,6 +19,7 @@ enum report_outcome {
 	REPORT_CRASH,		/* triple fault, emulation failure */
 	REPORT_TIMEOUT,		/* --timeout ran out */
 	REPORT_TEST_EXIT,	/* the guest wrote the test-exit port (exit_value, exit_ok) */
+	REPORT_INTERRUPTED,	/* ckvm was stopped by a signal (SIGINT, SIGTERM...) */
 };
 
 struct report_result {
@@ -34,7 +35,7 @@ struct report_result {
 
 enum report_format { REPORT_TAP, REPORT_JUNIT };
 
-/* "pass", "expect-not-met", "fail-on", "crash", "timeout", "test-exit". */
+/* "pass", "expect-not-met", "fail-on", "crash", "timeout", "test-exit", "interrupted". */
 const char *report_outcome_name(enum report_outcome o);
 bool report_passed(const struct report_result *r);
 /* --report's value: "tap" (stdout: *path = NULL), "tap:PATH" or "junit:PATH" (*path points into s).
@@ -43,7 +44,8 @@ int report_parse_spec(const char *s, enum report_format *fmt, const char **path)
 /* Write the whole report to f. 0, -EINVAL (bad outcome) or -EIO (the stream failed). */
 int report_write_tap(FILE *f, const struct report_result *r);
 int report_write_junit(FILE *f, const struct report_result *r);
-/* "ckvm test: PASS name (1.234 s)" / "ckvm test: FAIL name: timeout after 30.000 s: detail". */
+/* "ckvm test: PASS name (1.234 s): every --expect matched: detail" /
+ * "ckvm test: FAIL name (30.000 s): timed out: detail"; a pass says what passed only with a detail. */
 int report_summary(char *buf, size_t len, const struct report_result *r);
 
 #endif

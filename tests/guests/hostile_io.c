@@ -85,8 +85,8 @@ static int port_defuse(uint32_t port, unsigned w, uint64_t *v)
 		uint32_t p = port + i;
 		uint8_t b = byte_of(*v, i);
 
-		if (p == TEST_EXIT || p == TEST_EXIT + 1)
-			return -1;			/* would end the VM with that status */
+		if (p == TEST_EXIT || p == TEST_EXIT + 1 || (p >= 0xf4 && p <= 0xf7))
+			return -1;			/* would end the VM with that status (0x501, 0xf4) */
 		if (allow_stops)
 			continue;
 		if (p == I8042_CMD && (b >= 0xf0 || b == 0xd1))

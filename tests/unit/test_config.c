@@ -311,6 +311,36 @@ static void test_reparse(void)
 	expect_error(PARSE("run", "--kernel", "/bin/sh", "--bogus"), "unknown option '--bogus'");
 }
 
+/* `ckvm test`: its options recorded in order, the test-exit port on; they are refused by `run`,
+ * and errors name the command given. */
+static void test_test_command(void)
+{
+	CHECK_EQ(PARSE("test", "--kernel", "/bin/sh", "--expect", "a", "--fail-on", "PANIC", "--expect",
+		       "b$", "--timeout", "2s", "--screen-dump", "-", "--report", "junit:r.xml", "--name", "n",
+		       "--exit-pass", "0x10"), 0);
+	CHECK_EQ(act, CONFIG_RUN);
+	CHECK(cfg.test.enabled);
+	CHECK(cfg.test_exit);
+	CHECK_EQ(cfg.test.n_expect, 2);
+	CHECK_STR(cfg.test.expect[0], "a");
+	CHECK_STR(cfg.test.expect[1], "b$");
+	CHECK_EQ(cfg.test.n_fail_on, 1);
+	CHECK_STR(cfg.test.fail_on[0], "PANIC");
+	CHECK_STR(cfg.test.timeout, "2s");
+	CHECK_STR(cfg.test.screen_dump, "-");
+	CHECK_STR(cfg.test.report, "junit:r.xml");
+	CHECK_STR(cfg.test.name, "n");
+	CHECK_STR(cfg.test.exit_pass, "0x10");
+	CHECK_EQ(PARSE("run", "--kernel", "/bin/sh"), 0);
+	CHECK(!cfg.test.enabled && !cfg.test_exit);
+	expect_error(PARSE("run", "--kernel", "/bin/sh", "--expect", "x"), "run: --expect is an option of 'ckvm test'");
+	expect_error(PARSE("run", "--kernel", "/bin/sh", "--timeout", "1s"), "run: --timeout is an option of 'ckvm test'");
+	expect_error(PARSE("test", "--kernel", "/bin/sh", "--timeout", "1s", "--timeout", "2s"),
+		     "test: --timeout given twice");
+	expect_error(PARSE("test", "--kernel", "/bin/sh", "--bogus"), "test: unknown option '--bogus'");
+	expect_error(PARSE("test", "--kernel", "/bin/sh", "--api-sock", "/tmp/s"), "--api-sock cannot be used");
+}
+
 int main(void)
 {
 	RUN(test_numbers);
@@ -322,5 +352,6 @@ int main(void)
 	RUN(test_specific_errors);
 	files_remove();
 	RUN(test_reparse);
+	RUN(test_test_command);
 	return test_summary();
 }

@@ -191,7 +191,15 @@ static void test_spec_and_summary(void)
 	CHECK_EQ(report_summary(line, sizeof(line), &r), -EINVAL);
 	CHECK_EQ(write_report(REPORT_TAP, &r), -EINVAL);
 	CHECK_STR(report_outcome_name(REPORT_EXPECT_NOT_MET), "expect-not-met");
-	CHECK(report_outcome_name((enum report_outcome)6) == NULL);
+	CHECK_STR(report_outcome_name(REPORT_INTERRUPTED), "interrupted");
+	CHECK(report_outcome_name((enum report_outcome)7) == NULL);
+	/* a pass says what passed when there is a detail, and stays short without one */
+	r = (struct report_result){ .name = "t", .outcome = REPORT_PASS, .detail = "2/2 --expect" };
+	CHECK_EQ(report_summary(line, sizeof(line), &r), 0);
+	CHECK_STR(line, "ckvm test: PASS t (0.000 s): every --expect matched: 2/2 --expect");
+	r.detail = NULL;
+	CHECK_EQ(report_summary(line, sizeof(line), &r), 0);
+	CHECK_STR(line, "ckvm test: PASS t (0.000 s)");
 }
 
 /* A stream that fails (a full disk) is -EIO, not success. */

@@ -138,6 +138,9 @@ static int legacy_create(struct board *b)
 	if (b->cfg->test_exit)
 		ret = pio_add(b, PORT_TEST_EXIT, TEST_EXIT_NR_PORTS, &test_exit_bus_ops, b->test_exit,
 			      "test-exit");
+	if (b->cfg->test_exit && !ret)	/* and at QEMU's usual iobase (dev/test_exit.h) */
+		ret = pio_add(b, TEST_EXIT_QEMU_PORT, TEST_EXIT_QEMU_NR_PORTS, &test_exit_bus_ops, b->test_exit,
+			      "test-exit-f4");
 	return ret;
 }
 
