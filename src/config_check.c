@@ -11,6 +11,7 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/mptable.h"
+#include "core/guest_mem.h"
 
 /* What each input is, in messages; compared by address. */
 static const char WHAT_KERNEL[] = "the kernel image (--kernel)";
@@ -149,5 +150,10 @@ int config_check_host(const struct vm_config *cfg, unsigned max_vcpus, uint64_t 
 		return config_fail(err, errlen, "--memory: %lluM is more than this host's %lluM of RAM",
 				   (unsigned long long)(cfg->memory_bytes >> 20),
 				   (unsigned long long)(host_ram_bytes >> 20));
+	if (cfg->memory_hugepages && gm_hugepages_free() < cfg->memory_bytes)
+		return config_fail(err, errlen, "--memory hugepages=on: this host has %lluM of free huge "
+				   "pages, %lluM needed (raise /proc/sys/vm/nr_hugepages)",
+				   (unsigned long long)(gm_hugepages_free() >> 20),
+				   (unsigned long long)(cfg->memory_bytes >> 20));
 	return 0;
 }

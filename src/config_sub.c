@@ -261,3 +261,52 @@ int config_net_parse(struct vm_config *cfg, const char *arg, char *err, size_t e
 		return config_fail(err, errlen, "--net %s: tap=NAME is missing", arg);
 	return net_add(cfg, tap, tap_len, mac, mac_len, err, errlen);
 }
+
+/* --memory: the size and the RAM backing (guest_mem.c gm_alloc_ram_flags). */
+enum { MEM_SIZE, MEM_SHARED, MEM_HUGEPAGES };	/* index in mem_keys[] */
+static const char *const mem_keys[] = { "size", "shared", "hugepages" };
+
+static int on_off(const struct kv *kv, bool *out, char *err, size_t errlen)
+{
+	if ((kv->val_len != 2 || memcmp(kv->val, "on", 2)) &&
+	    (kv->val_len != 3 || memcmp(kv->val, "off", 3)))
+		return config_fail(err, errlen, "--memory %.*s=%.*s: expected on or off", kv->key_len,
+				   kv->key, SHOWN(kv->val_len), kv->val);
+	*out = kv->val_len == 2;
+	return 0;
+}
+
+int config_memory_opts(struct vm_config *cfg, const char *arg, char *size, size_t size_len,
+		       char *err, size_t errlen)
+{
+	bool first, shared = false, huge = false;
+	const char *pos = arg;
+	unsigned seen = 0;
+	struct kv kv;
+	int k, ret;
+
+	*size = '\0';
+	for (first = true; kv_next(&pos, &kv); first = false) {
+		if ((k = kv_key(&kv, first, "--memory", mem_keys, 3, &seen, err, errlen)) < 0)
+			return k;
+		if (k == MEM_SHARED && (ret = on_off(&kv, &shared, err, errlen)))
+			return ret;
+		if (k == MEM_HUGEPAGES && (ret = on_off(&kv, &huge, err, errlen)))
+			return ret;
+		if (k != MEM_SIZE)
+			continue;
+		if (!kv.val_len || (size_t)kv.val_len >= size_len)
+			return config_fail(err, errlen, "--memory %s: not a size (decimal with an optional "
+					   "K, M, G or T suffix, e.g. 512M)", arg);
+		memcpy(size, kv.val, (size_t)kv.val_len);
+		size[kv.val_len] = '\0';
+	}
+	if (!*size)
+		return config_fail(err, errlen, "--memory %s: size=SIZE is missing", arg);
+	if (seen & 1u << MEM_SHARED && !shared && huge)
+		return config_fail(err, errlen, "--memory %s: hugepages=on needs shared memory (drop "
+				   "shared=off)", arg);
+	cfg->memory_shared = shared || huge;
+	cfg->memory_hugepages = huge;
+	return 0;
+}
