@@ -41,6 +41,9 @@ FUZZ_FLAGS += $(DECOMP_DEFS)
 FUZZ_TARGETS += gdb expect
 FUZZ_SRCS_gdb        := src/osdev/gdb_proto.c src/osdev/gdb_cmd.c
 FUZZ_SRCS_expect     := src/osdev/expect.c
+# vhost-user replies from an untrusted back-end (tests/fuzz/fuzz_vhost_user.c, seeds in seeds/vhost_user/).
+FUZZ_TARGETS += vhost_user
+FUZZ_SRCS_vhost_user := src/virtio/vhost_user.c src/virtio/vhost_user_msg.c src/core/guest_mem.c src/log.c
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE
