@@ -215,6 +215,12 @@ static int call(struct vhu_conn *c, uint32_t request, const union vhu_payload *r
 			    ret == -ETIMEDOUT ? "no reply in time" : "reading the reply");
 	if (!reply)
 		reply = &scratch;
+	/* libvhost-user answers a GET_CONFIG it cannot serve with an empty payload: a "no", like a nack */
+	if (request == VHOST_USER_GET_CONFIG && len == 0) {
+		log_err(SUB, "%s: GET_CONFIG of %u bytes at %u: the back-end refused", c->name,
+			req->config.size, req->config.offset);
+		return -EIO;
+	}
 	if ((ret = vhu_reply_decode(request, req, ack, buf + VHOST_USER_HDR_SIZE, (size_t)len, reply)))
 		return fail(c, request, ret, "bad reply payload");
 	if (ack && reply->u64) {

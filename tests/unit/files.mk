@@ -12,7 +12,7 @@ UNIT_TESTS += api pause device
 UNIT_TESTS += fw_cfg ata
 UNIT_TESTS += devstate
 UNIT_TESTS += expect screen report gdb_proto
-UNIT_TESTS += vhost_user vhost_user_bad
+UNIT_TESTS += vhost_user vhost_user_bad vhost_user_qsd
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
@@ -22,6 +22,8 @@ $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
 $(O)/tests/unit/test_virtq $(O)/tests/unit/test_virtio_blk $(O)/tests/unit/test_blk_swap: $(O)/tests/unit/vq_mock.o
 # The vhost-user tests talk to a fake back-end thread (tests/unit/vhu_fake.c).
 $(O)/tests/unit/test_vhost_user $(O)/tests/unit/test_vhost_user_bad: $(O)/tests/unit/vhu_fake.o
+# ... or to qemu-storage-daemon, driven through the driver-side queue mock.
+$(O)/tests/unit/test_vhost_user_qsd: $(O)/tests/unit/vq_mock.o
 # Host-decompression tests build their synthetic kernels with the compressors in kimg_mock.c.
 $(O)/tests/unit/test_kdecomp: $(O)/tests/unit/kimg_mock.o
 # ... and once against a decompress.c built as if libzstd were missing (linked ahead of libckvm.a).

@@ -285,9 +285,14 @@ static void test_get_config(void)
 	for (int i = 0; i < 24; i++)
 		cfg.payload[i] = (uint8_t)(i + 1);
 	s = fake_add(&f, VHOST_USER_GET_CONFIG, R_RAW, 0);
+	fake_raw(s, VHOST_USER_GET_CONFIG, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, 0, NULL, 0);
+	s = fake_add(&f, VHOST_USER_GET_CONFIG, R_RAW, 0);
 	fake_raw(s, VHOST_USER_GET_CONFIG, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, 36, &cfg, 36);
 	CHECK_EQ(fake_start(&f, &c), 0);
 	c.protocol_features = bit(VHOST_USER_PROTOCOL_F_CONFIG) | ACK;
+	/* an empty reply is libvhost-user's "no": this request fails, the connection lives */
+	CHECK_EQ(vhu_get_config(&c, 0, out, 24), -EIO);
+	CHECK_EQ(c.err, 0);
 	CHECK_EQ(vhu_get_config(&c, 0, out, 24), 0);
 	CHECK(!memcmp(out, cfg.payload, 24));
 	CHECK_EQ(vhu_get_config(&c, 0, out, 0), -EINVAL);
