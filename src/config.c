@@ -445,9 +445,12 @@ void config_print(const struct vm_config *c, FILE *f)
 			"file=", c->debugcon == DEBUGCON_FILE ? c->debugcon_path : "",
 			c->debugcon_timestamps ? "on" : "off");
 	for (i = 0; i < c->ndisks; i++)
-		fprintf(f, "disk=path=%s,readonly=%s%s%s\n", c->disks[i].path,
-			c->disks[i].readonly ? "on" : "off", c->disks[i].serial ? ",serial=" : "",
-			c->disks[i].serial ? c->disks[i].serial : "");
+		if (c->disks[i].vhost_user)
+			fprintf(f, "disk=vhost_user=on,socket=%s\n", c->disks[i].path);
+		else
+			fprintf(f, "disk=path=%s,readonly=%s%s%s\n", c->disks[i].path,
+				c->disks[i].readonly ? "on" : "off", c->disks[i].serial ? ",serial=" : "",
+				c->disks[i].serial ? c->disks[i].serial : "");
 	for (i = 0; i < c->nnets; i++) {
 		const uint8_t *m = c->nets[i].mac;
 

@@ -22,6 +22,7 @@ struct disk_config {
 	const char *path;
 	bool readonly;
 	const char *serial;
+	bool vhost_user;	/* --disk vhost_user=on,socket=PATH: path is the back-end's socket */
 };
 
 struct net_config {

@@ -123,10 +123,17 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 	if (cfg->initrd &&
 	    (ret = input_add(cfg, "initrd", cfg->initrd, WHAT_INITRD, false, &st, err, errlen)))
 		return ret;
-	for (i = 0; i < cfg->ndisks; i++)
+	for (i = 0; i < cfg->ndisks; i++) {
+		if (cfg->disks[i].vhost_user) {	/* a socket, not an image: the back-end opens that */
+			if (!cfg->memory_shared)
+				return config_fail(err, errlen, "--disk vhost_user=on,socket=%s: needs --memory "
+						   "SIZE,shared=on (the back-end maps guest RAM)", cfg->disks[i].path);
+			continue;
+		}
 		if ((ret = input_add(cfg, "disk", cfg->disks[i].path, WHAT_DISK, !cfg->disks[i].readonly,
 				     &st, err, errlen)))
 			return ret;
+	}
 	if (cfg->kernel_format == KFMT_RAW)
 		return raw_check(cfg, &kst, err, errlen);
 	if (cfg->load_set || cfg->entry_set)

@@ -83,8 +83,8 @@ char *config_strndup(struct vm_config *cfg, const char *s, size_t n)
 	return p;
 }
 
-enum { DISK_PATH, DISK_READONLY, DISK_SERIAL };	/* index in disk_keys[] */
-static const char *const disk_keys[] = { "path", "readonly", "serial" };
+enum { DISK_PATH, DISK_READONLY, DISK_SERIAL, DISK_VHOST_USER, DISK_SOCKET };	/* index in disk_keys[] */
+static const char *const disk_keys[] = { "path", "readonly", "serial", "vhost_user", "socket" };
 
 /* One disk from separate values (also the API's and --config-file's way in): the checks every
  * --disk value gets. path_len/serial_len: bytes of each (serial may be NULL). */
@@ -123,16 +123,16 @@ int config_disk_add(struct vm_config *cfg, const char *path, bool readonly, cons
 
 int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
 {
-	const char *pos = arg, *path = NULL, *serial = NULL;
-	int path_len = 0, serial_len = 0, k;
-	bool first, readonly = false;
+	const char *pos = arg, *path = NULL, *serial = NULL, *sock = NULL;
+	int path_len = 0, serial_len = 0, sock_len = 0, k, ret;
+	bool first, readonly = false, vhost_user = false;
 	unsigned seen = 0;
 	struct kv kv;
 
 	if (cfg->ndisks == CONFIG_MAX_DISKS)
 		return config_fail(err, errlen, "--disk: at most %d disks", CONFIG_MAX_DISKS);
 	for (first = true; kv_next(&pos, &kv); first = false) {
-		if ((k = kv_key(&kv, first, "--disk", disk_keys, 3, &seen, err, errlen)) < 0)
+		if ((k = kv_key(&kv, first, "--disk", disk_keys, 5, &seen, err, errlen)) < 0)
 			return k;
 		switch (k) {
 		case DISK_PATH:
@@ -152,7 +152,32 @@ int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t 
 			serial = kv.val;
 			serial_len = kv.val_len;
 			break;
+		case DISK_VHOST_USER:
+			if ((kv.val_len != 2 || memcmp(kv.val, "on", 2)) &&
+			    (kv.val_len != 3 || memcmp(kv.val, "off", 3)))
+				return config_fail(err, errlen, "--disk vhost_user=%.*s: expected on or off",
+						   SHOWN(kv.val_len), kv.val);
+			vhost_user = kv.val_len == 2;
+			break;
+		case DISK_SOCKET:
+			sock = kv.val;
+			sock_len = kv.val_len;
+			break;
 		}
+	}
+	/* vhost-user: the back-end owns the image; ckvm only knows where its socket is */
+	if (sock && !vhost_user)
+		return config_fail(err, errlen, "--disk %s: socket= needs vhost_user=on", arg);
+	if (vhost_user) {
+		if (path || readonly || serial)
+			return config_fail(err, errlen, "--disk %s: vhost_user=on takes socket=PATH only (the "
+					   "back-end has the image, its read-only flag and its serial)", arg);
+		if (!sock || !sock_len)
+			return config_fail(err, errlen, "--disk %s: socket=PATH is missing", arg);
+		if ((ret = disk_add(cfg, sock, sock_len, false, NULL, 0, "--disk", err, errlen)))
+			return ret;
+		cfg->disks[cfg->ndisks - 1].vhost_user = true;
+		return 0;
 	}
 	if (!path)
 		return config_fail(err, errlen, "--disk %s: path=FILE is missing", arg);

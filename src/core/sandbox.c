@@ -112,7 +112,9 @@ static const unsigned long main_ioctls[] = { KVM_IRQ_IOCTLS, KVM_IOEVENTFD };
  * is a condition variable), a queue's doorbell moved by a BAR move (KVM_IOEVENTFD, epoll_ctl of
  * the I/O loop), the software-KVM quirks (KVM_TRANSLATE, registers and events), pause points
  * (KVM_KVMCLOCK_CTRL). */
-static const int vcpu_sys[] = { __NR_epoll_ctl };
+static const int vcpu_sys[] = { __NR_epoll_ctl,
+	__NR_sendmsg, __NR_recvmsg,	/* a vhost-user disk's DRIVER_OK and reset: its socket */
+};
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN, KVM_IRQ_IOCTLS, KVM_IOEVENTFD, KVM_TRANSLATE, KVM_GET_REGS, KVM_SET_REGS,
 	KVM_GET_SREGS, KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_KVMCLOCK_CTRL,

@@ -159,6 +159,9 @@ bool pci_msix_enabled(struct pci_dev *d);
  * vector or the function is masked, in which case the PBA bit is set and delivery waits for the
  * unmask. -ENODEV when MSI-X is disabled, -EINVAL for a bad vector, else 0. */
 int pci_msix_notify(struct pci_dev *d, uint16_t vec);
+/* The irqfd of vector vec, routed and bound, for a process that raises it itself (vhost-user's call
+ * fd); -ENODEV when MSI-X is off or the vector has no irqfd. The fd stays the function's. */
+int pci_msix_vector_fd(struct pci_dev *d, uint16_t vec);
 
 /* Internal interface between pci.c and msix.c. */
 bool msix_bar_access(struct pci_dev *d, int bar, uint64_t off, void *rdata, const void *wdata,

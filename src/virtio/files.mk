@@ -1,4 +1,4 @@
 SRCS +=
 SRCS += src/virtio/virtq.c src/virtio/virtio_blk.c
 SRCS += src/virtio/virtio_pci.c src/virtio/virtio_net.c
-SRCS += src/virtio/vhost_user.c src/virtio/vhost_user_msg.c
+SRCS += src/virtio/vhost_user.c src/virtio/vhost_user_msg.c src/virtio/vhost_user_blk.c

@@ -215,10 +215,11 @@ static int call(struct vhu_conn *c, uint32_t request, const union vhu_payload *r
 			    ret == -ETIMEDOUT ? "no reply in time" : "reading the reply");
 	if (!reply)
 		reply = &scratch;
-	/* libvhost-user answers a GET_CONFIG it cannot serve with an empty payload: a "no", like a nack */
+	/* libvhost-user answers a GET_CONFIG it cannot serve with an empty payload: a "no", like a nack.
+	 * Devices probe for the size a back-end serves this way, so it is no error of its own. */
 	if (request == VHOST_USER_GET_CONFIG && len == 0) {
-		log_err(SUB, "%s: GET_CONFIG of %u bytes at %u: the back-end refused", c->name,
-			req->config.size, req->config.offset);
+		log_debug(SUB, "%s: GET_CONFIG of %u bytes at %u: the back-end refused", c->name,
+			  req->config.size, req->config.offset);
 		return -EIO;
 	}
 	if ((ret = vhu_reply_decode(request, req, ack, buf + VHOST_USER_HDR_SIZE, (size_t)len, reply)))
@@ -343,12 +344,21 @@ int vhu_set_vring_addr(struct vhu_conn *c, const struct guest_mem *gm, uint32_t 
 	void *desc = gm_ptr(gm, desc_gpa, (size_t)size * 16);
 	void *avail = gm_ptr(gm, avail_gpa, 6 + (size_t)size * 2);
 	void *used = gm_ptr(gm, used_gpa, 6 + (size_t)size * 8);
-	union vhu_payload req = { 0 };
 
-	if (idx > VHOST_USER_VRING_IDX_MASK || !size)
+	if (!size)
 		return -EINVAL;
 	if (!desc || !avail || !used)
 		return -EFAULT;
+	return vhu_set_vring_addr_host(c, idx, desc, avail, used);
+}
+
+int vhu_set_vring_addr_host(struct vhu_conn *c, uint32_t idx, const void *desc, const void *avail,
+			    const void *used)
+{
+	union vhu_payload req = { 0 };
+
+	if (idx > VHOST_USER_VRING_IDX_MASK || !desc || !avail || !used)
+		return -EINVAL;
 	req.addr = (struct vhu_vring_addr){ .index = idx, .desc_user_addr = (uint64_t)(uintptr_t)desc,
 		.used_user_addr = (uint64_t)(uintptr_t)used, .avail_user_addr = (uint64_t)(uintptr_t)avail };
 	return call(c, VHOST_USER_SET_VRING_ADDR, &req, NULL, 0, NULL);

@@ -142,6 +142,9 @@ int vhu_set_vring_num(struct vhu_conn *c, uint32_t idx, uint32_t num);
  * (the back-end translates them through the memory table); -EFAULT when a part is not RAM. */
 int vhu_set_vring_addr(struct vhu_conn *c, const struct guest_mem *gm, uint32_t idx, uint32_t size,
 		       uint64_t desc_gpa, uint64_t avail_gpa, uint64_t used_gpa);
+/* The same from host views already checked (a device's enabled virtq). */
+int vhu_set_vring_addr_host(struct vhu_conn *c, uint32_t idx, const void *desc, const void *avail,
+			    const void *used);
 int vhu_set_vring_base(struct vhu_conn *c, uint32_t idx, uint32_t base);
 /* Stops the ring in the back-end and returns its next avail index. */
 int vhu_get_vring_base(struct vhu_conn *c, uint32_t idx, uint32_t *base);

@@ -198,6 +198,19 @@ T=memory-huge-unshared; run --kernel "$K" --memory 64M,shared=off,hugepages=on -
 refused "hugepages=on needs shared memory"
 T=memory-bad-size;     run --kernel "$K" --memory size=12X,shared=on --print-config
 refused "--memory 12X: not a size"
+echo "--- --disk vhost_user=on,socket=PATH (issue 12 item 2)"
+T=vublk-print;         run --kernel "$K" --memory 64M,shared=on --disk "vhost_user=on,socket=$work/vu.sock" --print-config
+if [ "$RC" -eq 0 ] && grep -qx "disk=vhost_user=on,socket=$work/vu.sock" "$work/out"; then ok; else bad "status $RC"; fi
+T=vublk-needs-shared;  run --kernel "$K" --disk "vhost_user=on,socket=$work/vu.sock" --print-config
+refused "--disk vhost_user=on,socket=.*: needs --memory SIZE,shared=on"
+T=vublk-no-socket;     run --kernel "$K" --memory 64M,shared=on --disk vhost_user=on --print-config
+refused "--disk vhost_user=on: socket=PATH is missing"
+T=vublk-socket-alone;  run --kernel "$K" --disk "socket=$work/vu.sock" --print-config
+refused "socket= needs vhost_user=on"
+T=vublk-readonly;      run --kernel "$K" --memory 64M,shared=on --disk "vhost_user=on,socket=$work/vu.sock,readonly=on" --print-config
+refused "vhost_user=on takes socket=PATH only"
+T=vublk-no-backend;    run --kernel "$K" --memory 64M,shared=on --disk "vhost_user=on,socket=$work/vu.sock" --test-exit --serial none
+refused "vhost-user: error: cannot connect to the back-end at .*vu.sock: No such file or directory"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

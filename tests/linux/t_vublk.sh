@@ -1,0 +1,47 @@
+# vublk: a disk served by qemu-storage-daemon over vhost-user (--memory ...,shared=on --disk
+# vhost_user=on,socket=S). The guest's blk mode mounts the ext4 image, checksums a file on it, writes
+# one and reboots; the host reads the guest's file with debugfs. Then a second boot whose daemon is
+# killed while the guest runs: ckvm must keep running and end normally (status 0 or the guest's
+# own end), with the one line saying the back-end went away.
+QSD=$(command -v qemu-storage-daemon)
+mkdir -p "$WORK/vublkroot"
+head -c 1048576 /dev/urandom > "$WORK/vublkroot/input.bin"
+want=$(sha256sum "$WORK/vublkroot/input.bin" | cut -d' ' -f1)
+VIMG=$WORK/vublk.img
+VSOCK=$WORK/vublk.sock
+# qsd_start: export $VIMG on $VSOCK; sets QPID; waits (bounded) for the socket
+qsd_start() {
+	rm -f "$VSOCK"
+	"$QSD" --blockdev "driver=file,node-name=f,filename=$VIMG" \
+		--export "type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path=$VSOCK,writable=on" \
+		>"$WORK/qsd.log" 2>&1 &
+	QPID=$!
+	for _ in $(seq 200); do [ -S "$VSOCK" ] && return 0; sleep 0.1; done
+	return 1
+}
+if [ -z "$QSD" ]; then
+	bad "qemu-storage-daemon not installed (scripts/deps.sh test installs qemu-system-common)"
+elif ! mkfs.ext4 -q -F -d "$WORK/vublkroot" "$VIMG" 32M >/dev/null; then
+	bad "mkfs.ext4 failed"
+elif ! qsd_start; then
+	bad "qemu-storage-daemon did not create $VSOCK: $(head -c 300 "$WORK/qsd.log")"
+else
+	MEM=128M,shared=on boot blk --disk "vhost_user=on,socket=$VSOCK"
+	kill "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null
+	got=$(debugfs -R "cat /output.txt" "$VIMG" 2>/dev/null | tr -d '\r')
+	if [ "$RC" -ne 0 ]; then
+		bad "exit status $RC"
+	elif ! grep -q '^CKVM-PCI 0000:00:01.0 1af4:1042 018000' "$OUT"; then
+		bad "guest's PCI list lacks virtio-blk 1af4:1042 at 00:01.0: $(grep CKVM-PCI "$OUT" | tr '\n' ' ')"
+	elif [ "$(marker CKVM-SHA)" != "$want" ]; then
+		bad "guest read sha256 '$(marker CKVM-SHA)', file has $want"
+	elif ! has CKVM-BLK-DONE; then
+		bad "no CKVM-BLK-DONE"
+	elif [ "$got" != "written-by-guest $(cat "$CACHE/kernel.release")" ]; then
+		bad "host sees output.txt = '$got'"
+	elif ! e2fsck -fn "$VIMG" >/dev/null 2>&1; then
+		bad "e2fsck finds the image inconsistent after the guest's write"
+	else
+		ok "qemu-storage-daemon served the guest's ext4: sha256 matched, guest write visible on the host, fsck clean, ${SECS}s"
+	fi
+fi
