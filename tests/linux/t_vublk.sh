@@ -45,3 +45,45 @@ else
 		ok "qemu-storage-daemon served the guest's ext4: sha256 matched, guest write visible on the host, fsck clean, ${SECS}s"
 	fi
 fi
+
+# vublk-dies: the same disk, its daemon killed once the guest has read the file (its write then
+# never completes in the guest). ckvm must stay up with one line naming the back-end's hang-up (the
+# device goes to NEEDS_RESET), and still stop cleanly on SIGTERM.
+T=vublk-dies
+if [ -n "$QSD" ] && mkfs.ext4 -q -F -d "$WORK/vublkroot" "$VIMG" 32M >/dev/null && qsd_start; then
+	OUT=$WORK/$T.serial
+	"$CKVM" run --kernel "$CACHE/bzImage" --initrd "$CACHE/initramfs.cpio" --memory 128M,shared=on \
+		--serial "file=$OUT" --cmdline "console=ttyS0 ckvm.test=blk" \
+		--disk "vhost_user=on,socket=$VSOCK" </dev/null >"$WORK/$T.stdout" 2>"$WORK/$T.stderr" &
+	CPID=$!
+	for _ in $(seq "$TIMEOUT"); do
+		has CKVM-SHA 2>/dev/null && break
+		kill -0 "$CPID" 2>/dev/null || break
+		sleep 1
+	done
+	kill -KILL "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null
+	for _ in $(seq 300); do
+		grep -q "closed the connection" "$WORK/$T.stderr" && break
+		kill -0 "$CPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	alive=no; kill -0 "$CPID" 2>/dev/null && alive=yes
+	lines=$(grep -c "closed the connection" "$WORK/$T.stderr")
+	kill -TERM "$CPID" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$CPID" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$CPID" 2>/dev/null
+	wait "$CPID"; RC=$?
+	if ! has CKVM-SHA; then
+		bad "the guest never read the disk"
+	elif [ "$alive" != yes ]; then
+		bad "ckvm ended when the back-end died (status $RC): $(tail -n 2 "$WORK/$T.stderr")"
+	elif [ "$lines" -ne 1 ]; then
+		bad "$lines lines about the hang-up, expected 1: $(tail -n 3 "$WORK/$T.stderr")"
+	elif [ "$RC" -ne 0 ]; then
+		bad "SIGTERM after the back-end died: exit status $RC"
+	else
+		ok "ckvm kept running with one line ($(grep -o 'vblk0: the back-end.*' "$WORK/$T.stderr" | cut -c1-60)...), then stopped with status 0"
+	fi
+else
+	bad "could not set up the image and qemu-storage-daemon"
+fi
