@@ -39,7 +39,8 @@ struct vublk {
 	uint64_t offered;		/* device features offered to the guest */
 	int kick_fd[VUBLK_QUEUES];	/* atomic: the doorbells while active, else -1 */
 	bool active;			/* the back-end has the queues (vCPU thread, transport lock) */
-	int watched;			/* atomic: the I/O thread watches conn.fd */
+	int watched;			/* atomic: conn.fd is in the I/O thread's loop */
+	int stopped;			/* atomic: the VM is ending; a hang-up is no news */
 };
 
 static struct vublk *of_vdev(struct virtio_dev *d)
@@ -138,20 +139,24 @@ static const struct virtio_dev_ops vublk_ops = {
 	.notify = vublk_notify,
 };
 
-/* I/O thread: the back-end hung up. The guest's next request would go nowhere: NEEDS_RESET now. */
+/* I/O thread: the back-end hung up. The guest's next request would go nowhere: NEEDS_RESET now.
+ * The fd leaves the loop at once (a hung-up socket stays readable and would wake it forever). */
 static void vublk_hangup(void *arg, uint32_t events)
 {
 	struct vublk *b = arg;
 
 	(void)events;
-	if (__atomic_exchange_n(&b->watched, 0, __ATOMIC_ACQ_REL)) {
-		evloop_del(b->ev, b->conn.fd);
-		log_err(SUB, "%s: the back-end at %s closed the connection; the disk needs a reset",
-			b->vdev.name, b->conn.name);
-		virtio_needs_reset(&b->vdev);
-	}
+	if (!__atomic_exchange_n(&b->watched, 0, __ATOMIC_ACQ_REL))
+		return;
+	evloop_del(b->ev, b->conn.fd);
+	if (__atomic_load_n(&b->stopped, __ATOMIC_ACQUIRE))
+		return;
+	log_err(SUB, "%s: the back-end at %s closed the connection; the disk needs a reset", b->vdev.name,
+		b->conn.name);
+	virtio_needs_reset(&b->vdev);
 }
 
+/* After the I/O thread has stopped (or never ran): nothing else uses the loop or the socket. */
 static void vublk_destroy(struct vublk *b)
 {
 	if (__atomic_exchange_n(&b->watched, 0, __ATOMIC_ACQ_REL))
@@ -160,15 +165,15 @@ static void vublk_destroy(struct vublk *b)
 	free(b);
 }
 
-/* The VM is ending (vCPUs stopped): closing the connection makes the back-end drop the rings. */
+/* The VM is ending (vCPUs stopped, no new kicks). This runs on the main thread, whose sandbox allows
+ * no socket I/O, and the I/O thread still runs: only say that a hang-up from now on is expected. The
+ * connection closes at destroy, and the back-end then drops the rings. */
 static unsigned vublk_stop(struct device *d, int64_t deadline_ns)
 {
 	struct vublk *b = device_of(d, struct vublk, dev);
 
 	(void)deadline_ns;
-	if (__atomic_exchange_n(&b->watched, 0, __ATOMIC_ACQ_REL))
-		evloop_del(b->ev, b->conn.fd);
-	vhu_close(&b->conn);
+	__atomic_store_n(&b->stopped, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
