@@ -203,6 +203,9 @@ static int read_config(struct vublk *b)
 		ret = vhu_get_config(&b->conn, 0, &b->cfg, sizes[i]);
 		b->vdev.cfg_len = sizes[i];
 	}
+	if (ret == -EIO)	/* refusals are quiet (vhost_user.c): say it once here */
+		log_err(SUB, "%s: the back-end at %s refuses to give its config space", b->vdev.name,
+			b->conn.name);
 	if (ret)
 		return ret;
 	if (b->vdev.cfg_len < offsetof(struct virtio_blk_config, max_secure_erase_sectors))
