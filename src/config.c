@@ -333,8 +333,18 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 	case OPT_KERNEL: cfg->kernel = arg; break;
 	case OPT_INITRD: cfg->initrd = arg; break;
 	case OPT_CMDLINE: cfg->cmdline = arg; break;
-	case OPT_MEMORY:
-		return memory_arg(arg, &cfg->memory_bytes, err, errlen);
+	case OPT_MEMORY: {
+		char size[32];
+
+		if ((ret = config_memory_opts(cfg, arg, size, sizeof(size), err, errlen)) ||
+		    (ret = memory_arg(size, &cfg->memory_bytes, err, errlen)))
+			return ret;
+		/* MFD_HUGETLB files grow in whole huge pages; a partial one would be unmappable */
+		if (cfg->memory_hugepages && cfg->memory_bytes % (2u << 20))
+			return config_fail(err, errlen, "--memory %s: with hugepages=on the size must be a "
+					   "multiple of 2M", arg);
+		break;
+	}
 	case OPT_CPUS:
 		/* the real limits (the host's KVM, the MP table) are named by config_validate/_check_host */
 		if ((ret = num_arg("--cpus", arg, 1, UINT_MAX, &v, err, errlen)))
@@ -498,6 +508,8 @@ void config_print(const struct vm_config *c, FILE *f)
 			(unsigned long long)c->entry_gpa);
 	fprintf(f, "initrd=%s\ncmdline=%s\n", c->initrd ? c->initrd : "", c->cmdline ? c->cmdline : "");
 	fprintf(f, "memory=%lluM\ncpus=%u\n", (unsigned long long)(c->memory_bytes >> 20), c->cpus);
+	fprintf(f, "memory-backing=%s\n", c->memory_hugepages ? "hugepages" :
+		c->memory_shared ? "shared" : "private");
 	fprintf(f, "serial=%s%s\n", c->serial == SERIAL_STDIO ? "stdio" : c->serial == SERIAL_NONE ?
 		"none" : "file=", c->serial == SERIAL_FILE ? c->serial_path : "");
 	fprintf(f, "test-exit=%s\nhost-quirks=%s\nacpi=%s\npv-off=0x%x\n", c->test_exit ? "on" : "off",
@@ -508,9 +520,12 @@ void config_print(const struct vm_config *c, FILE *f)
 			"file=", c->debugcon == DEBUGCON_FILE ? c->debugcon_path : "",
 			c->debugcon_timestamps ? "on" : "off");
 	for (i = 0; i < c->ndisks; i++)
-		fprintf(f, "disk=path=%s,readonly=%s%s%s%s\n", c->disks[i].path,
-			c->disks[i].readonly ? "on" : "off", c->disks[i].serial ? ",serial=" : "",
-			c->disks[i].serial ? c->disks[i].serial : "", c->disks[i].ide ? ",if=ide" : "");
+		if (c->disks[i].vhost_user)
+			fprintf(f, "disk=vhost_user=on,socket=%s\n", c->disks[i].path);
+		else
+			fprintf(f, "disk=path=%s,readonly=%s%s%s%s\n", c->disks[i].path,
+				c->disks[i].readonly ? "on" : "off", c->disks[i].serial ? ",serial=" : "",
+				c->disks[i].serial ? c->disks[i].serial : "", c->disks[i].ide ? ",if=ide" : "");
 	for (i = 0; i < c->nnets; i++) {
 		const uint8_t *m = c->nets[i].mac;
 
@@ -546,6 +561,8 @@ void config_usage(FILE *f)
 	      "  --initrd PATH           initial ramdisk\n"
 	      "  --cmdline STR           kernel command line\n"
 	      "  --memory SIZE           guest RAM, K/M/G/T suffixes (default 512M, at least 16M)\n"
+	      "  --memory size=SIZE[,shared=on][,hugepages=on]  RAM in a memfd shared with vhost-user\n"
+	      "                          back-ends, on huge pages (needs free ones: /proc/sys/vm/nr_hugepages)\n"
 	      "  --cpus N                vCPUs (default 1; the host's KVM limit, 254 with --no-acpi)\n"
 	      "  --serial MODE           stdio (default), file=PATH or none\n"
 	      "  --test-exit             enable the test-exit port 0x501 (exit code (V<<1)|1)\n"

@@ -23,6 +23,7 @@ struct disk_config {
 	bool readonly;
 	const char *serial;
 	bool ide;		/* if=ide: the ATA PIO channel at 0x1f0 (device 0, then 1), not virtio-blk */
+	bool vhost_user;	/* --disk vhost_user=on,socket=PATH: path is the back-end's socket */
 };
 
 /* `ckvm test` (src/osdev/test_mode.c): the options only that command takes; checked by test_mode. */
@@ -54,6 +55,8 @@ struct vm_config {
 	uint64_t load_gpa, entry_gpa;
 	bool load_set, entry_set;
 	uint64_t memory_bytes;
+	bool memory_shared;	/* --memory ...,shared=on: memfd RAM another process can map (vhost-user) */
+	bool memory_hugepages;	/* --memory ...,hugepages=on: that memfd on huge pages (implies shared) */
 	unsigned cpus;
 	enum serial_mode serial;
 	const char *serial_path;
@@ -95,6 +98,10 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_actio
 /* One --disk or --net argument (config_sub.c): appends a device to cfg; 0 or -EINVAL with one line. */
 int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
 int config_net_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
+/* The key=value part of --memory ("512M,shared=on,hugepages=on"; a bare first item or size= is the
+ * size): sets the backing flags and copies the size text into size (size_len bytes). 0 or -EINVAL. */
+int config_memory_opts(struct vm_config *cfg, const char *arg, char *size, size_t size_len,
+		       char *err, size_t errlen);
 /* Copy n bytes of s into the config's own string buffer; NULL when it is full. */
 char *config_strndup(struct vm_config *cfg, const char *s, size_t n);
 /* The same from separate values (the API, --config-file): the checks of --disk/--net; the strings

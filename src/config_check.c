@@ -12,6 +12,7 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/mptable.h"
+#include "core/guest_mem.h"
 
 /* What each input is, in messages; compared by address. */
 static const char WHAT_KERNEL[] = "the kernel image (--kernel)";
@@ -206,10 +207,17 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 	if (cfg->initrd &&
 	    (ret = input_add(cfg, "initrd", cfg->initrd, WHAT_INITRD, false, &st, err, errlen)))
 		return ret;
-	for (i = 0; i < cfg->ndisks; i++)
+	for (i = 0; i < cfg->ndisks; i++) {
+		if (cfg->disks[i].vhost_user) {	/* a socket, not an image: the back-end opens that */
+			if (!cfg->memory_shared)
+				return config_fail(err, errlen, "--disk vhost_user=on,socket=%s: needs --memory "
+						   "SIZE,shared=on (the back-end maps guest RAM)", cfg->disks[i].path);
+			continue;
+		}
 		if ((ret = input_add(cfg, "disk", cfg->disks[i].path, WHAT_DISK, !cfg->disks[i].readonly,
 				     &st, err, errlen)))
 			return ret;
+	}
 	if (cfg->kernel_format == KFMT_RAW)
 		return raw_check(cfg, &kst, err, errlen);
 	if (cfg->load_set || cfg->entry_set)
@@ -233,5 +241,10 @@ int config_check_host(const struct vm_config *cfg, unsigned max_vcpus, uint64_t 
 		return config_fail(err, errlen, "--memory: %lluM is more than this host's %lluM of RAM",
 				   (unsigned long long)(cfg->memory_bytes >> 20),
 				   (unsigned long long)(host_ram_bytes >> 20));
+	if (cfg->memory_hugepages && gm_hugepages_free() < cfg->memory_bytes)
+		return config_fail(err, errlen, "--memory hugepages=on: this host has %lluM of free huge "
+				   "pages, %lluM needed (raise /proc/sys/vm/nr_hugepages)",
+				   (unsigned long long)(gm_hugepages_free() >> 20),
+				   (unsigned long long)(cfg->memory_bytes >> 20));
 	return 0;
 }

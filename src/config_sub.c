@@ -83,8 +83,8 @@ char *config_strndup(struct vm_config *cfg, const char *s, size_t n)
 	return p;
 }
 
-enum { DISK_PATH, DISK_READONLY, DISK_SERIAL, DISK_IF };	/* index in disk_keys[] */
-static const char *const disk_keys[] = { "path", "readonly", "serial", "if" };
+enum { DISK_PATH, DISK_READONLY, DISK_SERIAL, DISK_IF, DISK_VHOST_USER, DISK_SOCKET };	/* index in disk_keys[] */
+static const char *const disk_keys[] = { "path", "readonly", "serial", "if", "vhost_user", "socket" };
 
 /* One disk from separate values (also the API's and --config-file's way in): the checks every
  * --disk value gets. path_len/serial_len: bytes of each (serial may be NULL). */
@@ -123,16 +123,16 @@ int config_disk_add(struct vm_config *cfg, const char *path, bool readonly, cons
 
 int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
 {
-	const char *pos = arg, *path = NULL, *serial = NULL;
-	int path_len = 0, serial_len = 0, k;
-	bool first, readonly = false, ide = false;
+	const char *pos = arg, *path = NULL, *serial = NULL, *sock = NULL;
+	int path_len = 0, serial_len = 0, sock_len = 0, k, ret;
+	bool first, readonly = false, ide = false, vhost_user = false;
 	unsigned seen = 0;
 	struct kv kv;
 
 	if (cfg->ndisks == CONFIG_MAX_DISKS)
 		return config_fail(err, errlen, "--disk: at most %d disks", CONFIG_MAX_DISKS);
 	for (first = true; kv_next(&pos, &kv); first = false) {
-		if ((k = kv_key(&kv, first, "--disk", disk_keys, 4, &seen, err, errlen)) < 0)
+		if ((k = kv_key(&kv, first, "--disk", disk_keys, 6, &seen, err, errlen)) < 0)
 			return k;
 		switch (k) {
 		case DISK_PATH:
@@ -159,7 +159,32 @@ int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t 
 						   SHOWN(kv.val_len), kv.val);
 			ide = kv.val_len == 3;
 			break;
+		case DISK_VHOST_USER:
+			if ((kv.val_len != 2 || memcmp(kv.val, "on", 2)) &&
+			    (kv.val_len != 3 || memcmp(kv.val, "off", 3)))
+				return config_fail(err, errlen, "--disk vhost_user=%.*s: expected on or off",
+						   SHOWN(kv.val_len), kv.val);
+			vhost_user = kv.val_len == 2;
+			break;
+		case DISK_SOCKET:
+			sock = kv.val;
+			sock_len = kv.val_len;
+			break;
 		}
+	}
+	/* vhost-user: the back-end owns the image; ckvm only knows where its socket is */
+	if (sock && !vhost_user)
+		return config_fail(err, errlen, "--disk %s: socket= needs vhost_user=on", arg);
+	if (vhost_user) {
+		if (path || readonly || serial || ide)
+			return config_fail(err, errlen, "--disk %s: vhost_user=on takes socket=PATH only (the "
+					   "back-end has the image, its read-only flag and its serial)", arg);
+		if (!sock || !sock_len)
+			return config_fail(err, errlen, "--disk %s: socket=PATH is missing", arg);
+		if ((ret = disk_add(cfg, sock, sock_len, false, NULL, 0, "--disk", err, errlen)))
+			return ret;
+		cfg->disks[cfg->ndisks - 1].vhost_user = true;
+		return 0;
 	}
 	if (!path)
 		return config_fail(err, errlen, "--disk %s: path=FILE is missing", arg);
@@ -270,4 +295,53 @@ int config_net_parse(struct vm_config *cfg, const char *arg, char *err, size_t e
 	if (!tap)
 		return config_fail(err, errlen, "--net %s: tap=NAME is missing", arg);
 	return net_add(cfg, tap, tap_len, mac, mac_len, err, errlen);
+}
+
+/* --memory: the size and the RAM backing (guest_mem.c gm_alloc_ram_flags). */
+enum { MEM_SIZE, MEM_SHARED, MEM_HUGEPAGES };	/* index in mem_keys[] */
+static const char *const mem_keys[] = { "size", "shared", "hugepages" };
+
+static int on_off(const struct kv *kv, bool *out, char *err, size_t errlen)
+{
+	if ((kv->val_len != 2 || memcmp(kv->val, "on", 2)) &&
+	    (kv->val_len != 3 || memcmp(kv->val, "off", 3)))
+		return config_fail(err, errlen, "--memory %.*s=%.*s: expected on or off", kv->key_len,
+				   kv->key, SHOWN(kv->val_len), kv->val);
+	*out = kv->val_len == 2;
+	return 0;
+}
+
+int config_memory_opts(struct vm_config *cfg, const char *arg, char *size, size_t size_len,
+		       char *err, size_t errlen)
+{
+	bool first, shared = false, huge = false;
+	const char *pos = arg;
+	unsigned seen = 0;
+	struct kv kv;
+	int k, ret;
+
+	*size = '\0';
+	for (first = true; kv_next(&pos, &kv); first = false) {
+		if ((k = kv_key(&kv, first, "--memory", mem_keys, 3, &seen, err, errlen)) < 0)
+			return k;
+		if (k == MEM_SHARED && (ret = on_off(&kv, &shared, err, errlen)))
+			return ret;
+		if (k == MEM_HUGEPAGES && (ret = on_off(&kv, &huge, err, errlen)))
+			return ret;
+		if (k != MEM_SIZE)
+			continue;
+		if (!kv.val_len || (size_t)kv.val_len >= size_len)
+			return config_fail(err, errlen, "--memory %s: not a size (decimal with an optional "
+					   "K, M, G or T suffix, e.g. 512M)", arg);
+		memcpy(size, kv.val, (size_t)kv.val_len);
+		size[kv.val_len] = '\0';
+	}
+	if (!*size)
+		return config_fail(err, errlen, "--memory %s: size=SIZE is missing", arg);
+	if (seen & 1u << MEM_SHARED && !shared && huge)
+		return config_fail(err, errlen, "--memory %s: hugepages=on needs shared memory (drop "
+				   "shared=off)", arg);
+	cfg->memory_shared = shared || huge;
+	cfg->memory_hugepages = huge;
+	return 0;
 }

@@ -3,8 +3,10 @@
 #include "core/guest_mem.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define GIB (1ULL << 30)
 
@@ -22,52 +24,112 @@ int gm_add_region(struct guest_mem *gm, uint64_t gpa, uint64_t len, void *hva)
 		if (gpa < o->gpa + o->len && o->gpa < gpa + len)
 			return -EEXIST;
 	}
-	gm->r[gm->nr] = (struct gm_region){ .gpa = gpa, .len = len, .hva = hva };
+	gm->r[gm->nr] = (struct gm_region){ .gpa = gpa, .len = len, .hva = hva, .fd = -1 };
 	gm->nr++;
 	gm->ram_bytes += len;
 	return 0;
 }
 
-static int gm_map(struct guest_mem *gm, uint64_t gpa, uint64_t len)
+/* Map [off, off+len) of memfd (shared RAM) or anonymous memory (memfd -1) at gpa. */
+static int gm_map(struct guest_mem *gm, uint64_t gpa, uint64_t len, int memfd, uint64_t off)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int flags = memfd < 0 ? MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE : MAP_SHARED;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, memfd, (off_t)off);
 	int ret;
 
 	if (p == MAP_FAILED)
 		return -errno;
-	madvise(p, len, MADV_MERGEABLE);
+	/* KSM merges private anonymous pages only; shared RAM belongs to the back-end too. */
+	if (memfd < 0)
+		madvise(p, len, MADV_MERGEABLE);
 	ret = gm_add_region(gm, gpa, len, p);
 	if (ret) {
 		munmap(p, len);
 		return ret;
 	}
 	gm->r[gm->nr - 1].owned = 1;
+	gm->r[gm->nr - 1].fd = memfd;
+	gm->r[gm->nr - 1].fd_offset = off;
 	return 0;
+}
+
+uint64_t gm_hugepages_free(void)
+{
+	unsigned long long nfree = 0, kib = 0, v;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "HugePages_Free: %llu", &v) == 1)
+			nfree = v;
+		else if (sscanf(line, "Hugepagesize: %llu kB", &v) == 1)
+			kib = v;
+	}
+	fclose(f);
+	return nfree * kib * 1024;
+}
+
+int gm_alloc_ram_flags(struct guest_mem *gm, uint64_t ram_bytes, uint64_t hole_gpa, unsigned flags)
+{
+	uint64_t low = ram_bytes < hole_gpa ? ram_bytes : hole_gpa;
+	int memfd = -1, ret;
+
+	if (!ram_bytes)
+		return -EINVAL;
+	if (flags & (GM_SHARED | GM_HUGEPAGES)) {
+		unsigned mfd = MFD_CLOEXEC;
+
+		if (flags & GM_HUGEPAGES) {
+			if ((ram_bytes | low) & (GM_HUGEPAGE_BYTES - 1))
+				return -EINVAL;
+			/* hugetlbfs reserves at mmap time, but a reservation short of pages would still
+			 * SIGBUS a vCPU later on some kernels: refuse up front instead. */
+			if (gm_hugepages_free() < ram_bytes)
+				return -ENOMEM;
+			mfd |= MFD_HUGETLB;
+		}
+		memfd = memfd_create("ckvm-ram", mfd);
+		if (memfd < 0)
+			return -errno;
+		if (ftruncate(memfd, (off_t)ram_bytes) < 0) {
+			ret = -errno;
+			close(memfd);
+			return ret;
+		}
+	}
+	ret = gm_map(gm, 0, low, memfd, 0);
+	if (!ret && ram_bytes > low)
+		ret = gm_map(gm, 4 * GIB, ram_bytes - low, memfd, low);
+	if (ret) {
+		/* gm_free closes the memfd only through a region that holds it */
+		if (memfd >= 0 && !(gm->nr && gm->r[0].owned && gm->r[0].fd == memfd))
+			close(memfd);
+		gm_free(gm);
+	}
+	return ret;
 }
 
 int gm_alloc_ram(struct guest_mem *gm, uint64_t ram_bytes, uint64_t hole_gpa)
 {
-	uint64_t low = ram_bytes < hole_gpa ? ram_bytes : hole_gpa;
-	int ret;
-
-	if (!ram_bytes)
-		return -EINVAL;
-	ret = gm_map(gm, 0, low);
-	if (!ret && ram_bytes > low)
-		ret = gm_map(gm, 4 * GIB, ram_bytes - low);
-	if (ret)
-		gm_free(gm);
-	return ret;
+	return gm_alloc_ram_flags(gm, ram_bytes, hole_gpa, 0);
 }
 
 void gm_free(struct guest_mem *gm)
 {
 	int i;
 
-	for (i = 0; i < gm->nr; i++)
-		if (gm->r[i].owned)
-			munmap(gm->r[i].hva, gm->r[i].len);
+	int closed = -1;
+
+	for (i = 0; i < gm->nr; i++) {
+		if (!gm->r[i].owned)
+			continue;
+		munmap(gm->r[i].hva, gm->r[i].len);
+		/* both RAM regions share one memfd: close it once */
+		if (gm->r[i].fd >= 0 && gm->r[i].fd != closed)
+			close(closed = gm->r[i].fd);
+	}
 	memset(gm, 0, sizeof(*gm));
 }
 

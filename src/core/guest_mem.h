@@ -13,6 +13,8 @@ struct gm_region {
 	uint64_t len;
 	uint8_t *hva;
 	int owned;		/* 1: mmap'ed by gm_alloc_ram, unmapped by gm_free */
+	int fd;			/* shareable backing (memfd) or -1: what vhost-user's SET_MEM_TABLE passes */
+	uint64_t fd_offset;	/* where this region starts in fd */
 };
 
 struct guest_mem {
@@ -21,10 +23,22 @@ struct guest_mem {
 	uint64_t ram_bytes;	/* total RAM in all regions */
 };
 
+/* gm_alloc_ram_flags(): RAM in one memfd mapped MAP_SHARED, so another process (a vhost-user
+ * back-end) can map the same pages; with GM_HUGEPAGES the memfd is hugetlbfs-backed (MFD_HUGETLB). */
+#define GM_SHARED	(1u << 0)
+#define GM_HUGEPAGES	(1u << 1)	/* implies GM_SHARED */
+#define GM_HUGEPAGE_BYTES (2ULL << 20)	/* the x86 default huge page: sizes must be a multiple */
+
 /* Add a region backed by caller memory (tests) — regions must not overlap: -EEXIST. */
 int gm_add_region(struct guest_mem *gm, uint64_t gpa, uint64_t len, void *hva);
 /* mmap anonymous RAM of ram_bytes: [0, min(ram, hole_gpa)) and the rest from 4 GiB up. */
 int gm_alloc_ram(struct guest_mem *gm, uint64_t ram_bytes, uint64_t hole_gpa);
+/* The same with GM_* flags (0: private anonymous memory, like gm_alloc_ram). Shared RAM is
+ * populated on first touch like anonymous RAM; hugepages fail with -ENOMEM when the host has too few
+ * free (see gm_hugepages_free). */
+int gm_alloc_ram_flags(struct guest_mem *gm, uint64_t ram_bytes, uint64_t hole_gpa, unsigned flags);
+/* Free default-size huge pages on this host in bytes (/proc/meminfo), 0 when none or unknown. */
+uint64_t gm_hugepages_free(void);
 void gm_free(struct guest_mem *gm);
 
 /* Host pointer for [gpa, gpa+len) if the whole range lies inside ONE region, else NULL.

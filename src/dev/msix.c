@@ -350,3 +350,25 @@ void msix_load(struct pci_dev *d, const uint8_t *buf)
 	memcpy(m->pba, buf + 16 * m->nvec, pba_words(m) * 8);
 	pthread_mutex_unlock(&d->lock);
 }
+
+/* vhost-user: another process raises vector vec by writing its irqfd, so route and bind it now
+ * (table writes keep the route current while it is unmasked). A write while the guest has the vector
+ * masked is delivered anyway; virtio drivers take a spurious interrupt. */
+int pci_msix_vector_fd(struct pci_dev *d, uint16_t vec)
+{
+	struct pci_msix *m = d->msix;
+	int ret;
+
+	if (!m)
+		return -ENODEV;
+	pthread_mutex_lock(&d->lock);
+	if (!m->enabled || vec >= m->nvec) {
+		ret = -ENODEV;
+	} else {
+		if (m->vec[vec].route_stale || !m->vec[vec].irqfd_bound)
+			msix_route(d, &m->vec[vec]);
+		ret = !m->vec[vec].route_stale && m->vec[vec].irqfd_bound ? m->vec[vec].efd : -ENODEV;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}

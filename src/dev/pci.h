@@ -165,6 +165,9 @@ bool pci_msix_enabled(struct pci_dev *d);
  * vector or the function is masked, in which case the PBA bit is set and delivery waits for the
  * unmask. -ENODEV when MSI-X is disabled, -EINVAL for a bad vector, else 0. */
 int pci_msix_notify(struct pci_dev *d, uint16_t vec);
+/* The irqfd of vector vec, routed and bound, for a process that raises it itself (vhost-user's call
+ * fd); -ENODEV when MSI-X is off or the vector has no irqfd. The fd stays the function's. */
+int pci_msix_vector_fd(struct pci_dev *d, uint16_t vec);
 
 /* A function's guest-visible state, for the record of the device that owns it (device.h): its 256
  * config bytes (only bits the guest may write can differ from this function's own: ids, class, BAR

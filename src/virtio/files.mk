@@ -4,3 +4,4 @@ SRCS += src/virtio/virtio_pci.c src/virtio/virtio_net.c
 SRCS += src/virtio/virtio_pci_state.c
 SRCS += src/virtio/virtio_net_life.c
 SRCS += src/virtio/virtio_blk_life.c
+SRCS += src/virtio/vhost_user.c src/virtio/vhost_user_msg.c src/virtio/vhost_user_blk.c

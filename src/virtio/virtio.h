@@ -4,6 +4,7 @@
 #ifndef CKVM_VIRTIO_H
 #define CKVM_VIRTIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/virtio_config.h>
@@ -45,6 +46,7 @@ struct virtio_dev {
 	struct virtq *vq;		/* num_queues entries, owned by the device */
 	const struct guest_mem *gm;
 	uint64_t features;		/* negotiated; written by the transport at FEATURES_OK */
+	bool external_doorbells;	/* vhost-user: another process reads the doorbell eventfds */
 
 	/* Filled in by the transport. These may be called from ANY thread (device workers included),
 	 * also while the transport is inside ops->reset; so they must not take a lock the transport holds
@@ -52,6 +54,9 @@ struct virtio_dev {
 	void (*signal_used)(struct virtio_dev *d, uint16_t q);	/* queue interrupt (MSI-X irqfd / INTx+ISR) */
 	void (*signal_config)(struct virtio_dev *d);		/* config change interrupt */
 	void (*needs_reset)(struct virtio_dev *d);		/* DEVICE_NEEDS_RESET + config interrupt */
+	/* Queue q's doorbell eventfd and the irqfd of its interrupt vector (MSI-X only: -ENODEV
+	 * otherwise), for a back-end in another process. From activate; the fds stay the transport's. */
+	int (*queue_fds)(struct virtio_dev *d, uint16_t q, int *kick_fd, int *call_fd);
 	void *transport;
 };
 

@@ -68,6 +68,24 @@ void vp_needs_reset(struct virtio_dev *d)
 	}
 }
 
+static int vp_queue_fds(struct virtio_dev *d, uint16_t q, int *kick_fd, int *call_fd)
+{
+	struct virtio_pci *vp = d->transport;
+	uint16_t vec;
+	int fd;
+
+	if (q >= d->num_queues)
+		return -EINVAL;
+	vec = __atomic_load_n(&vp->q[q].vector, __ATOMIC_ACQUIRE);
+	if (!pci_msix_enabled(&vp->pci) || vec == VIRTIO_MSI_NO_VECTOR)
+		return -ENODEV;
+	if ((fd = pci_msix_vector_fd(&vp->pci, vec)) < 0)
+		return fd;
+	*kick_fd = vp->q[q].kick_efd;
+	*call_fd = fd;
+	return 0;
+}
+
 /* Doorbell for queue q (ioeventfd on the I/O thread, or an MMIO write on a vCPU thread). */
 static void vp_kick(struct virtio_pci *vp, uint16_t q)
 {
@@ -487,9 +505,12 @@ int virtio_pci_create(struct virtio_pci **out, struct pci *pci, struct virtio_de
 	vdev->signal_used = vp_signal_used;
 	vdev->signal_config = vp_signal_config;
 	vdev->needs_reset = vp_needs_reset;
+	vdev->queue_fds = vp_queue_fds;
 	pthread_mutex_lock(&vp->lock);
 	vp_reset(vp);
 	pthread_mutex_unlock(&vp->lock);
+	if (vdev->external_doorbells)	/* the back-end reads them; the I/O thread must not */
+		vp->ev = ev = NULL;
 	for (unsigned i = 0; ev && i < nq; i++) {
 		if ((err = evloop_add(ev, vp->q[i].kick_efd, EPOLLIN, vp_kick_event, &vp->q[i])) < 0) {
 			while (i--)
@@ -509,6 +530,7 @@ fail:
 	vdev->signal_used = NULL;
 	vdev->signal_config = NULL;
 	vdev->needs_reset = NULL;
+	vdev->queue_fds = NULL;
 	pci_msix_free(&vp->pci);
 	for (unsigned i = 0; i < nq; i++)
 		if (vp->q[i].kick_efd >= 0)

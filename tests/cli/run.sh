@@ -155,5 +155,62 @@ for opt in "--disk path=$D" "--net tap=t0" "--initrd $I" "--cmdline x" "--no-acp
 	refused "--kernel-format raw: ${opt%% *}( [0-9]+)? does not apply"
 done
 
+echo "--- --memory size=S[,shared=on][,hugepages=on] (issue 12 item 1)"
+T=memory-shared-boots; run --kernel "$K" --memory size=64M,shared=on --test-exit --serial "file=$work/shm.log"
+if [ "$RC" -ne 33 ]; then bad "exit status $RC, expected 33"
+elif ! grep -q "64-bit OK" "$work/shm.log"; then bad "guest printed '$(cat "$work/shm.log")'"
+else ok; fi
+# The RAM a vhost-user back-end maps must be a shared memfd mapping; the default stays private.
+for mode in shared private; do
+	T=memory-$mode-mapping
+	arg=64M; [ $mode = shared ] && arg=64M,shared=on
+	rm -f "$work/map.log"
+	"$ckvm" run --kernel "$work/wait.elf" --memory "$arg" --serial "file=$work/map.log" \
+		</dev/null >/dev/null 2>"$work/map.err" &
+	mpid=$!
+	for _ in $(seq 300); do
+		grep -q READY "$work/map.log" 2>/dev/null && break
+		kill -0 "$mpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	n=$(grep -c ' rw-s .*memfd:ckvm-ram' "/proc/$mpid/maps" 2>/dev/null)
+	kill -TERM "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+	if ! grep -q READY "$work/map.log" 2>/dev/null; then bad "guest never printed READY"
+	elif [ $mode = shared ] && [ "${n:-0}" -lt 1 ]; then bad "no shared memfd mapping"
+	elif [ $mode = private ] && [ "${n:-0}" -ne 0 ]; then bad "$n memfd mappings in a private VM"
+	else ok; fi
+done
+T=memory-print;        run --kernel "$K" --memory 64M,hugepages=on --print-config
+if [ "$RC" -eq 0 ] && grep -qx "memory-backing=hugepages" "$work/out"; then ok; else bad "status $RC"; fi
+if [ "$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)" = 0 ]; then
+	T=memory-no-hugepages; run --kernel "$K" --memory 64M,hugepages=on --test-exit --serial none
+	refused "^ckvm: error: --memory hugepages=on: this host has 0M of free huge pages, 64M needed"
+fi
+T=memory-bad-key;      run --kernel "$K" --memory 64M,numa=1 --print-config
+refused "--memory: unknown key 'numa' \(expected size, shared, hugepages\)"
+T=memory-bad-onoff;    run --kernel "$K" --memory 64M,shared=yes --print-config
+refused "--memory shared=yes: expected on or off"
+T=memory-no-size;      run --kernel "$K" --memory shared=on --print-config
+refused "--memory shared=on: size=SIZE is missing"
+T=memory-huge-2m;      run --kernel "$K" --memory 65M,hugepages=on --print-config
+refused "with hugepages=on the size must be a multiple of 2M"
+T=memory-huge-unshared; run --kernel "$K" --memory 64M,shared=off,hugepages=on --print-config
+refused "hugepages=on needs shared memory"
+T=memory-bad-size;     run --kernel "$K" --memory size=12X,shared=on --print-config
+refused "--memory 12X: not a size"
+echo "--- --disk vhost_user=on,socket=PATH (issue 12 item 2)"
+T=vublk-print;         run --kernel "$K" --memory 64M,shared=on --disk "vhost_user=on,socket=$work/vu.sock" --print-config
+if [ "$RC" -eq 0 ] && grep -qx "disk=vhost_user=on,socket=$work/vu.sock" "$work/out"; then ok; else bad "status $RC"; fi
+T=vublk-needs-shared;  run --kernel "$K" --disk "vhost_user=on,socket=$work/vu.sock" --print-config
+refused "--disk vhost_user=on,socket=.*: needs --memory SIZE,shared=on"
+T=vublk-no-socket;     run --kernel "$K" --memory 64M,shared=on --disk vhost_user=on --print-config
+refused "--disk vhost_user=on: socket=PATH is missing"
+T=vublk-socket-alone;  run --kernel "$K" --disk "socket=$work/vu.sock" --print-config
+refused "socket= needs vhost_user=on"
+T=vublk-readonly;      run --kernel "$K" --memory 64M,shared=on --disk "vhost_user=on,socket=$work/vu.sock,readonly=on" --print-config
+refused "vhost_user=on takes socket=PATH only"
+T=vublk-no-backend;    run --kernel "$K" --memory 64M,shared=on --disk "vhost_user=on,socket=$work/vu.sock" --test-exit --serial none
+refused "vhost-user: error: cannot connect to the back-end at .*vu.sock: No such file or directory"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

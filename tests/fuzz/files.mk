@@ -27,7 +27,7 @@ FUZZ_SRCS_kboot      := src/boot/decompress.c src/arch/x86/bzimage_host.c src/ar
 FUZZ_SRCS_loaders    := src/arch/x86/bzimage.c src/arch/x86/elf.c src/arch/x86/raw.c \
 			src/arch/x86/e820.c src/core/guest_mem.c src/log.c $(FUZZ_SRCS_kboot)
 FUZZ_SRCS_config     := src/config.c src/config_sub.c src/config_check.c src/osdev/gdb_stub_spec.c src/backend/outfile.c $(FUZZ_SRCS_sandbox) \
-			src/backend/tap.c src/log.c
+			src/backend/tap.c src/log.c src/core/guest_mem.c
 # Host-side bzImage decompression and loading; seeds from tests/unit/kimg_mock.c (gen_seeds kdecomp).
 FUZZ_TARGETS += kdecomp
 FUZZ_SRCS_kdecomp    := src/arch/x86/bzimage.c src/arch/x86/elf.c src/arch/x86/e820.c \
@@ -46,6 +46,9 @@ FUZZ_TARGETS += devstate
 FUZZ_SRCS_devstate   := $(FUZZ_SRCS_pci) src/virtio/virtio_blk.c src/virtio/virtio_blk_life.c \
 			src/backend/blk_file.c $(FUZZ_SRCS_sandbox) src/virtio/virtio_net.c \
 			src/virtio/virtio_net_life.c
+# vhost-user replies from an untrusted back-end (tests/fuzz/fuzz_vhost_user.c, seeds in seeds/vhost_user/).
+FUZZ_TARGETS += vhost_user
+FUZZ_SRCS_vhost_user := src/virtio/vhost_user.c src/virtio/vhost_user_msg.c src/core/guest_mem.c src/log.c
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE

@@ -5,6 +5,11 @@
 # kimage checks the host-inflated bzImage against vmlinux without booting; boot and kaslr boot with
 # host-side decompression (the default), guestdecomp with the guest's own decompressor.
 LINUX_TESTS ?= kimage boot kaslr guestdecomp shell blk net smp2 smp4 acpioff clock api configfile gdb
+# issue 12: a disk served by qemu-storage-daemon over vhost-user (only into the default list, not
+# into one given on the command line or in the environment)
+ifeq ($(origin LINUX_TESTS),file)
+LINUX_TESTS += vublk
+endif
 
 check-linux: $(O)/ckvm $(O)/tests/unit/test_kimage
 	guest/build.sh

@@ -15,6 +15,7 @@ UNIT_TESTS += devstate
 UNIT_TESTS += vdevstate vdevstate_net
 UNIT_TESTS += expect screen report gdb_proto
 UNIT_TESTS += gdb_stub
+UNIT_TESTS += vhost_user vhost_user_bad vhost_user_qsd
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
@@ -23,6 +24,10 @@ $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
 # Tests that drive devices through the driver-side virtqueue mock link it in.
 $(O)/tests/unit/test_virtq $(O)/tests/unit/test_virtio_blk $(O)/tests/unit/test_blk_swap: $(O)/tests/unit/vq_mock.o
 $(O)/tests/unit/test_vdevstate $(O)/tests/unit/test_vdevstate_net: $(O)/tests/unit/vq_mock.o
+# The vhost-user tests talk to a fake back-end thread (tests/unit/vhu_fake.c).
+$(O)/tests/unit/test_vhost_user $(O)/tests/unit/test_vhost_user_bad: $(O)/tests/unit/vhu_fake.o
+# ... or to qemu-storage-daemon, driven through the driver-side queue mock.
+$(O)/tests/unit/test_vhost_user_qsd: $(O)/tests/unit/vq_mock.o
 # Host-decompression tests build their synthetic kernels with the compressors in kimg_mock.c.
 $(O)/tests/unit/test_kdecomp: $(O)/tests/unit/kimg_mock.o
 # ... and once against a decompress.c built as if libzstd were missing (linked ahead of libckvm.a).

@@ -1,6 +1,8 @@
 /* guest_mem: the single guest-address check. Region edges, overflow, spanning copies. */
 #include <stdlib.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "core/guest_mem.h"
 #include "test.h"
@@ -78,11 +80,64 @@ static void test_alloc_ram_hole(void)
 	CHECK_EQ(gm_alloc_ram(&g, 0, 1 << 20), -EINVAL);
 }
 
+/* Shared RAM: one memfd behind both regions at their file offsets, so a second mapping of the fd (a
+ * vhost-user back-end's) sees what the guest writes, in either region. */
+static void test_alloc_shared(void)
+{
+	struct guest_mem g = { 0 };
+	uint8_t buf[4] = { 0 };
+	int fd;
+
+	CHECK_EQ(gm_alloc_ram_flags(&g, 64 << 20, 32 << 20, GM_SHARED), 0);
+	CHECK_EQ(g.nr, 2);
+	CHECK(g.r[0].fd >= 0);
+	CHECK_EQ(g.r[1].fd, g.r[0].fd);
+	CHECK_EQ(g.r[0].fd_offset, 0);
+	CHECK_EQ(g.r[1].fd_offset, 32 << 20);
+	CHECK_EQ(gm_write(&g, 0x1000, "ab", 2), 0);
+	CHECK_EQ(gm_write(&g, (1ULL << 32) + 0x10, "cd", 2), 0);
+	CHECK_EQ(pread(g.r[0].fd, buf, 2, 0x1000), 2);
+	CHECK(!memcmp(buf, "ab", 2));
+	CHECK_EQ(pread(g.r[0].fd, buf, 2, (32 << 20) + 0x10), 2);
+	CHECK(!memcmp(buf, "cd", 2));
+	fd = g.r[0].fd;
+	gm_free(&g);
+	CHECK_EQ(fcntl(fd, F_GETFD), -1);	/* closed once, by gm_free */
+	/* private RAM has no fd to share */
+	CHECK_EQ(gm_alloc_ram(&g, 16 << 20, 32 << 20), 0);
+	CHECK_EQ(g.r[0].fd, -1);
+	gm_free(&g);
+	CHECK_EQ(gm_add_region(&g, 0, sizeof(buf), buf), 0);
+	CHECK_EQ(g.r[0].fd, -1);
+}
+
+/* Huge pages: a size that is not a whole number of them is refused; a host with too few free ones
+ * gets -ENOMEM before anything is mapped. */
+static void test_alloc_hugepages(void)
+{
+	struct guest_mem g = { 0 };
+	int ret;
+
+	CHECK_EQ(gm_alloc_ram_flags(&g, (16 << 20) + 4096, 1ULL << 32, GM_HUGEPAGES), -EINVAL);
+	CHECK_EQ(g.nr, 0);
+	ret = gm_alloc_ram_flags(&g, 16 << 20, 1ULL << 32, GM_HUGEPAGES);
+	if (gm_hugepages_free() < (16 << 20)) {
+		CHECK_EQ(ret, -ENOMEM);
+		CHECK_EQ(g.nr, 0);
+	} else {
+		CHECK_EQ(ret, 0);
+		CHECK(g.r[0].fd >= 0);
+	}
+	gm_free(&g);
+}
+
 int main(void)
 {
 	RUN(test_ptr_bounds);
 	RUN(test_add_overlap);
 	RUN(test_read_write_span);
 	RUN(test_alloc_ram_hole);
+	RUN(test_alloc_shared);
+	RUN(test_alloc_hugepages);
 	return test_summary();
 }

@@ -278,7 +278,9 @@ static int board_build(struct board *b)
 		   (ret = kernel_format_resolve(b))) {
 		return ret == -ENOMEM ? ret : board_bad_input(b, ret);
 	}
-	if ((ret = gm_alloc_ram(&vm->gm, cfg->memory_bytes, LAYOUT_MEM_HOLE_GPA))) {
+	if ((ret = gm_alloc_ram_flags(&vm->gm, cfg->memory_bytes, LAYOUT_MEM_HOLE_GPA,
+				      (cfg->memory_shared ? GM_SHARED : 0) |
+				      (cfg->memory_hugepages ? GM_HUGEPAGES : 0)))) {
 		log_errno(LOG_ERR, NULL, ret, "cannot allocate %lluM of guest RAM",
 			  (unsigned long long)(cfg->memory_bytes >> 20));
 		return ret;

@@ -17,6 +17,7 @@
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_pci.h"
+#include "virtio/vhost_user_blk.h"
 
 #define SWAP_PAUSE_NS 1000000000LL	/* a disk's in-flight request gets 1 s to finish for a swap */
 
@@ -47,6 +48,20 @@ static int vpci_add(struct board *b, struct virtio_dev *vdev, const char *what, 
 	return dev_register(b, virtio_pci_device(vp));
 }
 
+/* --disk vhost_user=on,socket=PATH: the queue is served by the back-end at PATH. */
+static int vhost_user_disk_create(struct board *b, const struct disk_config *dc, const char *name)
+{
+	struct vublk_config vc = { .gm = &b->vm.gm, .socket = dc->path, .name = name, .ev = b->ev };
+	struct vublk *vu;
+	int ret;
+
+	if ((ret = vublk_create(&vu, &vc)))	/* it said why in one line */
+		return ret == -ENOMEM ? ret : board_bad_input(b, ret);
+	if ((ret = dev_register(b, vublk_device(vu))))
+		return ret;
+	return vpci_add(b, vublk_virtio(vu), dc->path);
+}
+
 static int disk_create(struct board *b, int i)
 {
 	const struct disk_config *dc = &b->cfg->disks[i];
@@ -56,6 +71,10 @@ static int disk_create(struct board *b, int i)
 	struct vblk *blk;
 	int ret;
 
+	if (dc->vhost_user) {
+		snprintf(names[i], sizeof(names[i]), "vblk%d", i);
+		return vhost_user_disk_create(b, dc, names[i]);
+	}
 	if ((ret = blk_file_open(&be, dc->path, dc->readonly)))
 		return ret == -ENOMEM ? ret : board_bad_input(b, ret);	/* it said why in one line */
 	snprintf(names[i], sizeof(names[i]), "vblk%d", i);

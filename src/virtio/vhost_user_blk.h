@@ -1,0 +1,25 @@
+/* virtio-blk served by a vhost-user back-end (qemu-storage-daemon's vhost-user-blk export): ckvm keeps
+ * the PCI function, feature negotiation and config space; the queue goes to the back-end. */
+#ifndef CKVM_VHOST_USER_BLK_H
+#define CKVM_VHOST_USER_BLK_H
+
+#include "core/device.h"
+#include "core/evloop.h"
+#include "core/guest_mem.h"
+#include "virtio/virtio.h"
+
+struct vublk;
+
+struct vublk_config {
+	const struct guest_mem *gm;	/* shared RAM (memfd regions), else create fails */
+	const char *socket;		/* the back-end's listening socket */
+	const char *name;		/* log and device name, e.g. "vblk0" */
+	struct evloop *ev;		/* watches the connection for the back-end's death */
+};
+
+/* Connect, negotiate, read config space. 0 or -errno with one log line. */
+int vublk_create(struct vublk **out, const struct vublk_config *cfg);
+struct virtio_dev *vublk_virtio(struct vublk *b);
+struct device *vublk_device(struct vublk *b);
+
+#endif
