@@ -49,7 +49,8 @@ static int vpci_add(struct board *b, struct virtio_dev *vdev, const char *what, 
 }
 
 /* --disk vhost_user=on,socket=PATH: the queue is served by the back-end at PATH. */
-static int vhost_user_disk_create(struct board *b, const struct disk_config *dc, const char *name)
+static int vhost_user_disk_create(struct board *b, const struct disk_config *dc, const char *name,
+				  int *slot)
 {
 	struct vublk_config vc = { .gm = &b->vm.gm, .socket = dc->path, .name = name, .ev = b->ev };
 	struct vublk *vu;
@@ -59,7 +60,7 @@ static int vhost_user_disk_create(struct board *b, const struct disk_config *dc,
 		return ret == -ENOMEM ? ret : board_bad_input(b, ret);
 	if ((ret = dev_register(b, vublk_device(vu))))
 		return ret;
-	return vpci_add(b, vublk_virtio(vu), dc->path);
+	return vpci_add(b, vublk_virtio(vu), dc->path, slot);
 }
 
 static int disk_create(struct board *b, int i)
@@ -73,7 +74,7 @@ static int disk_create(struct board *b, int i)
 
 	if (dc->vhost_user) {
 		snprintf(names[i], sizeof(names[i]), "vblk%d", i);
-		return vhost_user_disk_create(b, dc, names[i]);
+		return vhost_user_disk_create(b, dc, names[i], &b->disk_pci_slot[i]);
 	}
 	if ((ret = blk_file_open(&be, dc->path, dc->readonly)))
 		return ret == -ENOMEM ? ret : board_bad_input(b, ret);	/* it said why in one line */
