@@ -1,0 +1,47 @@
+# biosdisk: a whole PC disk image booted by its own bootloader, as a user's image would be:
+# tests/linux/mkdisk-syslinux.sh puts the default guest's bzImage and initramfs on a FAT16 partition
+# with syslinux (no mount), and `ckvm run --bios --disk path=IMG --cpus 2` runs SeaBIOS, which boots
+# the MBR -> syslinux -> Linux (decompressing itself). The guest must reach init's boot markers with
+# both vCPUs, find ckvm's ACPI tables through fw_cfg's table-loader (kernel lines "ACPI: RSDP ...
+# CKVM" in the BIOS area and the MADT), and power off through ACPI S5 (DSDT \_S5); ckvm exits 0.
+# Budget: SeaBIOS ~5 s, syslinux reading 6 MB through int 13h, the kernel's own decompression ~90 s.
+BIOSDISK_IMG=$WORK/biosdisk.img
+if ! "$HERE/mkdisk-syslinux.sh" "$BIOSDISK_IMG" "$CACHE/bzImage" "$CACHE/initramfs.cpio" \
+	"console=ttyS0 ckvm.test=boot ckvm.end=poweroff" >"$WORK/$T.mkdisk" 2>&1; then
+	OUT=$WORK/$T.mkdisk
+	bad "mkdisk-syslinux.sh failed: $(tail -n 1 "$WORK/$T.mkdisk")"
+else
+	OUT=$WORK/$T.serial
+	start=$(date +%s.%N)
+	timeout -k 5 "$TIMEOUT" "$CKVM" run --bios --disk "path=$BIOSDISK_IMG" --cpus 2 --memory "${MEM:-128M}" \
+		--serial "file=$OUT" </dev/null >"$WORK/$T.stdout" 2>"$WORK/$T.stderr"
+	RC=$?
+	SECS=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
+	[ "$RC" -eq 124 ] && echo "  $T: timed out after ${TIMEOUT}s"
+	[ -s "$WORK/$T.stderr" ] && sed 's/^/  ckvm: /' "$WORK/$T.stderr" | head -5
+	# The kernel's table lines: "ACPI: RSDP 0x00000000000F5A40 000024 (v02 CKVM  )".
+	rsdp=$(tr -d '\r' <"$OUT" | grep -o 'ACPI: RSDP 0x[0-9A-Fa-f]* [0-9A-Fa-f]* (v02 CKVM' | head -n 1)
+	rsdp_gpa=$(echo "$rsdp" | sed -n 's/^ACPI: RSDP 0x\([0-9A-Fa-f]*\) .*/\1/p')
+	if [ "$RC" -ne 0 ]; then
+		bad "exit status $RC (expected 0)"
+	elif ! grep -q '^SYSLINUX' "$OUT"; then
+		bad "syslinux did not start (no 'SYSLINUX' banner on the console)"
+	elif ! why=$(in_order CKVM-RELEASE CKVM-UPTIME CKVM-NPROC CKVM-KTEXT CKVM-DONE); then
+		bad "$why"
+	elif [ "$(marker CKVM-NPROC)" != 2 ]; then
+		bad "guest sees $(marker CKVM-NPROC) CPUs, expected 2"
+	elif [ -z "$rsdp_gpa" ]; then
+		bad "the kernel found no ckvm RSDP (no 'ACPI: RSDP ... (v02 CKVM' line)"
+	elif [ $((0x$rsdp_gpa)) -lt $((0xe0000)) ] || [ $((0x$rsdp_gpa)) -ge $((0x100000)) ]; then
+		bad "RSDP at 0x$rsdp_gpa, not in the BIOS area where SeaBIOS's loader puts it"
+	elif ! grep -q 'ACPI: APIC 0x[0-9A-Fa-f]* [0-9A-Fa-f]* (v05 CKVM' "$OUT"; then
+		bad "no ckvm MADT in the kernel's table list"
+	elif grep -q '^CKVM-FAIL' "$OUT"; then
+		bad "guest: $(grep '^CKVM-FAIL' "$OUT" | head -n 1)"
+	elif ! grep -q 'reboot: Power down' "$OUT"; then
+		bad "guest did not power off through ACPI S5"
+	else
+		ok "SeaBIOS+syslinux: nproc 2, RSDP at 0x$rsdp_gpa, init at uptime $(marker CKVM-UPTIME)s, ${SECS}s wall"
+		echo "  bios disk boot: ${SECS} s from exec to exit (SeaBIOS, syslinux, guest decompression)"
+	fi
+fi
