@@ -34,6 +34,7 @@ enum {
 	OPT_KFORMAT, OPT_LOAD, OPT_ENTRY, OPT_DISK, OPT_NET, OPT_NO_QUIRKS, OPT_NO_ACPI, OPT_PV_OFF,
 	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
 	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK, OPT_KDECOMP, OPT_SECCOMP, OPT_SECCOMP_TRIGGER,
+	OPT_BIOS,
 };
 
 /* One line per option. Single-valued options given twice are an error; opt_repeatable() lists
@@ -63,6 +64,7 @@ static const struct option run_opts[] = {
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "seccomp-test-trigger", required_argument, NULL, OPT_SECCOMP_TRIGGER },	/* tests only */
+	{ "bios", optional_argument, NULL, OPT_BIOS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -337,6 +339,7 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 	case OPT_PRINT: cfg->print_config = true; break;
 	case OPT_VERBOSE: cfg->verbose++; break;
 	case OPT_API_SOCK: cfg->api_sock = arg; break;
+	case OPT_BIOS: cfg->bios = arg && *arg ? arg : CONFIG_BIOS_DEFAULT; break;
 	case OPT_SECCOMP:
 		if (!strcmp(arg, "kill")) cfg->seccomp = SANDBOX_KILL;
 		else if (!strcmp(arg, "log")) cfg->seccomp = SANDBOX_LOG;
@@ -403,6 +406,10 @@ int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_actio
 				return config_fail(err, errlen, "run: --%s given twice", run_opts[idx].name);
 			seen |= 1ULL << (c - OPT_KERNEL);
 		}
+		/* --bios takes its optional PATH as the next word too (getopt only knows --bios=PATH),
+		 * unless that word is another option. */
+		if (c == OPT_BIOS && !optarg && optind < argc - 1 && argv[optind + 1][0] != '-')
+			optarg = argv[1 + optind++];
 		if ((ret = parse_run_opt(cfg, c, optarg, err, errlen)))
 			return ret;
 	}
@@ -416,7 +423,9 @@ void config_print(const struct vm_config *c, FILE *f)
 	static const char *const fmt[] = { "auto", "bzimage", "elf", "raw" };
 	int i;
 
-	fprintf(f, "kernel=%s\nkernel-format=%s\n", c->kernel, fmt[c->kernel_format]);
+	if (c->bios)
+		fprintf(f, "bios=%s\n", c->bios);
+	fprintf(f, "kernel=%s\nkernel-format=%s\n", c->kernel ? c->kernel : "", fmt[c->kernel_format]);
 	fprintf(f, "kernel-decompress=%s\n", c->kernel_decompress == KDECOMP_GUEST ? "guest" : "host");
 	if (c->kernel_format == KFMT_RAW)
 		fprintf(f, "load-addr=0x%llx\nentry=0x%llx\n", (unsigned long long)c->load_gpa,
@@ -433,9 +442,9 @@ void config_print(const struct vm_config *c, FILE *f)
 			"file=", c->debugcon == DEBUGCON_FILE ? c->debugcon_path : "",
 			c->debugcon_timestamps ? "on" : "off");
 	for (i = 0; i < c->ndisks; i++)
-		fprintf(f, "disk=path=%s,readonly=%s%s%s\n", c->disks[i].path,
+		fprintf(f, "disk=path=%s,readonly=%s%s%s%s\n", c->disks[i].path,
 			c->disks[i].readonly ? "on" : "off", c->disks[i].serial ? ",serial=" : "",
-			c->disks[i].serial ? c->disks[i].serial : "");
+			c->disks[i].serial ? c->disks[i].serial : "", c->disks[i].ide ? ",if=ide" : "");
 	for (i = 0; i < c->nnets; i++) {
 		const uint8_t *m = c->nets[i].mac;
 
@@ -467,7 +476,10 @@ void config_usage(FILE *f)
 	      "  --kernel-decompress W   bzImage payload inflated by the host (default; KASLR unless\n"
 	      "                          nokaslr) or by the guest's own decompressor\n"
 	      "  --load-addr A --entry A raw format: load and real-mode entry address (< 1 MiB)\n"
-	      "  --disk path=F[,readonly=on][,serial=ID]   virtio-blk disk (raw image), repeatable\n"
+	      "  --disk path=F[,readonly=on][,serial=ID][,if=virtio|ide]   disk (raw image): virtio-blk,\n"
+	      "                          or ATA PIO at 0x1f0 (if=ide, at most 2), repeatable\n"
+	      "  --bios [PATH]           boot firmware (default " CONFIG_BIOS_DEFAULT ", 128 KiB)\n"
+	      "                          instead of a kernel; it boots the disks\n"
 	      "  --net tap=NAME[,mac=M]  virtio-net on a tap device, repeatable\n"
 	      "  --no-acpi               no ACPI tables (MP table only)\n"
 	      "  --pv-off LIST           switch off KVM PV features: clock,eoi,unhalt,tlb-flush,\n"

@@ -22,6 +22,7 @@ struct disk_config {
 	const char *path;
 	bool readonly;
 	const char *serial;
+	bool ide;		/* if=ide: the ATA PIO channel at 0x1f0 (device 0, then 1), not virtio-blk */
 };
 
 struct net_config {
@@ -59,6 +60,7 @@ struct vm_config {
 	int ndisks;
 	struct net_config nets[CONFIG_MAX_NETS];
 	int nnets;
+	const char *bios;	/* --bios [PATH]: firmware (SeaBIOS bios.bin) instead of a kernel */
 	struct file_ids inputs;	/* kernel, initrd, disks by identity: outputs must not be one of them */
 	/* copies of --disk/--net/--debug-console values (argv stays untouched); room for every path
 	 * at PATH_MAX */
@@ -104,6 +106,11 @@ int config_parse_size(const char *s, uint64_t *out);
 int config_parse_addr(const char *s, uint64_t *out);
 void config_print(const struct vm_config *cfg, FILE *f);
 void config_usage(FILE *f);
+
+/* --bios without a path: Debian's SeaBIOS (package seabios, scripts/deps.sh installs it). */
+#define CONFIG_BIOS_DEFAULT "/usr/share/seabios/bios.bin"
+#define CONFIG_BIOS_SIZE    (128 * 1024)	/* bios.bin; bios-256k.bin needs PAM registers */
+#define CONFIG_MAX_IDE      2		/* device 0 and 1 of the primary channel */
 
 #define CKVM_VERSION "0.1.0"
 

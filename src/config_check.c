@@ -16,6 +16,7 @@
 static const char WHAT_KERNEL[] = "the kernel image (--kernel)";
 static const char WHAT_INITRD[] = "the initrd (--initrd)";
 static const char WHAT_DISK[] = "a disk image (--disk)";
+static const char WHAT_BIOS[] = "the firmware (--bios)";
 
 int config_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -110,13 +111,71 @@ static int nets_check(const struct vm_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* --bios: the firmware boots the disks, so the kernel options would be ignored; bios.bin only (a
+ * 256 KiB image expects an i440FX/Q35 host bridge with PAM registers, which ckvm does not model). */
+static int bios_check(struct vm_config *cfg, char *err, size_t errlen)
+{
+	static const char fmt[] = "--bios: %s does not apply (the firmware boots the disks)";
+	struct stat st;
+	int ret;
+
+	if (cfg->kernel)
+		return config_fail(err, errlen, fmt, "--kernel");
+	if (cfg->initrd)
+		return config_fail(err, errlen, fmt, "--initrd");
+	if (cfg->cmdline)
+		return config_fail(err, errlen, fmt, "--cmdline");
+	if (cfg->kernel_format != KFMT_AUTO || cfg->load_set || cfg->entry_set || cfg->kernel_decompress)
+		return config_fail(err, errlen, fmt, "a --kernel-format/--kernel-decompress/--load-addr/"
+				   "--entry option");
+	if ((ret = input_add(cfg, "--bios", cfg->bios, WHAT_BIOS, false, &st, err, errlen)))
+		return ret;
+	if (!S_ISREG(st.st_mode) || st.st_size != CONFIG_BIOS_SIZE)
+		return config_fail(err, errlen, "--bios %s: %lld bytes; ckvm runs 128 KiB SeaBIOS images "
+				   "(bios.bin; bios-256k.bin needs i440FX PAM registers ckvm does not have)",
+				   cfg->bios, (long long)st.st_size);
+	return 0;
+}
+
+/* IDE disks sit on the one primary channel: two at most, and serial= is virtio-blk's ID string. */
+static int ide_check(const struct vm_config *cfg, char *err, size_t errlen)
+{
+	int i, n = 0;
+
+	for (i = 0; i < cfg->ndisks; i++) {
+		if (!cfg->disks[i].ide)
+			continue;
+		if (++n > CONFIG_MAX_IDE)
+			return config_fail(err, errlen, "--disk %s,if=ide: at most %d IDE disks (the primary "
+					   "channel's device 0 and 1)", cfg->disks[i].path, CONFIG_MAX_IDE);
+		if (cfg->disks[i].serial)
+			return config_fail(err, errlen, "--disk %s,if=ide: serial= is for virtio disks only",
+					   cfg->disks[i].path);
+	}
+	return 0;
+}
+
 int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 {
 	struct stat kst, st;
 	int ret, i;
 
+	if ((ret = ide_check(cfg, err, errlen)))
+		return ret;
+	if (cfg->bios) {
+		if ((ret = bios_check(cfg, err, errlen)))
+			return ret;
+		for (i = 0; i < cfg->ndisks; i++)
+			if ((ret = input_add(cfg, "disk", cfg->disks[i].path, WHAT_DISK,
+					     !cfg->disks[i].readonly, &st, err, errlen)))
+				return ret;
+		if (!cfg->acpi && cfg->cpus > MPTABLE_MAX_CPUS)
+			return config_fail(err, errlen, "--cpus %u with --no-acpi: the MP table lists at "
+					   "most %d CPUs", cfg->cpus, MPTABLE_MAX_CPUS);
+		return nets_check(cfg, err, errlen);
+	}
 	if (!cfg->kernel)
-		return config_fail(err, errlen, "run: --kernel PATH is required");
+		return config_fail(err, errlen, "run: --kernel PATH (or --bios) is required");
 	if ((ret = input_add(cfg, "kernel", cfg->kernel, WHAT_KERNEL, false, &kst, err, errlen)))
 		return ret;
 	if (cfg->initrd &&

@@ -83,8 +83,8 @@ char *config_strndup(struct vm_config *cfg, const char *s, size_t n)
 	return p;
 }
 
-enum { DISK_PATH, DISK_READONLY, DISK_SERIAL };	/* index in disk_keys[] */
-static const char *const disk_keys[] = { "path", "readonly", "serial" };
+enum { DISK_PATH, DISK_READONLY, DISK_SERIAL, DISK_IF };	/* index in disk_keys[] */
+static const char *const disk_keys[] = { "path", "readonly", "serial", "if" };
 
 /* One disk from separate values (also the API's and --config-file's way in): the checks every
  * --disk value gets. path_len/serial_len: bytes of each (serial may be NULL). */
@@ -125,14 +125,14 @@ int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t 
 {
 	const char *pos = arg, *path = NULL, *serial = NULL;
 	int path_len = 0, serial_len = 0, k;
-	bool first, readonly = false;
+	bool first, readonly = false, ide = false;
 	unsigned seen = 0;
 	struct kv kv;
 
 	if (cfg->ndisks == CONFIG_MAX_DISKS)
 		return config_fail(err, errlen, "--disk: at most %d disks", CONFIG_MAX_DISKS);
 	for (first = true; kv_next(&pos, &kv); first = false) {
-		if ((k = kv_key(&kv, first, "--disk", disk_keys, 3, &seen, err, errlen)) < 0)
+		if ((k = kv_key(&kv, first, "--disk", disk_keys, 4, &seen, err, errlen)) < 0)
 			return k;
 		switch (k) {
 		case DISK_PATH:
@@ -152,11 +152,21 @@ int config_disk_parse(struct vm_config *cfg, const char *arg, char *err, size_t 
 			serial = kv.val;
 			serial_len = kv.val_len;
 			break;
+		case DISK_IF:
+			if ((kv.val_len != 3 || memcmp(kv.val, "ide", 3)) &&
+			    (kv.val_len != 6 || memcmp(kv.val, "virtio", 6)))
+				return config_fail(err, errlen, "--disk if=%.*s: expected virtio or ide",
+						   SHOWN(kv.val_len), kv.val);
+			ide = kv.val_len == 3;
+			break;
 		}
 	}
 	if (!path)
 		return config_fail(err, errlen, "--disk %s: path=FILE is missing", arg);
-	return disk_add(cfg, path, path_len, readonly, serial, serial_len, "--disk", err, errlen);
+	if ((k = disk_add(cfg, path, path_len, readonly, serial, serial_len, "--disk", err, errlen)))
+		return k;
+	cfg->disks[cfg->ndisks - 1].ide = ide;
+	return 0;
 }
 
 /* Names Linux takes for an interface (dev_valid_name()), without the "%d" template, which would

@@ -111,8 +111,8 @@ static const unsigned long main_ioctls[] = { KVM_IRQ_IOCTLS, KVM_IOEVENTFD };
 /* vCPU: KVM_RUN, and the devices its exits reach: eventfd writes (irqfd, the disk worker's kick
  * is a condition variable), a queue's doorbell moved by a BAR move (KVM_IOEVENTFD, epoll_ctl of
  * the I/O loop), the software-KVM quirks (KVM_TRANSLATE, registers and events), pause points
- * (KVM_KVMCLOCK_CTRL). */
-static const int vcpu_sys[] = { __NR_epoll_ctl };
+ * (KVM_KVMCLOCK_CTRL), and the IDE disk (dev/ata.c), whose PIO sectors move on the vCPU thread. */
+static const int vcpu_sys[] = { __NR_epoll_ctl, __NR_preadv, __NR_pwritev, __NR_fdatasync };
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN, KVM_IRQ_IOCTLS, KVM_IOEVENTFD, KVM_TRANSLATE, KVM_GET_REGS, KVM_SET_REGS,
 	KVM_GET_SREGS, KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_KVMCLOCK_CTRL,

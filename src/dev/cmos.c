@@ -45,6 +45,10 @@
 #define REG_MEM16M_LO	0x34	/* 0x34/0x35 */
 #define REG_MEM4G_LO	0x5b	/* 0x5b..0x5d */
 #define REG_SMP_COUNT	0x5f
+/* Boot devices (Bochs/QEMU/SeaBIOS): 0x3d first device in bits 0-3, second in 4-7; the third in bits
+ * 4-7 of 0x38 (bit 0 of 0x38: skip the floppy boot-signature check, left 0). */
+#define REG_BOOT_12	0x3d
+#define REG_BOOT_3	0x38
 
 #define CMOS_STATE_VERSION	1
 /* The furthest a guest can set its clock from the host's: year 9999 (century byte 99) from 1970. */
@@ -305,6 +309,8 @@ static void memory_layout(struct cmos *c, const struct cmos_config *cfg)
 	c->st.ram[REG_MEM4G_LO + 2] = (uint8_t)(v >> 16);
 	if (cfg->nr_cpus)
 		c->st.ram[REG_SMP_COUNT] = (uint8_t)(cfg->nr_cpus - 1);
+	c->st.ram[REG_BOOT_12] = (uint8_t)cfg->boot_order;
+	c->st.ram[REG_BOOT_3] = (uint8_t)((cfg->boot_order >> 4) & 0xf0);
 	for (unsigned r = 0x10; r < REG_CKSUM_HI; r++)
 		sum += c->st.ram[r];
 	c->st.ram[REG_CKSUM_HI] = (uint8_t)(sum >> 8);	/* big-endian, unlike the sizes */

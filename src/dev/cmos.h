@@ -12,12 +12,19 @@
 
 #define CMOS_NR_PORTS	2	/* bus_add(bus, PORT_CMOS, CMOS_NR_PORTS, &cmos_bus_ops, cmos, "cmos") */
 
+#define CMOS_BOOT_FLOPPY	1
+#define CMOS_BOOT_DISK		2
+#define CMOS_BOOT_CDROM		3
+
 struct cmos;
 
 struct cmos_config {
 	uint64_t ram_below_4g;	/* bytes of RAM from 0 up to the 32-bit hole */
 	uint64_t ram_above_4g;	/* bytes of RAM from 4 GiB up */
 	unsigned nr_cpus;	/* stored as count - 1 at 0x5f (SeaBIOS); 0 leaves the byte zero */
+	/* Boot devices in order, one per nibble from the lowest (CMOS_BOOT_*): written to 0x3d (first,
+	 * second) and 0x38 bits 4-7 (third), where SeaBIOS looks when fw_cfg has no "bootorder". */
+	unsigned boot_order;
 	time_t (*now)(void);	/* clock source; NULL = time(NULL). Injected by unit tests. */
 };
 
@@ -36,7 +43,7 @@ struct device *cmos_device(struct cmos *c);
  * offset applied to later reads (immediately, or when B's SET bit is cleared after a SET update).
  * Memory: 0x15/0x16 base KiB (640), 0x17/0x18 and 0x30/0x31 KiB above 1 MiB (max 65535),
  * 0x34/0x35 64 KiB units above 16 MiB below 4 GiB (max 0xffff), 0x5b-0x5d 64 KiB units above 4 GiB,
- * checksum of 0x10-0x2d at 0x2e/0x2f. Bit 7 of the index (NMI disable) is ignored. */
+ * checksum of 0x10-0x2d at 0x2e/0x2f; boot devices at 0x3d and 0x38 (cmos_config.boot_order). Bit 7 of the index (NMI disable) is ignored. */
 extern const struct bus_ops cmos_bus_ops;
 
 #endif

@@ -10,6 +10,8 @@
 
 #include "log.h"
 
+#define PCI_RC_RST_CPU	0x04
+
 #define PCI_ADDR_ENABLE		0x80000000u
 #define PCI_ADDR_BITS		0x80fffffcu	/* CONFIG_ADDRESS bits that hold what is written */
 #define PCI_CMD_WMASK		(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \
@@ -265,8 +267,12 @@ static void pci_cfg_io_write(void *opaque, uint64_t off, const void *data, uint3
 		if (d)
 			cfg_write(pci, d, (pci->st.addr & 0xfc) + (uint32_t)(off - 4), len, v);
 	}
-	/* byte/word writes to 0xcf8..0xcfb (e.g. 0xcf9 reset control) are ignored */
+	/* other byte/word writes to 0xcf8..0xcfb are ignored */
 	pthread_mutex_unlock(&pci->cfg_lock);
+	/* 0xcf9, the chipset's reset control register (PIIX/ICH "RC"): bit 2 (RST_CPU) resets, which
+	 * ends the VM as a reboot. SeaBIOS reboots through it, Linux with reboot=pci. */
+	if (off == 1 && len == 1 && (v & PCI_RC_RST_CPU))
+		vmm_request_stop(pci->ops, VM_STOP_REBOOT, 0);
 }
 
 const struct bus_ops pci_cfg_io_ops = { .read = pci_cfg_io_read, .write = pci_cfg_io_write };
@@ -495,6 +501,14 @@ void pci_destroy(struct pci *pci)
 	pthread_mutex_destroy(&pci->cfg_lock);
 	pthread_mutex_destroy(&pci->irq_lock);
 	free(pci);
+}
+
+void pci_host_set_ids(struct pci *pci, uint16_t vendor, uint16_t device, uint16_t subsys_vendor,
+		      uint16_t subsys_id)
+{
+	pci_cfg_set16(pci->bridge.cfg, PCI_VENDOR_ID, vendor);
+	pci_cfg_set16(pci->bridge.cfg, PCI_DEVICE_ID, device);
+	pci_dev_set_subsys(&pci->bridge, subsys_vendor, subsys_id);
 }
 
 uint32_t pci_slot_mask(const struct pci *pci)

@@ -106,6 +106,12 @@ const struct vmm_ops *pci_vmm_ops(const struct pci *pci);
  * latch. The functions on the bus are devices of their own. Its destroy op is pci_destroy. */
 struct device *pci_host_device(struct pci *pci);
 
+/* Give the host bridge other ids (before boot, main thread): firmware tells machines apart by them
+ * (SeaBIOS takes subsystem 1af4:1100 as "QEMU", and 8086:29c0 as a Q35 whose MMCONFIG and PAM
+ * registers it would program). */
+void pci_host_set_ids(struct pci *pci, uint16_t vendor, uint16_t device, uint16_t subsys_vendor,
+		      uint16_t subsys_id);
+
 /* Register on the port bus at PORT_PCI_CONFIG, length 8, dev = the struct pci. */
 extern const struct bus_ops pci_cfg_io_ops;
 /* Register ONCE on the MMIO bus at the window (cfg->mmio_gpa, cfg->mmio_size), dev = the struct pci;

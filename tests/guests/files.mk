@@ -51,6 +51,16 @@ $(GUEST_DIR)/%-qemu.elf: $(GUEST_DIR)/%.o $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.
 	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< \
 		$(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.o
 
+# Boot sectors for --bios (16-bit, linked at 0x7C00), padded to a 1 MiB raw disk image.
+GUEST_MBR     := mbr
+GUEST_BINS    += $(GUEST_MBR:%=$(GUEST_DIR)/%.img)
+$(GUEST_MBR:%=$(GUEST_DIR)/%.img): $(GUEST_DIR)/%.img: tests/guests/%.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) -c -o $(@:.img=.mbr.o) $<
+	ld -Ttext=0x7c00 -e _start -o $(@:.img=.mbr.elf) $(@:.img=.mbr.o)
+	objcopy -O binary $(@:.img=.mbr.elf) $@
+	truncate -s 1M $@
+
 guests: $(GUEST_BINS) $(GUEST_QEMU)
 
 # The hostile guests (%SAN in guests.list) run against an ASan/UBSan ckvm, built in $(O)/san like the

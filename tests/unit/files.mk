@@ -11,6 +11,7 @@ UNIT_TESTS += uart i8042 cmos console serial_out
 UNIT_TESTS += boot_markers
 UNIT_TESTS += api pause device
 UNIT_TESTS += fw_cfg ata
+UNIT_TESTS += board_fw
 UNIT_TESTS += devstate
 UNIT_TESTS += expect screen report gdb_proto
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)

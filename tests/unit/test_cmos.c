@@ -203,6 +203,23 @@ static void test_memory_bytes(void)
 	cmos_destroy(c);
 }
 
+/* The boot-device bytes SeaBIOS reads without fw_cfg: first/second at 0x3d, third at 0x38's top. */
+static void test_boot_bytes(void)
+{
+	struct cmos_config cfg = { .ram_below_4g = 64 << 20, .now = fake_clock,
+				   .boot_order = CMOS_BOOT_DISK | CMOS_BOOT_FLOPPY << 4 | CMOS_BOOT_CDROM << 8 };
+	struct cmos *c = NULL;
+
+	CHECK_EQ(cmos_create(&c, &cfg), 0);
+	CHECK_EQ(rd(c, 0x3d), 0x12);
+	CHECK_EQ(rd(c, 0x38), 0x30);
+	cmos_destroy(c);
+	c = mk(64 << 20, 0, 1);			/* none given: both bytes zero */
+	CHECK_EQ(rd(c, 0x3d), 0);
+	CHECK_EQ(rd(c, 0x38), 0);
+	cmos_destroy(c);
+}
+
 static void test_cmos_hostile(void)
 {
 	struct cmos *c;
@@ -251,6 +268,7 @@ int main(void)
 	RUN(test_guest_sets_time);
 	RUN(test_index_and_ram);
 	RUN(test_memory_bytes);
+	RUN(test_boot_bytes);
 	RUN(test_cmos_hostile);
 	return test_summary();
 }

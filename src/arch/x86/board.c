@@ -21,6 +21,7 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/quirks.h"
 #include "arch/x86/board_devices.h"
+#include "arch/x86/board_fw.h"
 #include "backend/console.h"
 #include "core/evloop.h"
 #include "core/sandbox.h"
@@ -30,7 +31,7 @@
 /* Map an input read-only, under an OFD read lock (the kind blk_file.c and outfile.c take): no other
  * ckvm may write it as a disk or output meanwhile. The mapping holds the open file description, so
  * the lock lasts until munmap() although the fd is closed here. */
-static int map_file(const char *what, const char *path, void **map, size_t *len)
+int board_map_file(const char *what, const char *path, void **map, size_t *len)
 {
 	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
 	struct stat st;
@@ -237,7 +238,7 @@ static int vcpus_create(struct board *b)
 		if (ret)
 			log_errno(LOG_ERR, NULL, ret, "vCPU %u setup", i);
 	}
-	if (!ret && (ret = x86_vcpu_boot_regs(&vm->vcpus[0], &b->boot)))
+	if (!ret && !b->cfg->bios && (ret = x86_vcpu_boot_regs(&vm->vcpus[0], &b->boot)))
 		log_errno(LOG_ERR, NULL, ret, "vCPU 0 boot registers");
 out:
 	free(supported);
@@ -268,16 +269,21 @@ static int board_build(struct board *b)
 	/* Overcommitted: a halted vCPU must give its host CPU away at once rather than poll. */
 	if (vm->ncpus > (unsigned)sysconf(_SC_NPROCESSORS_ONLN) && vm_set_halt_poll(vm, 0) == 0)
 		log_debug(NULL, "more vCPUs than host CPUs: KVM halt polling off");
-	if ((ret = map_file("kernel", cfg->kernel, &b->kernel_map, &b->kernel_len)) ||
-	    (cfg->initrd && (ret = map_file("initrd", cfg->initrd, &b->initrd_map, &b->initrd_len))) ||
-	    (ret = kernel_format_resolve(b)))
+	if (cfg->bios) {
+		if ((ret = board_fw_load(b)))
+			return ret;
+	} else if ((ret = board_map_file("kernel", cfg->kernel, &b->kernel_map, &b->kernel_len)) ||
+		   (cfg->initrd && (ret = board_map_file("initrd", cfg->initrd, &b->initrd_map,
+							 &b->initrd_len))) ||
+		   (ret = kernel_format_resolve(b))) {
 		return ret == -ENOMEM ? ret : board_bad_input(b, ret);
+	}
 	if ((ret = gm_alloc_ram(&vm->gm, cfg->memory_bytes, LAYOUT_MEM_HOLE_GPA))) {
 		log_errno(LOG_ERR, NULL, ret, "cannot allocate %lluM of guest RAM",
 			  (unsigned long long)(cfg->memory_bytes >> 20));
 		return ret;
 	}
-	if ((ret = vm_map_memory(vm)))
+	if ((ret = cfg->bios ? board_fw_map_memory(b) : vm_map_memory(vm)))
 		return ret;
 	log_timeline("guest memory ready: %lluM", (unsigned long long)(cfg->memory_bytes >> 20));
 	/* A raw real-mode guest gets no in-kernel LAPIC, so its final HLT reaches us and ends the VM. */
@@ -291,16 +297,24 @@ static int board_build(struct board *b)
 		log_errno(LOG_ERR, NULL, ret, "event loop");
 		return ret;
 	}
-	if ((ret = e820_build(b)) || (ret = x86_boot_tables_write(&vm->gm))) {
+	/* With --bios the firmware owns low memory: no boot GDT or page tables of ours there. */
+	if ((ret = e820_build(b)) || (!cfg->bios && (ret = x86_boot_tables_write(&vm->gm)))) {
 		log_errno(LOG_ERR, NULL, ret, "boot tables");
 		return ret;
 	}
 	if ((ret = board_devices_create(b)))
 		return ret;
-	if (cfg->kernel_format != KFMT_RAW && (ret = board_firmware_tables(b, &rsdp_gpa)))
-		return ret;
-	if ((ret = load_kernel(b, rsdp_gpa)))
-		return ret == -ENOMEM ? ret : board_bad_input(b, ret);
+	/* --bios: the firmware owns 0xe0000-0xfffff, so no ACPI/MP tables of ours there; it gets the
+	 * machine through fw_cfg instead, and the vCPU starts at the reset vector (KVM's reset state). */
+	if (cfg->bios) {
+		if ((ret = board_fw_create(b)))
+			return ret;
+	} else {
+		if (cfg->kernel_format != KFMT_RAW && (ret = board_firmware_tables(b, &rsdp_gpa)))
+			return ret;
+		if ((ret = load_kernel(b, rsdp_gpa)))
+			return ret == -ENOMEM ? ret : board_bad_input(b, ret);
+	}
 	if ((ret = vcpus_create(b)))
 		return ret;
 	bus_freeze(&vm->pio);
@@ -448,6 +462,7 @@ void board_destroy(struct board *b)
 	if (b->initrd_map)
 		munmap(b->initrd_map, b->initrd_len);
 	free(b->cmdline);
-	vm_destroy(&b->vm);
+	vm_destroy(&b->vm);	/* the slots go with the VM, before the memory behind them */
+	board_fw_destroy(b);
 	pthread_mutex_destroy(&b->lifecycle_lock);
 }

@@ -31,6 +31,10 @@ struct pci;
 struct boot_timer;
 struct debugcon;
 struct post;
+struct fw_cfg;
+struct port92;
+struct ata;
+struct ata_pci;
 
 struct board {
 	struct vm vm;
@@ -66,6 +70,16 @@ struct board {
 	int debugcon_fd;		/* ... its file (owned), or -1 */
 	struct post *post;		/* port 0x80, with --verbose */
 
+	/* Firmware boot (board_fw.c) and the legacy PC bits it needs. */
+	struct fw_cfg *fw_cfg;		/* --bios */
+	struct port92 *port92;		/* --bios */
+	struct ata *ata;		/* if=ide disks */
+	struct ata_pci *ata_pci;	/* ... and their PCI IDE function */
+	void *bios_map;			/* --bios: the image file (mapped, read-locked) */
+	size_t bios_len;
+	void *bios_rom;			/* ... its read-only copy at LAYOUT_FW_HIGH_GPA */
+	int disk_pci_slot[CONFIG_MAX_DISKS];	/* virtio-blk disk i's PCI slot (0: not virtio) */
+
 	struct file_ids files;	/* the config's inputs, then every output opened (outfile_open) */
 
 	struct e820_table e820;
@@ -89,6 +103,9 @@ struct board {
  * thread through a signalfd; SIGHUP/SIGINT/SIGTERM stop the VM with the stop's exit status, the
  * others set die_signal. SIGPIPE and SIGXFSZ are ignored (write errors are handled). */
 int board_create(struct board *b, const struct vm_config *cfg);
+/* Map an input read-only under an OFD read lock (no other ckvm may write it meanwhile): 0, or -errno
+ * after one logged line naming what and path. */
+int board_map_file(const char *what, const char *path, void **map, size_t *len);
 /* Mark err (a -errno) as caused by the user's input and return it. */
 static inline int board_bad_input(struct board *b, int err)
 {

@@ -17,6 +17,7 @@
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/board.h"
+#include "arch/x86/board_fw.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
@@ -106,7 +107,9 @@ static int legacy_create(struct board *b)
 {
 	struct vm *vm = &b->vm;
 	struct i8042_config kc = { .vmm = &vm->ops, .kbd_gsi = 1 };
-	struct cmos_config cc = { .nr_cpus = vm->ncpus };
+	/* Boot from the hard disk, then the floppy, for firmware that reads CMOS (SeaBIOS without fw_cfg) */
+	struct cmos_config cc = { .nr_cpus = vm->ncpus,
+				  .boot_order = CMOS_BOOT_DISK | CMOS_BOOT_FLOPPY << 4 };
 	int i;
 
 	for (i = 0; i < vm->gm.nr; i++) {
@@ -149,8 +152,9 @@ static int debug_devices_create(struct board *b)
 		if ((ret = boot_timer_create(&b->boot_timer, NULL)) ||
 		    (ret = own(b, boot_timer_device(b->boot_timer))))
 			goto fail;
-		ret = bus_add(&vm->mmio, LAYOUT_BOOT_TIMER_GPA, BOOT_TIMER_MMIO_LEN, &boot_timer_mmio_ops,
-			      b->boot_timer, "boot-timer");
+		/* --bios: the firmware's PCI window covers the page (layout.h); the port remains. */
+		ret = cfg->bios ? 0 : bus_add(&vm->mmio, LAYOUT_BOOT_TIMER_GPA, BOOT_TIMER_MMIO_LEN,
+					      &boot_timer_mmio_ops, b->boot_timer, "boot-timer");
 		if (ret)
 			log_errno(LOG_ERR, NULL, ret, "boot-timer at 0x%llx", LAYOUT_BOOT_TIMER_GPA);
 		if (ret || (ret = pio_add(b, PORT_BOOT_TIMER, BOOT_TIMER_NR_PORTS, &boot_timer_pio_ops,
@@ -204,22 +208,32 @@ static int pci_devices_create(struct board *b)
 	struct pci_config pc = LAYOUT_PCI_CONFIG(&vm->ops);
 	int ret;
 
+	/* --bios: SeaBIOS reassigns the BARs, top-down from LAYOUT_FW_PCI_MMIO_END. */
+	if (b->cfg->bios)
+		pc.mmio_size = LAYOUT_FW_PCI_MMIO_END - LAYOUT_PCI_MMIO_GPA;
 	if ((ret = pci_create(&b->pci, &pc))) {
 		log_errno(LOG_ERR, NULL, ret, "PCI host bridge");
 		return ret;
 	}
+	/* --bios: a host bridge SeaBIOS takes for QEMU's (subsystem 1af4:1100, so it reads fw_cfg) but
+	 * neither i440FX nor Q35 (whose PAM and MMCONFIG registers it would program): Red Hat's generic
+	 * PCIe host bridge id, which no x86 driver binds to. */
+	if (b->cfg->bios)
+		pci_host_set_ids(b->pci, 0x1b36, 0x0008, 0x1af4, 0x1100);
 	/* before the virtio functions: destroy (last first) frees them before their bus */
 	if ((ret = own(b, pci_host_device(b->pci))))
 		return ret;
 	if ((ret = pio_add(b, PORT_PCI_CONFIG, 8, &pci_cfg_io_ops, b->pci, "pci-config")))
 		return ret;
-	ret = bus_add(&vm->mmio, LAYOUT_PCI_MMIO_GPA, LAYOUT_PCI_MMIO_SIZE, &pci_mmio_ops, b->pci,
+	ret = bus_add(&vm->mmio, pc.mmio_gpa, pc.mmio_size, &pci_mmio_ops, b->pci,
 		      "pci-mmio");
 	if (ret) {
 		log_errno(LOG_ERR, NULL, ret, "PCI MMIO window at 0x%llx", LAYOUT_PCI_MMIO_GPA);
 		return ret;
 	}
-	return board_virtio_create(b);
+	if ((ret = board_virtio_create(b)))
+		return ret;
+	return board_fw_ide_create(b);
 }
 
 /* Each step logs its own failure in one line and marks the user's input (board_bad_input). */
@@ -313,6 +327,10 @@ void board_devices_destroy(struct board *b)
 	b->post = NULL;
 	b->i8042 = NULL;
 	b->pci = NULL;
+	b->fw_cfg = NULL;
+	b->port92 = NULL;
+	b->ata = NULL;
+	b->ata_pci = NULL;
 	b->test_exit = NULL;
 	b->boot_timer = NULL;
 	b->debugcon = NULL;

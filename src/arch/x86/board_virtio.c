@@ -32,7 +32,8 @@ static int dev_register(struct board *b, struct device *d)
 	return ret;
 }
 
-static int vpci_add(struct board *b, struct virtio_dev *vdev, const char *what)
+/* *slot (may be NULL) gets the function's PCI slot: the firmware's boot order names disks by it. */
+static int vpci_add(struct board *b, struct virtio_dev *vdev, const char *what, int *slot)
 {
 	struct virtio_pci *vp;
 	int ret = virtio_pci_create(&vp, b->pci, vdev, b->ev);
@@ -41,6 +42,8 @@ static int vpci_add(struct board *b, struct virtio_dev *vdev, const char *what)
 		log_errno(LOG_ERR, NULL, ret, "%s: virtio-pci", what);
 		return ret;
 	}
+	if (slot)
+		*slot = virtio_pci_dev(vp)->slot;
 	return dev_register(b, virtio_pci_device(vp));
 }
 
@@ -65,7 +68,7 @@ static int disk_create(struct board *b, int i)
 	}
 	if ((ret = dev_register(b, vblk_device(blk))))
 		return ret;
-	return vpci_add(b, vblk_virtio(blk), dc->path);
+	return vpci_add(b, vblk_virtio(blk), dc->path, &b->disk_pci_slot[i]);
 }
 
 static int nic_create(struct board *b, int i)
@@ -95,7 +98,7 @@ static int nic_create(struct board *b, int i)
 		return ret;
 	tap_mac_format(vc.mac, mac);
 	log_debug(NULL, "%s: tap %s, mac %s", names[i], nc->tap, mac);
-	return vpci_add(b, vnet_virtio(net), nc->tap);
+	return vpci_add(b, vnet_virtio(net), nc->tap, NULL);
 }
 
 int board_virtio_create(struct board *b)
@@ -103,7 +106,7 @@ int board_virtio_create(struct board *b)
 	int i, ret;
 
 	for (i = 0; i < b->cfg->ndisks; i++)
-		if ((ret = disk_create(b, i)))
+		if (!b->cfg->disks[i].ide && (ret = disk_create(b, i)))	/* if=ide: board_fw.c */
 			return ret;
 	for (i = 0; i < b->cfg->nnets; i++)
 		if ((ret = nic_create(b, i)))
@@ -113,11 +116,16 @@ int board_virtio_create(struct board *b)
 
 int board_drive_swap(struct board *b, int idx, const char *path, char *err, size_t errlen)
 {
-	struct vblk *blk = vblk_of_device(devreg_nth(&b->devs, "virtio-blk", (unsigned)idx));
+	struct vblk *blk = NULL;
 	struct blk_backend *be = NULL, *old = NULL;
 	bool readonly;
-	int ret;
+	int ret, i, nth = 0;
 
+	/* The virtio-blk devices are the disks without if=ide, in the same order; IDE ones never swap. */
+	for (i = 0; idx >= 0 && i < idx && i < b->cfg->ndisks; i++)
+		nth += !b->cfg->disks[i].ide;
+	if (idx >= 0 && idx < b->cfg->ndisks && !b->cfg->disks[idx].ide)
+		blk = vblk_of_device(devreg_nth(&b->devs, "virtio-blk", (unsigned)nth));
 	if (idx < 0 || idx >= b->cfg->ndisks || !blk) {
 		snprintf(err, errlen, "no such drive on the running VM");
 		return -ENODEV;

@@ -27,6 +27,15 @@
 #define LAYOUT_MEM_HOLE_GPA	0xc0000000ULL	/* RAM above this moves to 4 GiB */
 #define LAYOUT_PCI_MMIO_GPA	0xc0000000ULL	/* 32-bit PCI BAR window */
 #define LAYOUT_PCI_MMIO_SIZE	0x20000000ULL	/* 512 MiB */
+/* --bios: SeaBIOS places BARs top-down from 0xfec00000 (its BUILD_PCIMEM_END, src/config.h) down to
+ * the end of RAM, so the firmware machine's window reaches up to there (the boot timer's MMIO page
+ * at 0xfe000000 then gives way to it; its port stays). */
+#define LAYOUT_FW_PCI_MMIO_END	0xfec00000ULL
+/* --bios: the 128 KiB firmware image, in RAM below 1 MiB (its own memory slot) and read-only at the
+ * top of 4 GiB, where the reset vector F000:FFF0 (linear 0xfffffff0) reads it. */
+#define LAYOUT_FW_LOW_GPA	0x000e0000ULL
+#define LAYOUT_FW_HIGH_GPA	0xfffe0000ULL
+#define LAYOUT_FW_SIZE		0x00020000ULL
 #define LAYOUT_BOOT_TIMER_GPA	0xfe000000ULL	/* --boot-timer: 1 page, guest writes 123 at +0 */
 #define LAYOUT_IOAPIC_GPA	0xfec00000ULL
 #define LAYOUT_LAPIC_GPA	0xfee00000ULL
@@ -57,6 +66,11 @@
 #define PORT_TEST_EXIT		0x501	/* like QEMU's isa-debug-exit default */
 #define PORT_BOOT_TIMER		0x504	/* --boot-timer: the port twin of LAYOUT_BOOT_TIMER_GPA */
 #define PORT_ACPI_PM_BASE	0x600	/* PM1a event (4), PM1a control (2) at +4, PM timer at +8 */
+#define PORT_SYS_CTRL_A		0x92	/* A20 and fast reset (dev/port92.h) */
+#define PORT_FW_CFG		0x510	/* --bios: fw_cfg selector 0x510, data 0x511, DMA 0x514 */
+#define PORT_ATA_CMD		0x1f0	/* if=ide: primary ATA channel command block ... */
+#define PORT_ATA_CTL		0x3f6	/* ... and control block */
+#define IRQ_ATA			14
 #define PORT_PCI_CONFIG		0xcf8	/* 0xcf8 address, 0xcfc..0xcff data */
 
 #endif
