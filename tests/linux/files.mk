@@ -5,7 +5,7 @@
 # kimage checks the host-inflated bzImage against vmlinux without booting; boot and kaslr boot with
 # host-side decompression (the default), guestdecomp with the guest's own decompressor.
 LINUX_TESTS ?= kimage boot kaslr guestdecomp shell blk net smp2 smp4 acpioff clock api configfile
-# biosdisk: SeaBIOS boots a syslinux disk image (tests/linux/mkdisk-syslinux.sh) to the same markers.
+# biosdisk: SeaBIOS boots a GRUB disk image (tests/linux/mkdisk.sh) to the boot markers, ACPI via fw_cfg.
 LINUX_TESTS += biosdisk
 
 check-linux: $(O)/ckvm $(O)/tests/unit/test_kimage
