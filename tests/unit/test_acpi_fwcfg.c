@@ -5,6 +5,7 @@
  * placed tables are then found the way an OS finds them (RSDP scan of the BIOS area) and compared with
  * the direct-boot tables of the same machine. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "arch/x86/acpi.h"
@@ -342,6 +343,33 @@ static void test_load_x2apic(void)
 	load_and_check(&c);
 }
 
+/* --bios: the DSDT's PCI0 _CRS reaches up to SeaBIOS's BARs below the IOAPIC (DWordMemory maximum
+ * 0xfebfffff instead of the direct-boot window's 0xdfffffff). */
+static void test_fw_window(void)
+{
+	struct acpi_config c = { .ncpus = 2, .pci_mmio_end = 0xfec00000 };
+	static const uint8_t fw_max[4] = { 0xff, 0xff, 0xbf, 0xfe }, direct_max[4] = { 0xff, 0xff, 0xff, 0xdf };
+	struct acpi_blob b;
+	bool fw = false, direct = false;
+
+	CHECK_EQ(acpi_blob_build(&b, &c, 64), 0);
+	for (size_t i = 0; b.p && i + 4 <= b.len; i++) {
+		fw |= !memcmp(b.p + i, fw_max, 4);
+		direct |= !memcmp(b.p + i, direct_max, 4);
+	}
+	CHECK(fw && !direct);
+	acpi_blob_free(&b);
+	c.pci_mmio_end = 0;
+	fw = direct = false;
+	CHECK_EQ(acpi_blob_build(&b, &c, 64), 0);
+	for (size_t i = 0; b.p && i + 4 <= b.len; i++) {
+		fw |= !memcmp(b.p + i, fw_max, 4);
+		direct |= !memcmp(b.p + i, direct_max, 4);
+	}
+	CHECK(!fw && direct);
+	acpi_blob_free(&b);
+}
+
 /* The script alone: every command SeaBIOS knows, names terminated, the RSDP in the F segment. */
 static void test_script_shape(void)
 {
@@ -402,6 +430,7 @@ int main(void)
 	RUN(test_load_1cpu);
 	RUN(test_load_2cpu);
 	RUN(test_load_x2apic);
+	RUN(test_fw_window);
 	RUN(test_script_shape);
 	RUN(test_errors);
 	free(mem);

@@ -288,8 +288,10 @@ static int build_madt(struct acpi_blob *b, const struct acpi_config *cfg, size_t
 	return acpi_seal(b, *off);
 }
 
-static void dsdt_pci0(struct aml *a)
+static void dsdt_pci0(struct aml *a, const struct acpi_config *cfg)
 {
+	uint64_t mmio_end = cfg->pci_mmio_end ? cfg->pci_mmio_end : LAYOUT_PCI_MMIO_GPA + LAYOUT_PCI_MMIO_SIZE;
+
 	uint8_t rbuf[256];
 	struct aml r;
 	unsigned slot, pin;
@@ -305,8 +307,7 @@ static void dsdt_pci0(struct aml *a)
 	aml_res_io(&r, PORT_PCI_CONFIG, PORT_PCI_CONFIG, 1, 8);
 	aml_res_word_io(&r, 0x0000, PORT_PCI_CONFIG - 1);
 	aml_res_word_io(&r, 0x0d00, 0xffff);
-	aml_res_dword_memory(&r, (uint32_t)LAYOUT_PCI_MMIO_GPA,
-			     (uint32_t)(LAYOUT_PCI_MMIO_GPA + LAYOUT_PCI_MMIO_SIZE - 1), 0);
+	aml_res_dword_memory(&r, (uint32_t)LAYOUT_PCI_MMIO_GPA, (uint32_t)(mmio_end - 1), 0);
 	aml_name(a, "_CRS");
 	aml_restemplate(a, &r);
 
@@ -342,7 +343,7 @@ static void dsdt_com1(struct aml *a)
 	aml_close(a);
 }
 
-static int build_dsdt(struct acpi_blob *b, size_t *off)
+static int build_dsdt(struct acpi_blob *b, const struct acpi_config *cfg, size_t *off)
 {
 	struct aml a;
 	uint8_t *t;
@@ -363,7 +364,7 @@ static int build_dsdt(struct acpi_blob *b, size_t *off)
 	aml_close(&a);
 
 	aml_scope_open(&a, "\\_SB");
-	dsdt_pci0(&a);
+	dsdt_pci0(&a, cfg);
 	dsdt_com1(&a);
 	aml_close(&a);
 
@@ -449,7 +450,7 @@ int acpi_blob_build(struct acpi_blob *b, const struct acpi_config *cfg, size_t t
 	if (!ret)
 		ret = acpi_alloc(b, 0, tables_align, &b->tables_off);
 	if (!ret)
-		ret = build_dsdt(b, &dsdt);
+		ret = build_dsdt(b, cfg, &dsdt);
 	if (!ret)
 		ret = build_facs(b, &facs);
 	if (!ret)

@@ -38,6 +38,8 @@ struct acpi_config {
 	bool pm_timer;			/* FADT PM_TMR_BLK (32-bit, TMR_VAL_EXT) at PORT_ACPI_PM_BASE + 8 */
 	bool no_irq0_override;		/* omit the IRQ0 -> GSI 2 override (when the PIT is routed to pin 0) */
 	uint32_t pci_slot_mask;		/* MP table only: bus-0 slots that get INTx entries (bit n = slot n) */
+	uint64_t pci_mmio_end;		/* DSDT PCI0 _CRS: end (exclusive) of the 32-bit BAR window from
+					 * LAYOUT_PCI_MMIO_GPA; 0 = LAYOUT_PCI_MMIO_SIZE after it */
 };
 
 /* Direct boot: build all tables at LAYOUT_ACPI_GPA (at most LAYOUT_ACPI_MAX bytes) and return the RSDP's address

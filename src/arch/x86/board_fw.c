@@ -238,7 +238,8 @@ int board_fw_acpi_files(struct board *b, struct fw_cfg *f)
 {
 	/* ckvm's ACPI tables (the direct-boot machine's: board_firmware_tables) through
 	 * "etc/table-loader"; with --no-acpi the OS boots on the MP table SeaBIOS builds. */
-	struct acpi_config ac = { .ncpus = (int)b->vm.ncpus, .i8042 = true, .pm_timer = true };
+	struct acpi_config ac = { .ncpus = (int)b->vm.ncpus, .i8042 = true, .pm_timer = true,
+				  .pci_mmio_end = LAYOUT_FW_PCI_MMIO_END };	/* SeaBIOS's BARs */
 	int ret = b->cfg->acpi ? acpi_add_fw_cfg(f, &ac) : 0;
 
 	if (ret)
