@@ -34,7 +34,7 @@ enum {
 	OPT_KFORMAT, OPT_LOAD, OPT_ENTRY, OPT_DISK, OPT_NET, OPT_NO_QUIRKS, OPT_NO_ACPI, OPT_PV_OFF,
 	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
 	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK, OPT_KDECOMP, OPT_SECCOMP, OPT_SECCOMP_TRIGGER,
-	OPT_BIOS,
+	OPT_BIOS, OPT_FLOPPY,
 };
 
 /* One line per option. Single-valued options given twice are an error; opt_repeatable() lists
@@ -65,6 +65,7 @@ static const struct option run_opts[] = {
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "seccomp-test-trigger", required_argument, NULL, OPT_SECCOMP_TRIGGER },	/* tests only */
 	{ "bios", optional_argument, NULL, OPT_BIOS },
+	{ "floppy", required_argument, NULL, OPT_FLOPPY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -340,6 +341,7 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 	case OPT_VERBOSE: cfg->verbose++; break;
 	case OPT_API_SOCK: cfg->api_sock = arg; break;
 	case OPT_BIOS: cfg->bios = arg && *arg ? arg : CONFIG_BIOS_DEFAULT; break;
+	case OPT_FLOPPY: cfg->floppy = arg; break;
 	case OPT_SECCOMP:
 		if (!strcmp(arg, "kill")) cfg->seccomp = SANDBOX_KILL;
 		else if (!strcmp(arg, "log")) cfg->seccomp = SANDBOX_LOG;
@@ -425,6 +427,8 @@ void config_print(const struct vm_config *c, FILE *f)
 
 	if (c->bios)
 		fprintf(f, "bios=%s\n", c->bios);
+	if (c->floppy)
+		fprintf(f, "floppy=%s\n", c->floppy);
 	fprintf(f, "kernel=%s\nkernel-format=%s\n", c->kernel ? c->kernel : "", fmt[c->kernel_format]);
 	fprintf(f, "kernel-decompress=%s\n", c->kernel_decompress == KDECOMP_GUEST ? "guest" : "host");
 	if (c->kernel_format == KFMT_RAW)
@@ -459,7 +463,7 @@ void config_print(const struct vm_config *c, FILE *f)
 
 void config_usage(FILE *f)
 {
-	fputs("usage: ckvm run --kernel PATH [options]\n"
+	fputs("usage: ckvm run --kernel PATH [options]   or   ckvm run --bios [PATH] --disk ... [options]\n"
 	      "       ckvm --api-sock PATH [--config-file FILE] [--id ID] [--verbose]\n"
 	      "       ckvm --config-file FILE --no-api [--id ID] [--verbose]\n"
 	      "       ckvm ctl --api-sock PATH info|pause|resume|shutdown|config\n"
@@ -480,6 +484,7 @@ void config_usage(FILE *f)
 	      "                          or ATA PIO at 0x1f0 (if=ide, at most 2), repeatable\n"
 	      "  --bios [PATH]           boot firmware (default " CONFIG_BIOS_DEFAULT ", 128 KiB)\n"
 	      "                          instead of a kernel; it boots the disks\n"
+	      "  --floppy PATH           with --bios: a floppy image (360K..2.88M) as drive A:\n"
 	      "  --net tap=NAME[,mac=M]  virtio-net on a tap device, repeatable\n"
 	      "  --no-acpi               no ACPI tables (MP table only)\n"
 	      "  --pv-off LIST           switch off KVM PV features: clock,eoi,unhalt,tlb-flush,\n"

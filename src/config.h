@@ -61,6 +61,7 @@ struct vm_config {
 	struct net_config nets[CONFIG_MAX_NETS];
 	int nnets;
 	const char *bios;	/* --bios [PATH]: firmware (SeaBIOS bios.bin) instead of a kernel */
+	const char *floppy;	/* --floppy PATH: with --bios, a RAM-disk floppy A: (fw_cfg floppyimg/) */
 	struct file_ids inputs;	/* kernel, initrd, disks by identity: outputs must not be one of them */
 	/* copies of --disk/--net/--debug-console values (argv stays untouched); room for every path
 	 * at PATH_MAX */

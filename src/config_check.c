@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,19 @@ static const char WHAT_KERNEL[] = "the kernel image (--kernel)";
 static const char WHAT_INITRD[] = "the initrd (--initrd)";
 static const char WHAT_DISK[] = "a disk image (--disk)";
 static const char WHAT_BIOS[] = "the firmware (--bios)";
+static const char WHAT_FLOPPY[] = "the floppy image (--floppy)";
+
+/* The floppy formats SeaBIOS's RAM disk maps (its floppy.c FloppyInfo): 160K-2.88M. */
+static bool floppy_size_ok(long long n)
+{
+	static const long long sizes[] = { 163840, 184320, 327680, 368640, 737280, 1228800, 1474560,
+					   2949120 };
+
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		if (n == sizes[i])
+			return true;
+	return false;
+}
 
 int config_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -134,6 +148,13 @@ static int bios_check(struct vm_config *cfg, char *err, size_t errlen)
 		return config_fail(err, errlen, "--bios %s: %lld bytes; ckvm runs 128 KiB SeaBIOS images "
 				   "(bios.bin; bios-256k.bin needs i440FX PAM registers ckvm does not have)",
 				   cfg->bios, (long long)st.st_size);
+	if (!cfg->floppy)
+		return 0;
+	if ((ret = input_add(cfg, "--floppy", cfg->floppy, WHAT_FLOPPY, false, &st, err, errlen)))
+		return ret;
+	if (!S_ISREG(st.st_mode) || !floppy_size_ok((long long)st.st_size))
+		return config_fail(err, errlen, "--floppy %s: %lld bytes is no floppy size (160K, 180K, 320K, "
+				   "360K, 720K, 1200K, 1440K or 2880K)", cfg->floppy, (long long)st.st_size);
 	return 0;
 }
 
@@ -174,6 +195,8 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 					   "most %d CPUs", cfg->cpus, MPTABLE_MAX_CPUS);
 		return nets_check(cfg, err, errlen);
 	}
+	if (cfg->floppy)
+		return config_fail(err, errlen, "--floppy needs --bios (the firmware boots it)");
 	if (!cfg->kernel)
 		return config_fail(err, errlen, "run: --kernel PATH (or --bios) is required");
 	if ((ret = input_add(cfg, "kernel", cfg->kernel, WHAT_KERNEL, false, &kst, err, errlen)))

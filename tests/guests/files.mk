@@ -52,7 +52,7 @@ $(GUEST_DIR)/%-qemu.elf: $(GUEST_DIR)/%.o $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.
 		$(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.o
 
 # Boot sectors for --bios (16-bit, linked at 0x7C00), padded to a 1 MiB raw disk image.
-GUEST_MBR     := mbr
+GUEST_MBR     := mbr fwhostile
 GUEST_BINS    += $(GUEST_MBR:%=$(GUEST_DIR)/%.img)
 $(GUEST_MBR:%=$(GUEST_DIR)/%.img): $(GUEST_DIR)/%.img: tests/guests/%.S
 	@mkdir -p $(dir $@)
@@ -60,6 +60,13 @@ $(GUEST_MBR:%=$(GUEST_DIR)/%.img): $(GUEST_DIR)/%.img: tests/guests/%.S
 	ld -Ttext=0x7c00 -e _start -o $(@:.img=.mbr.elf) $(@:.img=.mbr.o)
 	objcopy -O binary $(@:.img=.mbr.elf) $@
 	truncate -s 1M $@
+
+# The same boot sector as a 1.44 MB floppy image (--floppy).
+$(GUEST_DIR)/mbr-floppy.img: $(GUEST_DIR)/mbr.img
+	head -c 1474560 $< > $@.tmp
+	truncate -s 1474560 $@.tmp
+	mv $@.tmp $@
+GUEST_BINS    += $(GUEST_DIR)/mbr-floppy.img
 
 guests: $(GUEST_BINS) $(GUEST_QEMU)
 

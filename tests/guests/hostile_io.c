@@ -5,14 +5,15 @@
  * Then it restores the UART, checks that the PCI bus still answers, prints "HOSTILE IO OK" and exits
  * through the test port. The VMM must keep running (tests/guests/run.sh: no sanitizer report).
  * Writes that would make the guest stop or wreck itself are defused, so one seed runs to the end:
- * the test-exit port, i8042 reset/output-port commands, ACPI SLP_EN, and NMI/SMI/INIT/ExtINT delivery
- * modes in IOAPIC redirection entries and MSI-X messages (an INIT leaves the vCPU waiting for a SIPI
+ * the test-exit port, i8042 reset/output-port commands, the 0xcf9 reset, ACPI SLP_EN, and
+ * NMI/SMI/INIT/ExtINT delivery modes in IOAPIC redirection entries and MSI-X messages (an INIT leaves the vCPU waiting for a SIPI
  * forever); with "stops=1" the reset and S5 writes go through and the VM may end early with status 0.
  * Guest RAM is never written at random, and the LAPIC page is left alone. */
 #include <stdint.h>
 
 #define TEST_EXIT	0x501
 #define I8042_CMD	0x64
+#define PCI_RESET_CTL	0xcf9		/* reset control: bit 2 reboots */
 #define PM1A_CNT_HI	0x605		/* byte holding SLP_EN (bit 13 of PM1a_CNT at 0x604) */
 #define EXIT_OK		0x16		/* status 45 */
 #define NOPS		4000		/* default; "ops=N" on the command line overrides */
@@ -92,6 +93,8 @@ static int port_defuse(uint32_t port, unsigned w, uint64_t *v)
 			*v = with_byte(*v, i, 0x20);	/* pulse reset / write output port -> read CTR */
 		if (p == PM1A_CNT_HI)
 			*v = with_byte(*v, i, b & (uint8_t)~0x20);	/* SLP_EN */
+		if (p == PCI_RESET_CTL)
+			*v = with_byte(*v, i, b & (uint8_t)~0x04);	/* RST_CPU */
 	}
 	return 0;
 }

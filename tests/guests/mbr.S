@@ -1,8 +1,10 @@
 /* A boot sector the way hobby-OS books write them: loaded by the BIOS at 0:7C00 in real mode with the
  * boot drive in DL. It prints through int 10h teletype, writes VGA text memory and reads it back,
- * reads its second sector with int 13h AH=42h (extended read, LBA 1) and prints the string stored
- * there, then writes the test-exit port (0x501). Its first instruction writes the boot-timer byte
- * (123 to port 0x504), the marker bench/firmware.sh times. The Makefile pads the image to 1 MiB (SeaBIOS refuses disks with less than one cylinder of 16 heads x 63 sectors). */
+ * reads its second sector with int 13h AH=42h (extended read, LBA 1; AH=02h from a floppy) and
+ * prints the string stored there, then writes the test-exit port (0x501). Its first I/O writes the
+ * boot-timer byte (123 to port 0x504), the marker bench/firmware.sh times. The Makefile pads the
+ * image to 1 MiB (SeaBIOS refuses a disk smaller than one cylinder of 16 heads x 63 sectors) and
+ * makes a 1.44 MB floppy image of it (--floppy). */
 	.code16
 	.text
 	.globl	_start
@@ -39,12 +41,24 @@ start2:
 	mov	$msg_vga, %si
 	call	puts
 
-	/* int 13h AH=42h: 1 sector from LBA 1 to 0000:7E00 */
-	mov	$0x42, %ah
+	/* int 13h AH=42h: 1 sector from LBA 1 to 0000:7E00; a floppy (DL < 0x80) has no extended
+	 * functions, so there AH=02h: cylinder 0, head 0, sector 2 */
 	mov	drive, %dl
+	test	$0x80, %dl
+	jz	floppy
+	mov	$0x42, %ah
 	mov	$dap, %si
 	int	$0x13
 	jc	fail
+	jmp	read_done
+floppy:
+	mov	$0x0201, %ax
+	mov	$0x7e00, %bx
+	mov	$0x0002, %cx
+	xor	%dh, %dh
+	int	$0x13
+	jc	fail
+read_done:
 	cmpw	$0x4553, 0x7e00		/* "SE" */
 	jne	fail
 	mov	$0x7e00, %si

@@ -64,6 +64,11 @@ static void test_bootorder(void)
 		       "/pci@i0cf8/scsi@2/disk@0,0\n"
 		       "/pci@i0cf8/ide@1f/drive@0/disk@1\n");
 	CHECK_EQ(board_fw_bootorder(&c, slots, 3, buf, 40), -ENOSPC);
+	c.floppy = "/some/floppy.img";
+	c.ndisks = 1;
+	CHECK_EQ(board_fw_bootorder(&c, slots, 3, buf, sizeof(buf)), (int)strlen(buf));
+	CHECK_STR(buf, "/rom@floppyimg/floppy.img\n/pci@i0cf8/scsi@1/disk@0,0\n");
+	CHECK_EQ(board_fw_bootorder(&c, slots, 3, buf, 10), -ENOSPC);
 	CHECK_EQ(board_fw_bootorder(&c, slots, 3, buf, 0), -ENOSPC);
 }
 
@@ -232,6 +237,16 @@ static void test_options(void)
 	}
 	CHECK_EQ(PARSE("run"), -EINVAL);
 	CHECK(strstr(err, "--bios") != NULL);
+	/* --floppy: only with --bios, only floppy sizes */
+	CHECK_EQ(PARSE("run", "--floppy", disk, "--kernel", bios), -EINVAL);
+	CHECK(strstr(err, "needs --bios") != NULL);
+	CHECK_EQ(PARSE("run", "--bios", bios, "--floppy", disk), -EINVAL);	/* 1 MiB */
+	CHECK(strstr(err, "no floppy size") != NULL);
+	fd = open(disk, O_WRONLY);
+	CHECK(fd >= 0 && ftruncate(fd, 1474560) == 0);
+	close(fd);
+	CHECK_EQ(PARSE("run", "--bios", bios, "--floppy", disk), 0);
+	CHECK_STR(cfg.floppy, disk);
 	unlink(bios);
 	unlink(big);
 	unlink(disk);

@@ -58,6 +58,12 @@ int board_fw_bootorder(const struct vm_config *cfg, const int *disk_slot, int id
 	if (!cap)
 		return -ENOSPC;
 	buf[0] = '\0';
+	if (cfg->floppy) {	/* drive A: first, as on a PC */
+		n = snprintf(buf, cap, "/rom@" FW_FLOPPY_FILE "\n");
+		if (n < 0 || (size_t)n >= cap)
+			return -ENOSPC;
+		len = (size_t)n;
+	}
 	for (i = 0; i < cfg->ndisks; i++) {
 		if (cfg->disks[i].ide)
 			n = snprintf(buf + len, cap - len, FW_PCI_ROOT "/ide@%x/drive@0/disk@%x\n",
@@ -199,6 +205,21 @@ int board_fw_ide_create(struct board *b)
 	return ret;
 }
 
+/* --floppy: SeaBIOS copies a "floppyimg/" file into high RAM as drive A: (src/hw/ramdisk.c); fw_cfg
+ * keeps its own copy, so the file is unmapped again at once. */
+static int floppy_add(struct board *b, struct fw_cfg *f)
+{
+	void *map = NULL;
+	size_t len = 0;
+	int ret = board_map_file("floppy", b->cfg->floppy, &map, &len);
+
+	if (ret)
+		return ret == -ENOMEM ? ret : board_bad_input(b, ret);
+	ret = fw_cfg_add_file(f, FW_FLOPPY_FILE, map, len, NULL);
+	munmap(map, len);
+	return ret;
+}
+
 static int fw_items(struct board *b, struct fw_cfg *f)
 {
 	const struct vm_config *cfg = b->cfg;
@@ -223,6 +244,8 @@ static int fw_items(struct board *b, struct fw_cfg *f)
 	if (len < 0)
 		return len;
 	if (len && (ret = fw_cfg_add_file(f, "bootorder", order, (size_t)len + 1, NULL)))
+		return ret;
+	if (cfg->floppy && (ret = floppy_add(b, f)))
 		return ret;
 	put_le(le, FW_BOOT_FAIL_WAIT_MS, 4);
 	if ((ret = fw_cfg_add_file(f, "etc/boot-fail-wait", le, 4, NULL)))

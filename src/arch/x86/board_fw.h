@@ -17,12 +17,15 @@ struct fw_cfg;
 #define FW_E820_ENTRY_LEN	20
 /* SeaBIOS's name for the PCI root (FW_PCI_DOMAIN in its src/boot.c): boot order paths start here. */
 #define FW_PCI_ROOT		"/pci@i0cf8"
+/* --floppy's fw_cfg file: SeaBIOS maps "floppyimg/..." files as RAM-disk floppies */
+#define FW_FLOPPY_FILE		"floppyimg/floppy.img"
 /* How long SeaBIOS waits before rebooting when no disk boots (ms, "etc/boot-fail-wait"). */
 #define FW_BOOT_FAIL_WAIT_MS	1000
 
 /* The e820 table as "etc/e820" (little-endian, packed): the length, or -ENOSPC when cap is short. */
 int board_fw_e820(const struct e820_table *t, uint8_t *buf, size_t cap);
-/* "bootorder": one OpenFirmware path per disk, in command-line order, each line ending in '\n':
+/* "bootorder": "/rom@" FW_FLOPPY_FILE first with --floppy, then one OpenFirmware path per disk in
+ * command-line order, each line ending in '\n':
  * virtio-blk disk i as FW_PCI_ROOT "/scsi@SLOT/disk@0,0" (disk_slot[i]), IDE device n as
  * FW_PCI_ROOT "/ide@IDE_SLOT/drive@0/disk@n" (SeaBIOS matches "*@SLOT", whatever the name). The
  * length without a NUL (buf is NUL-terminated), 0 for no disks, or -ENOSPC. */
