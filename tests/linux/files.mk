@@ -5,7 +5,8 @@
 # kimage checks the host-inflated bzImage against vmlinux without booting; boot and kaslr boot with
 # host-side decompression (the default), guestdecomp with the guest's own decompressor.
 LINUX_TESTS ?= kimage boot kaslr guestdecomp shell blk net smp2 smp4 acpioff clock api configfile
-# biosdisk: SeaBIOS boots a GRUB disk image (tests/linux/mkdisk.sh) to the boot markers, ACPI via fw_cfg.
+# biosdisk: SeaBIOS boots a GRUB disk image (tests/linux/mkdisk.sh) to the boot markers, ACPI via fw_cfg
+# (one boot of 14-17 min on a loaded 2-core software-KVM host: GRUB and the kernel decompressor emulated).
 LINUX_TESTS += biosdisk
 
 check-linux: $(O)/ckvm $(O)/tests/unit/test_kimage

@@ -7,7 +7,7 @@
 # CKVM" in the BIOS area and the MADT), and power off through ACPI S5 (DSDT \_S5); ckvm exits 0.
 # Budget (2-core software-KVM host shared with other work): SeaBIOS ~10 s, GRUB decompressing its
 # core ~1-4 min, reading 6 MB through int 13h ~4 min (its protected-mode code is emulated), the
-# kernel's own decompression ~2 min: its own timeout, CKVM_BIOSDISK_TIMEOUT (default 1500 s).
+# kernel's own decompression ~2 min: its own timeout, CKVM_BIOSDISK_TIMEOUT (default 1800 s).
 BIOSDISK_IMG=$WORK/biosdisk.img
 # On a software-KVM host ckvm appends its work-arounds to a kernel it loads itself
 # (quirks_linux_cmdline in src/arch/x86/quirks.c: its emulator cannot run XRSTOR and friends); a
@@ -23,11 +23,11 @@ if ! "$HERE/mkdisk.sh" grub "$BIOSDISK_IMG" "$CACHE/bzImage" "$CACHE/initramfs.c
 else
 	OUT=$WORK/$T.serial
 	start=$(date +%s.%N)
-	timeout -k 5 "${CKVM_BIOSDISK_TIMEOUT:-1500}" "$CKVM" run --bios --disk "path=$BIOSDISK_IMG" --cpus 2 --memory "${MEM:-128M}" \
+	timeout -k 5 "${CKVM_BIOSDISK_TIMEOUT:-1800}" "$CKVM" run --bios --disk "path=$BIOSDISK_IMG" --cpus 2 --memory "${MEM:-128M}" \
 		--serial "file=$OUT" </dev/null >"$WORK/$T.stdout" 2>"$WORK/$T.stderr"
 	RC=$?
 	SECS=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
-	[ "$RC" -eq 124 ] && echo "  $T: timed out after ${CKVM_BIOSDISK_TIMEOUT:-1500}s"
+	[ "$RC" -eq 124 ] && echo "  $T: timed out after ${CKVM_BIOSDISK_TIMEOUT:-1800}s"
 	[ -s "$WORK/$T.stderr" ] && sed 's/^/  ckvm: /' "$WORK/$T.stderr" | head -5
 	# The kernel's table lines: "ACPI: RSDP 0x00000000000F5A40 000024 (v02 CKVM  )".
 	rsdp=$(tr -d '\r' <"$OUT" | grep -o 'ACPI: RSDP 0x[0-9A-Fa-f]* [0-9A-Fa-f]* (v02 CKVM' | head -n 1)
