@@ -5,6 +5,7 @@ UNIT_TESTS += pci virtio_pci virtio_net
 UNIT_TESTS += bzimage elf raw
 UNIT_TESTS += kdecomp kdecomp_nolib
 UNIT_TESTS += acpi mptable cpuid acpi_pm
+UNIT_TESTS += acpi_fwcfg
 UNIT_TESTS += virtq virtio_blk blk_swap
 UNIT_TESTS += uart i8042 cmos console serial_out
 UNIT_TESTS += boot_markers

@@ -1,6 +1,8 @@
 /* ACPI tables of the x86 board: RSDP, RSDT/XSDT, FADT (rev 6, full hardware model, no SMI), FACS, MADT
  * and a generated DSDT (PCI0 with _CRS/_PRT, COM1, \_S5_). ACPI 6.x 5.2 "ACPI System Description Tables".
- * Setup-time only, main thread; tables are assembled in a host buffer and copied with gm_write(). */
+ * Setup-time only, main thread. One builder (acpi_blob_build) lays the tables out in a host buffer with
+ * every pointer field holding a buffer offset and a list of those fields and of the checksums; direct
+ * boot relocates them to LAYOUT_ACPI_GPA here, firmware boot hands them to fw_cfg (acpi_fwcfg.c). */
 #include "arch/x86/acpi.h"
 
 #include <errno.h>
@@ -46,11 +48,6 @@
 #define ACPI_RESET_PORT		0x64	/* i8042 command port; 0xfe pulses the reset line */
 #define ACPI_RESET_VALUE	0xfe
 
-struct acpi_buf {
-	uint8_t *p;
-	size_t len, cap;
-};
-
 uint8_t acpi_checksum(const void *p, size_t len)
 {
 	const uint8_t *b = p;
@@ -62,7 +59,7 @@ uint8_t acpi_checksum(const void *p, size_t len)
 }
 
 /* Reserve n zeroed bytes aligned to align (a power of two); offset in *off. */
-static int acpi_alloc(struct acpi_buf *b, size_t n, size_t align, size_t *off)
+static int acpi_alloc(struct acpi_blob *b, size_t n, size_t align, size_t *off)
 {
 	size_t at = (b->len + align - 1) & ~(align - 1);
 
@@ -73,9 +70,32 @@ static int acpi_alloc(struct acpi_buf *b, size_t n, size_t align, size_t *off)
 	return 0;
 }
 
-static uint64_t acpi_gpa(size_t off)
+/* A size-byte pointer field at buffer offset `at` that points to buffer offset target: it holds target
+ * now and is relocated later by whoever places the buffer. */
+static int acpi_ptr(struct acpi_blob *b, size_t at, uint8_t size, size_t target)
 {
-	return LAYOUT_ACPI_GPA + off;
+	if (b->nptr == ACPI_BLOB_MAX_PTRS)
+		return -ENOSPC;			/* broken invariant: more pointers than the tables have */
+	if (size == 8)
+		acpi_put64(b->p + at, target);
+	else
+		acpi_put32(b->p + at, (uint32_t)target);
+	b->ptr[b->nptr].off = (uint32_t)at;
+	b->ptr[b->nptr].size = size;
+	b->nptr++;
+	return 0;
+}
+
+/* The checksum byte at `at` covers [start, start + len); recomputed after relocation, in list order. */
+static int acpi_sum(struct acpi_blob *b, size_t at, size_t start, size_t len)
+{
+	if (b->nsum == ACPI_BLOB_MAX_SUMS)
+		return -ENOSPC;
+	b->sum[b->nsum].off = (uint32_t)at;
+	b->sum[b->nsum].start = (uint32_t)start;
+	b->sum[b->nsum].len = (uint32_t)len;
+	b->nsum++;
+	return 0;
 }
 
 static void acpi_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
@@ -90,12 +110,23 @@ static void acpi_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 	acpi_put32(t + 32, 1);
 }
 
-static void acpi_seal(uint8_t *t)
+/* Record the table's checksum (header byte 9 over its whole length) for acpi_blob_seal(). */
+static int acpi_seal(struct acpi_blob *b, size_t off)
 {
+	const uint8_t *t = b->p + off;
 	uint32_t len = (uint32_t)t[4] | (uint32_t)t[5] << 8 | (uint32_t)t[6] << 16 | (uint32_t)t[7] << 24;
 
-	t[9] = 0;
-	t[9] = acpi_checksum(t, len);
+	return acpi_sum(b, off + 9, off, len);
+}
+
+void acpi_blob_seal(struct acpi_blob *b)
+{
+	unsigned i;
+
+	for (i = 0; i < b->nsum; i++) {
+		b->p[b->sum[i].off] = 0;
+		b->p[b->sum[i].off] = acpi_checksum(b->p + b->sum[i].start, b->sum[i].len);
+	}
 }
 
 /* Generic Address Structure (5.2.3.2). */
@@ -108,7 +139,7 @@ static void acpi_gas(uint8_t *p, uint8_t space, uint8_t bits, uint8_t access, ui
 	acpi_put64(p + 4, addr);
 }
 
-static int build_facs(struct acpi_buf *b, size_t *off)
+static int build_facs(struct acpi_blob *b, size_t *off)
 {
 	uint8_t *t;
 	int ret = acpi_alloc(b, ACPI_FACS_LEN, 64, off);
@@ -122,7 +153,7 @@ static int build_facs(struct acpi_buf *b, size_t *off)
 	return 0;
 }
 
-static int build_fadt(struct acpi_buf *b, const struct acpi_config *cfg, size_t facs, size_t dsdt,
+static int build_fadt(struct acpi_blob *b, const struct acpi_config *cfg, size_t facs, size_t dsdt,
 		      size_t *off)
 {
 	uint16_t boot = FADT_BOOT_LEGACY_DEVICES | FADT_BOOT_NO_VGA;
@@ -136,8 +167,8 @@ static int build_fadt(struct acpi_buf *b, const struct acpi_config *cfg, size_t 
 		return ret;
 	t = b->p + *off;
 	acpi_header(t, "FACP", ACPI_FADT_LEN, 6);
-	acpi_put32(t + 36, (uint32_t)acpi_gpa(facs));	/* FIRMWARE_CTRL (below 4 GiB: X_ stays 0) */
-	acpi_put32(t + 40, (uint32_t)acpi_gpa(dsdt));
+	/* FIRMWARE_CTRL and DSDT: 32-bit (both loaders keep the tables below 4 GiB: X_FIRMWARE_CTRL
+	 * stays 0); the pointers are filled in below, after the table's fields. */
 	t[45] = 0;					/* Preferred_PM_Profile: unspecified */
 	acpi_put16(t + 46, X86_SCI_IRQ);
 	/* SMI_CMD = 0: no SMM; the system is in ACPI mode from reset (SCI_EN reads 1). */
@@ -161,14 +192,17 @@ static int build_fadt(struct acpi_buf *b, const struct acpi_config *cfg, size_t 
 	acpi_put16(t + 109, boot);
 	acpi_put32(t + 112, flags);
 	t[131] = 0;					/* FADT minor version */
-	acpi_put64(t + 140, acpi_gpa(dsdt));			/* X_DSDT */
 	acpi_gas(t + 148, GAS_SYSTEM_IO, 8 * PM1_EVT_LEN, 0, pm);
 	acpi_gas(t + 172, GAS_SYSTEM_IO, 8 * PM1_CNT_LEN, 0, pm + ACPI_PM_CNT_OFF);
 	if (cfg->pm_timer)
 		acpi_gas(t + 208, GAS_SYSTEM_IO, 8 * PM_TMR_LEN, 0, pm + ACPI_PM_TMR_REG_OFF);
 	memcpy(t + 268, "CKVM\0\0\0\0", 8);		/* Hypervisor Vendor Identity */
-	acpi_seal(t);
-	return 0;
+	ret = acpi_ptr(b, *off + 36, 4, facs);
+	if (!ret)
+		ret = acpi_ptr(b, *off + 40, 4, dsdt);
+	if (!ret)
+		ret = acpi_ptr(b, *off + 140, 8, dsdt);	/* X_DSDT */
+	return ret ? ret : acpi_seal(b, *off);
 }
 
 static size_t madt_len(int ncpus, bool iso0)
@@ -197,7 +231,7 @@ static uint8_t *madt_iso(uint8_t *e, uint8_t irq, uint32_t gsi, uint16_t flags)
 	return e + 10;
 }
 
-static int build_madt(struct acpi_buf *b, const struct acpi_config *cfg, size_t *off)
+static int build_madt(struct acpi_blob *b, const struct acpi_config *cfg, size_t *off)
 {
 	size_t len = madt_len(cfg->ncpus, !cfg->no_irq0_override);
 	uint8_t *t, *e;
@@ -251,12 +285,13 @@ static int build_madt(struct acpi_buf *b, const struct acpi_config *cfg, size_t 
 	}
 	if ((size_t)(e - t) != len)
 		return -EINVAL;			/* broken invariant: madt_len() disagrees */
-	acpi_seal(t);
-	return 0;
+	return acpi_seal(b, *off);
 }
 
-static void dsdt_pci0(struct aml *a)
+static void dsdt_pci0(struct aml *a, const struct acpi_config *cfg)
 {
+	uint64_t mmio_end = cfg->pci_mmio_end ? cfg->pci_mmio_end : LAYOUT_PCI_MMIO_GPA + LAYOUT_PCI_MMIO_SIZE;
+
 	uint8_t rbuf[256];
 	struct aml r;
 	unsigned slot, pin;
@@ -272,8 +307,7 @@ static void dsdt_pci0(struct aml *a)
 	aml_res_io(&r, PORT_PCI_CONFIG, PORT_PCI_CONFIG, 1, 8);
 	aml_res_word_io(&r, 0x0000, PORT_PCI_CONFIG - 1);
 	aml_res_word_io(&r, 0x0d00, 0xffff);
-	aml_res_dword_memory(&r, (uint32_t)LAYOUT_PCI_MMIO_GPA,
-			     (uint32_t)(LAYOUT_PCI_MMIO_GPA + LAYOUT_PCI_MMIO_SIZE - 1), 0);
+	aml_res_dword_memory(&r, (uint32_t)LAYOUT_PCI_MMIO_GPA, (uint32_t)(mmio_end - 1), 0);
 	aml_name(a, "_CRS");
 	aml_restemplate(a, &r);
 
@@ -309,7 +343,7 @@ static void dsdt_com1(struct aml *a)
 	aml_close(a);
 }
 
-static int build_dsdt(struct acpi_buf *b, size_t *off)
+static int build_dsdt(struct acpi_blob *b, const struct acpi_config *cfg, size_t *off)
 {
 	struct aml a;
 	uint8_t *t;
@@ -330,7 +364,7 @@ static int build_dsdt(struct acpi_buf *b, size_t *off)
 	aml_close(&a);
 
 	aml_scope_open(&a, "\\_SB");
-	dsdt_pci0(&a);
+	dsdt_pci0(&a, cfg);
 	dsdt_com1(&a);
 	aml_close(&a);
 
@@ -339,12 +373,11 @@ static int build_dsdt(struct acpi_buf *b, size_t *off)
 		return ret == -E2BIG ? -ENOSPC : ret;
 	b->len += a.len;
 	acpi_header(t, "DSDT", (uint32_t)(ACPI_HDR_LEN + a.len), 2);
-	acpi_seal(t);
-	return 0;
+	return acpi_seal(b, *off);
 }
 
 /* RSDT (32-bit entries) and XSDT (64-bit entries) listing the same tables. */
-static int build_sdt(struct acpi_buf *b, const char *sig, unsigned width, const size_t *tabs, int n,
+static int build_sdt(struct acpi_blob *b, const char *sig, unsigned width, const size_t *tabs, int n,
 		     size_t *off)
 {
 	uint32_t len = ACPI_HDR_LEN + width * (unsigned)n;
@@ -355,63 +388,110 @@ static int build_sdt(struct acpi_buf *b, const char *sig, unsigned width, const 
 		return ret;
 	t = b->p + *off;
 	acpi_header(t, sig, len, 1);
-	for (i = 0; i < n; i++)
-		if (width == 8)
-			acpi_put64(t + ACPI_HDR_LEN + 8 * i, acpi_gpa(tabs[i]));
-		else
-			acpi_put32(t + ACPI_HDR_LEN + 4 * i, (uint32_t)acpi_gpa(tabs[i]));
-	acpi_seal(t);
-	return 0;
+	for (i = 0; i < n && !ret; i++)
+		ret = acpi_ptr(b, *off + ACPI_HDR_LEN + width * (unsigned)i, (uint8_t)width, tabs[i]);
+	return ret ? ret : acpi_seal(b, *off);
 }
 
-static void build_rsdp(uint8_t *r, size_t rsdt, size_t xsdt)
+/* The RSDP (5.2.5.3) at buffer offset 0: both checksums are recorded after every table's. */
+static int build_rsdp(struct acpi_blob *b, size_t rsdt, size_t xsdt)
 {
+	uint8_t *r = b->p;
+	int ret;
+
 	memcpy(r, "RSD PTR ", 8);
 	memcpy(r + 9, ACPI_OEM_ID, 6);
 	r[15] = 2;					/* revision: ACPI 2.0+ */
-	acpi_put32(r + 16, (uint32_t)acpi_gpa(rsdt));
 	acpi_put32(r + 20, ACPI_RSDP_LEN);
-	acpi_put64(r + 24, acpi_gpa(xsdt));
-	r[8] = acpi_checksum(r, 20);
-	r[32] = acpi_checksum(r, ACPI_RSDP_LEN);
+	ret = acpi_ptr(b, 16, 4, rsdt);
+	if (!ret)
+		ret = acpi_ptr(b, 24, 8, xsdt);
+	if (!ret)
+		ret = acpi_sum(b, 8, 0, 20);		/* ACPI 1.0 checksum: first 20 bytes */
+	if (!ret)
+		ret = acpi_sum(b, 32, 0, ACPI_RSDP_LEN);	/* extended checksum, covers byte 8 too */
+	return ret;
+}
+
+void acpi_blob_free(struct acpi_blob *b)
+{
+	free(b->p);
+	b->p = NULL;
+}
+
+void acpi_blob_relocate(struct acpi_blob *b, uint64_t delta)
+{
+	unsigned i;
+
+	for (i = 0; i < b->nptr; i++) {
+		uint8_t *f = b->p + b->ptr[i].off;
+
+		if (b->ptr[i].size == 8)
+			acpi_put64(f, acpi_get64(f) + delta);
+		else
+			acpi_put32(f, (uint32_t)(acpi_get32(f) + delta));
+	}
+}
+
+int acpi_blob_build(struct acpi_blob *b, const struct acpi_config *cfg, size_t tables_align)
+{
+	size_t rsdp = 0, rsdt = 0, xsdt = 0, facs = 0, fadt = 0, madt = 0, dsdt = 0, tabs[2];
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	if (!cfg || cfg->ncpus < 1 || cfg->ncpus > ACPI_MAX_CPUS ||
+	    !tables_align || (tables_align & (tables_align - 1)))
+		return -EINVAL;
+	b->cap = LAYOUT_ACPI_MAX;
+	b->p = calloc(1, b->cap);
+	if (!b->p)
+		return -ENOMEM;
+	ret = acpi_alloc(b, ACPI_RSDP_LEN, 16, &rsdp);
+	if (!ret)
+		ret = acpi_alloc(b, 0, tables_align, &b->tables_off);
+	if (!ret)
+		ret = build_dsdt(b, cfg, &dsdt);
+	if (!ret)
+		ret = build_facs(b, &facs);
+	if (!ret)
+		ret = build_fadt(b, cfg, facs, dsdt, &fadt);
+	if (!ret)
+		ret = build_madt(b, cfg, &madt);
+	tabs[0] = fadt;
+	tabs[1] = madt;
+	if (!ret)
+		ret = build_sdt(b, "RSDT", 4, tabs, 2, &rsdt);
+	if (!ret)
+		ret = build_sdt(b, "XSDT", 8, tabs, 2, &xsdt);
+	if (!ret)
+		ret = build_rsdp(b, rsdt, xsdt);
+	if (ret) {
+		acpi_blob_free(b);
+		return ret;
+	}
+	acpi_blob_seal(b);
+	return 0;
 }
 
 int acpi_build(const struct guest_mem *gm, const struct acpi_config *cfg, uint64_t *rsdp_gpa)
 {
-	struct acpi_buf b = { .cap = LAYOUT_ACPI_MAX };
-	size_t rsdp = 0, rsdt = 0, xsdt = 0, facs = 0, fadt = 0, madt = 0, dsdt = 0, tabs[2];
+	struct acpi_blob b;
 	int ret;
 
 	if (!cfg || cfg->ncpus < 1 || cfg->ncpus > ACPI_MAX_CPUS)
 		return -EINVAL;
 	if (!gm_ptr(gm, LAYOUT_ACPI_GPA, LAYOUT_ACPI_MAX))
 		return -EFAULT;
-	b.p = calloc(1, b.cap);
-	if (!b.p)
-		return -ENOMEM;
-	ret = acpi_alloc(&b, ACPI_RSDP_LEN, 16, &rsdp);
-	if (!ret)
-		ret = build_dsdt(&b, &dsdt);
-	if (!ret)
-		ret = build_facs(&b, &facs);
-	if (!ret)
-		ret = build_fadt(&b, cfg, facs, dsdt, &fadt);
-	if (!ret)
-		ret = build_madt(&b, cfg, &madt);
-	tabs[0] = fadt;
-	tabs[1] = madt;
-	if (!ret)
-		ret = build_sdt(&b, "RSDT", 4, tabs, 2, &rsdt);
-	if (!ret)
-		ret = build_sdt(&b, "XSDT", 8, tabs, 2, &xsdt);
-	if (!ret) {
-		build_rsdp(b.p + rsdp, rsdt, xsdt);
-		/* Clear the whole area so stale bytes never look like a table. */
-		ret = gm_write(gm, LAYOUT_ACPI_GPA, b.p, b.cap);
-	}
-	free(b.p);
+	ret = acpi_blob_build(&b, cfg, 16);
 	if (ret)
 		return ret;
-	*rsdp_gpa = acpi_gpa(rsdp);
+	acpi_blob_relocate(&b, LAYOUT_ACPI_GPA);
+	acpi_blob_seal(&b);
+	/* Clear the whole area so stale bytes never look like a table. */
+	ret = gm_write(gm, LAYOUT_ACPI_GPA, b.p, b.cap);
+	acpi_blob_free(&b);
+	if (ret)
+		return ret;
+	*rsdp_gpa = LAYOUT_ACPI_GPA;		/* the RSDP is at offset 0 */
 	return 0;
 }

@@ -38,13 +38,51 @@ struct acpi_config {
 	bool pm_timer;			/* FADT PM_TMR_BLK (32-bit, TMR_VAL_EXT) at PORT_ACPI_PM_BASE + 8 */
 	bool no_irq0_override;		/* omit the IRQ0 -> GSI 2 override (when the PIT is routed to pin 0) */
 	uint32_t pci_slot_mask;		/* MP table only: bus-0 slots that get INTx entries (bit n = slot n) */
+	uint64_t pci_mmio_end;		/* DSDT PCI0 _CRS: end (exclusive) of the 32-bit BAR window from
+					 * LAYOUT_PCI_MMIO_GPA; 0 = LAYOUT_PCI_MMIO_SIZE after it */
 };
 
-/* Build all tables at LAYOUT_ACPI_GPA (at most LAYOUT_ACPI_MAX bytes) and return the RSDP's address
+/* Direct boot: build all tables at LAYOUT_ACPI_GPA (at most LAYOUT_ACPI_MAX bytes) and return the RSDP's address
  * (which is LAYOUT_ACPI_GPA, 16-byte aligned, inside the BIOS area the kernel scans).
  * 0; -EINVAL (bad ncpus); -ENOSPC (tables exceed LAYOUT_ACPI_MAX); -EFAULT (area not in guest RAM);
  * -ENOMEM. */
 int acpi_build(const struct guest_mem *gm, const struct acpi_config *cfg, uint64_t *rsdp_gpa);
+
+/* Firmware boot: the same tables as fw_cfg files "etc/acpi/rsdp" and "etc/acpi/tables" with an
+ * "etc/table-loader" script that allocates the RSDP in the F segment and the tables in high memory,
+ * patches every pointer and recomputes every checksum (acpi_fwcfg.c). Setup time, main thread.
+ * 0, -EINVAL (bad ncpus), -ENOSPC, -ENOMEM, or fw_cfg_add_file's errors (-EEXIST, -ENOSPC). */
+struct fw_cfg;
+int acpi_add_fw_cfg(struct fw_cfg *f, const struct acpi_config *cfg);
+
+/* --- The one builder behind both (acpi.c) ---
+ * The tables laid out in a host buffer: the RSDP at offset 0, the other tables from tables_off (a
+ * multiple of the requested alignment) to len. Every pointer field holds the buffer offset it points
+ * to; ptr[] lists those fields and sum[] the checksum bytes, in the order they must be recomputed
+ * (each table's before the RSDP's, the RSDP's 20-byte one before its extended one). */
+#define ACPI_BLOB_MAX_PTRS	16
+#define ACPI_BLOB_MAX_SUMS	16
+
+struct acpi_blob {
+	uint8_t *p;
+	size_t len, cap, tables_off;
+	struct acpi_blob_ptr {
+		uint32_t off;		/* the field's offset in p */
+		uint8_t size;		/* 4 or 8 bytes, little-endian */
+	} ptr[ACPI_BLOB_MAX_PTRS];
+	unsigned nptr;
+	struct acpi_blob_sum {
+		uint32_t off, start, len;	/* byte p[off] makes p[start .. start + len) sum to 0 */
+	} sum[ACPI_BLOB_MAX_SUMS];
+	unsigned nsum;
+};
+
+/* 0 (b->p allocated, checksums valid for the offsets as they stand), -EINVAL, -ENOSPC, -ENOMEM. */
+int acpi_blob_build(struct acpi_blob *b, const struct acpi_config *cfg, size_t tables_align);
+/* Add delta to every pointer field (modulo the field's width); the checksums then need a reseal. */
+void acpi_blob_relocate(struct acpi_blob *b, uint64_t delta);
+void acpi_blob_seal(struct acpi_blob *b);
+void acpi_blob_free(struct acpi_blob *b);
 
 /* Byte sum helper: the value that makes sum(p[0..len)) + value == 0 (mod 256). */
 uint8_t acpi_checksum(const void *p, size_t len);
@@ -66,6 +104,16 @@ static inline void acpi_put64(uint8_t *p, uint64_t v)
 {
 	acpi_put32(p, (uint32_t)v);
 	acpi_put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint32_t acpi_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t acpi_get64(const uint8_t *p)
+{
+	return acpi_get32(p) | (uint64_t)acpi_get32(p + 4) << 32;
 }
 
 /* Standard description header (ACPI 5.2.6), also used by the tests. */

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "arch/x86/acpi.h"
 #include "arch/x86/board.h"
 #include "arch/x86/layout.h"
 #include "backend/blk_file.h"
@@ -258,11 +259,15 @@ static int fw_items(struct board *b, struct fw_cfg *f)
 
 int board_fw_acpi_files(struct board *b, struct fw_cfg *f)
 {
-	/* fwlinux: ckvm's ACPI tables through "etc/table-loader". Until then a BIOS-booted OS finds
-	 * SeaBIOS's own (none on a non-i440FX machine) and boots on the MP table SeaBIOS builds. */
-	(void)b;
-	(void)f;
-	return 0;
+	/* ckvm's ACPI tables (the direct-boot machine's: board_firmware_tables) through
+	 * "etc/table-loader"; with --no-acpi the OS boots on the MP table SeaBIOS builds. */
+	struct acpi_config ac = { .ncpus = (int)b->vm.ncpus, .i8042 = true, .pm_timer = true,
+				  .pci_mmio_end = LAYOUT_FW_PCI_MMIO_END };	/* SeaBIOS's BARs */
+	int ret = b->cfg->acpi ? acpi_add_fw_cfg(f, &ac) : 0;
+
+	if (ret)
+		log_errno(LOG_ERR, NULL, ret, "ACPI tables for the firmware");
+	return ret;
 }
 
 int board_fw_create(struct board *b)
