@@ -33,6 +33,16 @@ uint32_t snap_crc32(uint32_t crc, const void *buf, size_t len)
 	return crc;
 }
 
+/* A section's CRC covers its header (with crc 0) and its payload: a flipped name, version or
+ * length is caught like a flipped payload byte. */
+static uint32_t section_crc(const struct snap_section_hdr *h, const void *payload)
+{
+	struct snap_section_hdr c = *h;
+
+	c.crc = 0;
+	return snap_crc32(snap_crc32(0, &c, sizeof(c)), payload, (size_t)h->len);
+}
+
 void snap_host_vendor(char out[16])
 {
 	unsigned a = 0, b = 0, c = 0, d = 0;
@@ -107,7 +117,7 @@ void snap_section_end(struct snap_writer *w, size_t used)
 		return;
 	}
 	h.len = used;
-	h.crc = snap_crc32(0, w->buf + w->last + sizeof(h), used);
+	h.crc = section_crc(&h, w->buf + w->last + sizeof(h));
 	memcpy(w->buf + w->last, &h, sizeof(h));
 	w->len = w->last + sizeof(h) + ALIGN8(used);
 }
@@ -119,7 +129,8 @@ int snap_section_add(struct snap_writer *w, const char *name, uint32_t version, 
 
 	if (!p)
 		return w->err;
-	memcpy(p, data, len);
+	if (len)
+		memcpy(p, data, len);
 	snap_section_end(w, len);
 	return w->err;
 }
@@ -229,7 +240,7 @@ int snap_parse(const void *buf, size_t len, struct snap_parsed *out, char *err, 
 		if (s.len > left || ALIGN8(s.len) > left)
 			return fail(err, errlen, -EINVAL, "truncated: section \"%.31s\" needs %llu bytes, "
 				    "%zu are left", s.name, (unsigned long long)s.len, left);
-		if (s.crc != snap_crc32(0, b + off, s.len))
+		if (s.crc != section_crc(&s, b + off))
 			return fail(err, errlen, -EBADMSG, "damaged: section \"%.31s\" fails its checksum",
 				    s.name);
 		if (!name_known(s.name, h.ncpus))

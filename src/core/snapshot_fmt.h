@@ -39,7 +39,7 @@ struct snap_header {
 struct snap_section_hdr {
 	char name[SNAP_NAME_MAX];	/* NUL-terminated: "vcpu0", "vm", "mem", "dev:com1" */
 	uint32_t version;
-	uint32_t crc;			/* CRC32 of the payload */
+	uint32_t crc;			/* CRC32 of this header (crc as 0) and the payload */
 	uint64_t len;			/* payload bytes; the next section starts 8-aligned after it */
 };
 

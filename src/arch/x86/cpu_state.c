@@ -79,17 +79,19 @@ static int cap(int fd, long c)
 /* The MSRs KVM saves for a vCPU, into a kvm_msrs with room for them. */
 static struct kvm_msrs *msr_list(struct vm *vm)
 {
-	struct { struct kvm_msr_list l; uint32_t idx[MAX_MSRS]; } ml = { .l.nmsrs = MAX_MSRS };
-	struct kvm_msrs *m;
+	struct kvm_msr_list *l = calloc(1, sizeof(*l) + MAX_MSRS * sizeof(l->indices[0]));
+	struct kvm_msrs *m = NULL;
 
-	if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &ml) < 0)
+	if (!l)
 		return NULL;
-	m = calloc(1, sizeof(*m) + ml.l.nmsrs * sizeof(m->entries[0]));
-	if (!m)
-		return NULL;
-	m->nmsrs = ml.l.nmsrs;
-	for (uint32_t i = 0; i < ml.l.nmsrs; i++)
-		m->entries[i].index = ml.l.indices[i];
+	l->nmsrs = MAX_MSRS;
+	if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, l) == 0 && l->nmsrs <= MAX_MSRS &&
+	    (m = calloc(1, sizeof(*m) + l->nmsrs * sizeof(m->entries[0])))) {
+		m->nmsrs = l->nmsrs;
+		for (uint32_t i = 0; i < l->nmsrs; i++)
+			m->entries[i].index = l->indices[i];
+	}
+	free(l);
 	return m;
 }
 
@@ -97,7 +99,7 @@ static struct kvm_msrs *msr_list(struct vm *vm)
  * (a listed MSR the vCPU's CPUID does not enable). Returns how many remain in m. */
 static uint32_t msrs_read(int fd, struct kvm_msrs *m)
 {
-	struct { struct kvm_msrs h; struct kvm_msr_entry e; } one;
+	union { struct kvm_msrs h; uint8_t b[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)]; } one;
 	uint32_t i, n = 0;
 	int r = ioctl(fd, KVM_GET_MSRS, m);
 
@@ -106,9 +108,9 @@ static uint32_t msrs_read(int fd, struct kvm_msrs *m)
 	for (i = 0; i < m->nmsrs; i++) {
 		memset(&one, 0, sizeof(one));
 		one.h.nmsrs = 1;
-		one.e.index = m->entries[i].index;
+		one.h.entries[0].index = m->entries[i].index;
 		if (ioctl(fd, KVM_GET_MSRS, &one) == 1)
-			m->entries[n++] = one.e;
+			m->entries[n++] = one.h.entries[0];
 	}
 	return m->nmsrs = n;
 }
