@@ -149,9 +149,11 @@ static const unsigned long api_ioctls[] = {
 };
 
 /* API, snapshots (board_snapshot.c, cpu_state.c): the disks flushed (fsync), the RAM and state
- * files written under temporary names (pwrite64, write, fsync, rename), the vCPUs' and the VM's
- * state read from KVM. */
-static const int snapshot_sys[] = { __NR_fsync, __NR_pwrite64, __NR_rename, __NR_renameat, __NR_renameat2 };
+ * files written under temporary names (pwrite64, write, fsync, rename) skipping RAM never touched
+ * (sysinfo for swap, mincore), the vCPUs' and the VM's state read from KVM. */
+static const int snapshot_sys[] = {
+	__NR_fsync, __NR_pwrite64, __NR_rename, __NR_renameat, __NR_renameat2, __NR_mincore, __NR_sysinfo,
+};
 static const unsigned long snapshot_ioctls[] = {
 	KVM_CHECK_EXTENSION, KVM_GET_MSR_INDEX_LIST, KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_SREGS2,
 	KVM_GET_FPU, KVM_GET_XCRS, KVM_GET_LAPIC, KVM_GET_VCPU_EVENTS, KVM_GET_DEBUGREGS,

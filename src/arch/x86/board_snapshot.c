@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "arch/x86/board.h"
@@ -147,6 +148,34 @@ static bool page_zero(const uint8_t *p)
 	return acc == 0;
 }
 
+/* Guest RAM is this process's anonymous memory (not a restored snapshot's file mapping). */
+static bool ram_file_backed;
+
+/* Which pages of anonymous RAM are resident (1 byte each, bit 0), or NULL when that cannot tell
+ * zero pages: with swap, a page not resident may be in the swap area. A page never touched reads as
+ * zeros, and reading it to find that out would fault in every page of a large idle guest. */
+static uint8_t *resident_map(const struct gm_region *r)
+{
+	struct sysinfo si;
+	uint8_t *vec;
+
+	if (ram_file_backed || sysinfo(&si) < 0 || si.totalswap)
+		return NULL;
+	if (!(vec = malloc(r->len / PAGE)))
+		return NULL;
+	if (mincore(r->hva, r->len, vec) < 0) {
+		free(vec);
+		return NULL;
+	}
+	return vec;
+}
+
+/* A page that holds data: resident (when known) and not all zeros. */
+static bool page_data(const uint8_t *base, const uint8_t *vec, uint64_t p)
+{
+	return (!vec || (vec[p / PAGE] & 1)) && !page_zero(base + p);
+}
+
 /* RAM into fd: runs of non-zero pages written, zero pages left as holes (ftruncate sets the size
  * first, so a hole reads back as zeros). */
 static int write_ram(const struct guest_mem *gm, int fd, uint64_t *written)
@@ -157,24 +186,28 @@ static int write_ram(const struct guest_mem *gm, int fd, uint64_t *written)
 	for (int i = 0; i < gm->nr; i++) {
 		const uint8_t *base = gm->r[i].hva;
 		uint64_t len = gm->r[i].len, p = 0;
+		uint8_t *vec = resident_map(&gm->r[i]);
 
 		while (p < len) {
 			uint64_t q;
 
-			while (p < len && page_zero(base + p))
+			while (p < len && !page_data(base, vec, p))
 				p += PAGE;
-			for (q = p; q < len && q - p < (64ULL << 20) && !page_zero(base + q); q += PAGE)
+			for (q = p; q < len && q - p < (64ULL << 20) && page_data(base, vec, q); q += PAGE)
 				;
 			for (uint64_t at = p; at < q;) {
 				ssize_t n = pwrite(fd, base + at, q - at, (off_t)(off + at));
 
-				if (n <= 0)
+				if (n <= 0) {
+					free(vec);
 					return n < 0 ? -errno : -EIO;
+				}
 				at += (uint64_t)n;
 			}
 			*written += q - p;
 			p = q;
 		}
+		free(vec);
 		off += len;
 	}
 	return 0;
@@ -383,6 +416,7 @@ static int map_ram(struct board *b, const char *mem_path, char *err, size_t errl
 		}
 		off += gm->r[i].len;
 	}
+	ram_file_backed = true;
 out:
 	close(fd);	/* the mappings keep the file */
 	return ret;
