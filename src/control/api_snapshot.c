@@ -30,18 +30,15 @@ void api_snapshot_create(struct api *a, const char *id, struct json_object *body
 		return api_reply_fault(rep, 400, "%s", err);
 	if (strcmp(type, "Full") && strcmp(type, "Diff"))
 		return api_reply_fault(rep, 400, "snapshot: snapshot_type must be \"Full\" or \"Diff\"");
-	if (!strcmp(type, "Diff"))
-		return api_reply_fault(rep, 400, "snapshot: Diff snapshots are not supported yet; take a "
-				       "Full one");
 	if (!a->paused)
 		return api_reply_fault(rep, 400, "snapshot: the VM must be paused first (PATCH /vm "
 				       "{\"state\": \"Paused\"})");
 	if (!strcmp(state, mem))
 		return api_reply_fault(rep, 400, "snapshot: snapshot_path and mem_file_path are one file");
-	ret = a->vmm.snapshot ? a->vmm.snapshot(a->vmm.ctx, state, mem, err, sizeof(err)) : -ENOTSUP;
+	ret = a->vmm.snapshot ? a->vmm.snapshot(a->vmm.ctx, state, mem, !strcmp(type, "Diff"), err, sizeof(err)) : -ENOTSUP;
 	if (ret)
 		return api_reply_fault(rep, 400, "snapshot: %s", err[0] ? err : strerror(-ret));
-	log_info("api", "snapshot written: %s, %s", state, mem);
+	log_info("api", "%s snapshot written: %s, %s", type, state, mem);
 	rep->status = 204;
 }
 

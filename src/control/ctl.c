@@ -29,7 +29,7 @@ static const struct {
 	{ "config", "GET", "/vm/config", NULL, "the whole configuration" },
 	{ "ctrl-alt-del", "PUT", "/actions", "{\"action_type\":\"SendCtrlAltDel\"}", "the keystrokes" },
 	{ "flush-metrics", "PUT", "/actions", "{\"action_type\":\"FlushMetrics\"}", "one metrics line now" },
-	{ "snapshot", "PUT", "/snapshot/create", NULL, "--to DIR: the paused VM into DIR/state, DIR/mem" },
+	{ "snapshot", "PUT", "/snapshot/create", NULL, "--to DIR [--diff]: the paused VM into DIR/state, DIR/mem" },
 };
 
 struct reply {
@@ -135,9 +135,9 @@ static int exchange(int fd, const char *method, const char *path, const char *bo
 	return p.status_code;
 }
 
-/* snapshot --to DIR: DIR made if missing, and absolute (the server resolves paths in its own
+/* snapshot --to DIR [--diff]: DIR made if missing, and absolute (the server resolves paths in its own
  * working directory). The JSON body, malloc'd, or NULL after one line. */
-static char *snapshot_body(const char *dir)
+static char *snapshot_body(const char *dir, bool diff)
 {
 	char abs[PATH_MAX], state[PATH_MAX + 8], mem[PATH_MAX + 8];
 	struct json_object *o;
@@ -156,7 +156,7 @@ static char *snapshot_body(const char *dir)
 	o = json_object_new_object();
 	json_object_object_add(o, "snapshot_path", json_object_new_string(state));
 	json_object_object_add(o, "mem_file_path", json_object_new_string(mem));
-	json_object_object_add(o, "snapshot_type", json_object_new_string("Full"));
+	json_object_object_add(o, "snapshot_type", json_object_new_string(diff ? "Diff" : "Full"));
 	out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return out;
@@ -166,6 +166,7 @@ int ctl_main(int argc, char **argv)
 {
 	const char *sock = NULL, *cmd = NULL, *to = NULL, *body;
 	char *snap_body = NULL;
+	bool diff = false;
 	struct reply r = { 0 };
 	struct json_object *o;
 	size_t i;
@@ -181,6 +182,8 @@ int ctl_main(int argc, char **argv)
 			return 0;
 		} else if (cmd && !strcmp(cmd, "snapshot") && !strcmp(argv[a], "--to") && a + 1 < argc) {
 			to = argv[++a];
+		} else if (cmd && !strcmp(cmd, "snapshot") && !strcmp(argv[a], "--diff")) {
+			diff = true;
 		} else if (!cmd && argv[a][0] != '-')
 			cmd = argv[a];
 		else {
@@ -203,7 +206,7 @@ int ctl_main(int argc, char **argv)
 			fprintf(stderr, "ckvm ctl: snapshot: --to DIR is needed\n");
 			return 1;
 		}
-		if (!(snap_body = snapshot_body(to)))
+		if (!(snap_body = snapshot_body(to, diff)))
 			return 1;
 		body = snap_body;
 	}

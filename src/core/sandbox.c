@@ -150,7 +150,8 @@ static const unsigned long api_ioctls[] = {
 
 /* API, snapshots (board_snapshot.c, cpu_state.c): the disks flushed (fsync), the RAM and state
  * files written under temporary names (pwrite64, write, fsync, rename) skipping RAM never touched
- * (sysinfo for swap, mincore), the vCPUs' and the VM's state read from KVM. */
+ * (sysinfo for swap, mincore), the vCPUs' and the VM's state read from KVM, KVM's dirty log
+ * (switched on per slot, then read) for Diff snapshots. */
 static const int snapshot_sys[] = {
 	__NR_fsync, __NR_pwrite64, __NR_rename, __NR_renameat, __NR_renameat2, __NR_mincore, __NR_sysinfo,
 };
@@ -158,7 +159,7 @@ static const unsigned long snapshot_ioctls[] = {
 	KVM_CHECK_EXTENSION, KVM_GET_MSR_INDEX_LIST, KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_SREGS2,
 	KVM_GET_FPU, KVM_GET_XCRS, KVM_GET_LAPIC, KVM_GET_VCPU_EVENTS, KVM_GET_DEBUGREGS,
 	KVM_GET_MP_STATE, KVM_GET_TSC_KHZ, KVM_GET_XSAVE, KVM_GET_XSAVE2, KVM_GET_MSRS,
-	KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK,
+	KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK, KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG,
 };
 #ifdef SANDBOX_SANITIZER
 static const int san_sys[] = {

@@ -10,7 +10,12 @@ seq_ok() {
 }
 # wait_more FILE N: FILE has at least N numbered lines
 wait_more() {
-	for _ in $(seq 200); do [ "$(grep -cE '^[0-9]+$' "$1" 2>/dev/null)" -ge "$2" ] && return 0; sleep 0.05; done
+	local n
+	for _ in $(seq 200); do
+		n=$(grep -cE '^[0-9]+$' "$1" 2>/dev/null)
+		[ "${n:-0}" -ge "$2" ] && return 0
+		sleep 0.05
+	done
 	return 1
 }
 
@@ -25,12 +30,23 @@ expect 400 'Full'
 T=snap-pause; api PATCH /vm '{"state":"Paused"}'; expect 204
 T=snap-create; api PUT /snapshot/create "{\"snapshot_path\":\"$work/s1.state\",\"mem_file_path\":\"$work/s1.mem\",\"snapshot_type\":\"Full\"}"
 expect 204
+s1_last=$(grep -E '^[0-9]+$' "$work/c1.log" | tail -n 1)
 T=snap-files; [ -s "$work/s1.state" ] && [ "$(stat -c %s "$work/s1.mem")" = $((128 << 20)) ] &&
 	! ls "$work"/*.tmp >/dev/null 2>&1 && ok || bad "$(ls -l "$work")"
 T=snap-sparse; blocks=$(du -k "$work/s1.mem" | cut -f1)
 [ "$blocks" -lt 4096 ] && ok "$blocks KiB on disk of 131072" || bad "$blocks KiB on disk"
 T=snap-ctl; "$ckvm" ctl --api-sock "$S" snapshot --to "$work/snapdir" >/dev/null 2>"$work/ctl.err" &&
 	[ -s "$work/snapdir/state" ] && [ -f "$work/snapdir/mem" ] && ok || bad "$(cat "$work/ctl.err")"
+T=snap-diff-first; api PUT /snapshot/create "{\"snapshot_path\":\"$work/d.state\",\"mem_file_path\":\"$work/other.mem\",\"snapshot_type\":\"Diff\"}"
+expect 400 'previous snapshot'
+# Diff: the guest runs on, then only the pages written since go into snapdir/mem
+T=snap-diff; api PATCH /vm '{"state":"Resumed"}'; n=$(grep -cE '^[0-9]+$' "$work/c1.log")
+wait_more "$work/c1.log" $((n + 5)) && api PATCH /vm '{"state":"Paused"}' &&
+	"$ckvm" ctl --api-sock "$S" snapshot --to "$work/snapdir" --diff >/dev/null 2>"$work/ctl.err" &&
+	ok "$(grep -o 'Diff snapshot: .* KiB of [0-9]* MiB' "$work/err" | tail -n 1)" || bad "$(cat "$work/ctl.err")"
+T=snap-diff-small; kib=$(grep -o 'Diff snapshot: [0-9]* bytes of state, [0-9]* KiB' "$work/err" | tail -n 1 |
+	sed 's/.* \([0-9]*\) KiB/\1/')
+[ -n "$kib" ] && [ "$kib" -lt 1024 ] && ok "$kib KiB of RAM written" || bad "${kib:-?} KiB written"
 kill -KILL "$vmpid"; wait "$vmpid" 2>/dev/null; vmpid=
 last=$(grep -E '^[0-9]+$' "$work/c1.log" | tail -n 1)
 
@@ -52,7 +68,9 @@ T=load; api PUT /snapshot/load "{\"snapshot_path\":\"$work/s1.state\",\"mem_back
 expect 204
 T=load-paused; api GET /; expect 200 '"state":"Paused"'
 T=load-resume; api PATCH /vm '{"state":"Resumed"}'; expect 204
-T=load-continues; wait_more "$work/out" 5 && r=$(seq_ok "$work/c1.log" "$work/out") && ok || bad "${r:-no numbers}"
+grep -E '^[0-9]+$' "$work/c1.log" | awk -v m="$s1_last" '$1 <= m' > "$work/c1-s1.log"
+T=load-continues; wait_more "$work/out" 5 && r=$(seq_ok "$work/c1-s1.log" "$work/out") && ok "after $s1_last" ||
+	bad "${r:-no numbers}"
 kill -TERM "$vmpid"; T=load-exit; stopped 0
 
 echo "--- a damaged snapshot is refused before anything runs"

@@ -146,15 +146,15 @@ static void board_counters(void *ctx, struct api_counters *k)
 		k->i8042_keys = i8042_keys_queued(b->i8042);
 }
 
-static int board_snapshot_api(void *ctx, const char *state_path, const char *mem_path, char *err,
-			      size_t errlen)
+static int board_snapshot_api(void *ctx, const char *state_path, const char *mem_path, bool diff,
+			      char *err, size_t errlen)
 {
 	struct board *b = ctx;
 	int ret;
 
 	pthread_mutex_lock(&b->lifecycle_lock);
 	ret = b->devs_stopped ? (snprintf(err, errlen, "the VM is stopping"), -ESHUTDOWN) :
-	      board_snapshot(b, state_path, mem_path, err, errlen);
+	      board_snapshot(b, state_path, mem_path, diff, err, errlen);
 	pthread_mutex_unlock(&b->lifecycle_lock);
 	return ret;
 }

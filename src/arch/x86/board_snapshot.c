@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
@@ -150,6 +152,10 @@ static bool page_zero(const uint8_t *p)
 
 /* Guest RAM is this process's anonymous memory (not a restored snapshot's file mapping). */
 static bool ram_file_backed;
+/* Diff snapshots: KVM's dirty log is on from the first snapshot; the RAM file that snapshot (or
+ * the latest since) wrote is the one a Diff updates. One board per process. */
+static bool dirty_log_on;
+static char last_mem[PATH_MAX];
 
 /* Which pages of anonymous RAM are resident (1 byte each, bit 0), or NULL when that cannot tell
  * zero pages: with swap, a page not resident may be in the swap area. A page never touched reads as
@@ -249,8 +255,98 @@ static int write_file(const char *path, const void *data, size_t len, const stru
 	return ret;
 }
 
-int board_snapshot(struct board *b, const char *state_path, const char *mem_path, char *err,
-		   size_t errlen)
+/* KVM logs the guest's writes to RAM from now on (each slot re-registered with the flag). */
+static int dirty_log_enable(struct board *b)
+{
+	const struct guest_mem *gm = &b->vm.gm;
+
+	for (int i = 0; i < gm->nr; i++) {
+		struct kvm_userspace_memory_region mr = {
+			.slot = (uint32_t)i, .flags = KVM_MEM_LOG_DIRTY_PAGES,
+			.guest_phys_addr = gm->r[i].gpa, .memory_size = gm->r[i].len,
+			.userspace_addr = (uint64_t)(uintptr_t)gm->r[i].hva,
+		};
+
+		if (ioctl(b->vm.vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0)
+			return -errno;
+	}
+	dirty_log_on = true;
+	return 0;
+}
+
+/* Slot i's pages the guest wrote since the last call (KVM clears its log as it hands it over),
+ * ORed with the pages ckvm's devices may have written (gm_ptr's sticky marks). */
+static unsigned long *dirty_pages(struct board *b, int i)
+{
+	const struct gm_region *r = &b->vm.gm.r[i];
+	size_t words = (size_t)((r->len / PAGE + 63) / 64);
+	unsigned long *map = calloc(words, sizeof(*map));
+	struct kvm_dirty_log dl = { .slot = (uint32_t)i };
+
+	if (!map)
+		return NULL;
+	dl.dirty_bitmap = map;
+	if (ioctl(b->vm.vm_fd, KVM_GET_DIRTY_LOG, &dl) < 0) {
+		free(map);
+		return NULL;
+	}
+	for (size_t w = 0; r->touched && w < words; w++)
+		map[w] |= __atomic_load_n(&r->touched[w], __ATOMIC_RELAXED);
+	return map;
+}
+
+/* Diff: the previous RAM file gets the pages written since (zero or not), in place under a
+ * temporary name: until it is renamed back, the old state file has no RAM file beside it and a
+ * restore refuses it rather than mixing two points in time. */
+static int write_diff(struct board *b, const char *mem_path, uint64_t *written)
+{
+	const struct guest_mem *gm = &b->vm.gm;
+	char tmp[PATH_MAX];
+	uint64_t off = 0;
+	int fd, ret = 0;
+
+	*written = 0;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", mem_path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (rename(mem_path, tmp) < 0)
+		return -errno;
+	if ((fd = open(tmp, O_WRONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	for (int i = 0; i < gm->nr && !ret; i++) {
+		unsigned long *map = dirty_pages(b, i);
+		uint64_t pages = gm->r[i].len / PAGE;
+
+		if (!map) {
+			ret = -ENOMEM;
+			break;
+		}
+		for (uint64_t p = 0; p < pages && !ret; p++) {
+			if (!(map[p / 64] >> (p % 64) & 1))
+				continue;
+			if (pwrite(fd, gm->r[i].hva + p * PAGE, PAGE, (off_t)(off + p * PAGE)) != (ssize_t)PAGE)
+				ret = -errno ? -errno : -EIO;
+			*written += PAGE;
+		}
+		free(map);
+		off += gm->r[i].len;
+	}
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	if (!ret && rename(tmp, mem_path) < 0)
+		ret = -errno;
+	return ret;
+}
+
+/* After a Full snapshot: the log restarts from here (read and dropped). */
+static void dirty_log_reset(struct board *b)
+{
+	for (int i = 0; i < b->vm.gm.nr; i++)
+		free(dirty_pages(b, i));
+}
+
+int board_snapshot(struct board *b, const char *state_path, const char *mem_path, bool diff,
+		   char *err, size_t errlen)
 {
 	struct snap_writer w;
 	struct snap_header h;
@@ -262,6 +358,10 @@ int board_snapshot(struct board *b, const char *state_path, const char *mem_path
 	if (!b->devs_paused)
 		return fail(err, errlen, -EBUSY, "the VM is not paused (PATCH /vm {\"state\": \"Paused\"} "
 			    "first)");
+	if (diff && (!dirty_log_on || strcmp(mem_path, last_mem)))
+		return fail(err, errlen, -EINVAL, "a Diff snapshot updates the RAM file of the previous "
+			    "snapshot this ckvm took (%s): take a Full one first, or give that file",
+			    last_mem[0] ? last_mem : "none yet");
 	if ((ret = flush_disks(b, err, errlen)))
 		return ret;
 	snap_writer_init(&w);
@@ -280,15 +380,27 @@ int board_snapshot(struct board *b, const char *state_path, const char *mem_path
 	if (!ret && (ret = snap_finish(&w, &h)))
 		fail(err, errlen, ret, "state: %s", strerror(-ret));
 	/* RAM first: a state file that exists always has its RAM file complete beside it. */
-	if (!ret && (ret = write_file(mem_path, NULL, 0, &b->vm.gm, m.total, &written)))
+	if (!ret && diff && (ret = write_diff(b, mem_path, &written)))
 		fail(err, errlen, ret, "memory file %s: %s", mem_path, strerror(-ret));
+	if (!ret && !diff) {
+		/* logging from before the RAM is read: a page written later is in the next Diff */
+		if (!dirty_log_on && (ret = dirty_log_enable(b)))
+			fail(err, errlen, ret, "KVM dirty logging: %s", strerror(-ret));
+		else
+			dirty_log_reset(b);
+		if (!ret && (ret = write_file(mem_path, NULL, 0, &b->vm.gm, m.total, &written)))
+			fail(err, errlen, ret, "memory file %s: %s", mem_path, strerror(-ret));
+	}
+	if (!ret)
+		snprintf(last_mem, sizeof(last_mem), "%s", mem_path);
 	t1 = vm_clock_ns();
 	if (!ret && (ret = write_file(state_path, w.buf, w.len, NULL, 0, NULL)))
 		fail(err, errlen, ret, "state file %s: %s", state_path, strerror(-ret));
 	if (!ret)
-		log_info("snapshot", "snapshot: %zu bytes of state, %llu of %llu MiB of RAM written "
-			 "(the rest zero pages, left as holes) in %.1f ms (RAM %.1f ms)", w.len,
-			 (unsigned long long)(written >> 20), (unsigned long long)(m.total >> 20),
+		log_info("snapshot", "%s snapshot: %zu bytes of state, %llu KiB of %llu MiB of RAM "
+			 "written (%s) in %.1f ms (RAM %.1f ms)", diff ? "Diff" : "Full", w.len,
+			 (unsigned long long)(written >> 10), (unsigned long long)(m.total >> 20),
+			 diff ? "the pages written since the last snapshot" : "zero pages left as holes",
 			 (double)(vm_clock_ns() - t0) / 1e6, (double)(t1 - t0) / 1e6);
 	snap_writer_free(&w);
 	return ret;
@@ -492,6 +604,10 @@ int board_restore_config(struct board *b)
 	const struct vm_config *cfg = b->cfg;
 	int ret;
 
+	/* Before any device is handed a ring pointer (the guest sets up its queues once it runs):
+	 * from here gm_ptr marks the pages it hands out, for Diff snapshots. */
+	for (int i = 0; i < b->vm.gm.nr; i++)
+		b->vm.gm.r[i].touched = calloc((size_t)((b->vm.gm.r[i].len / PAGE + 63) / 64), 8);
 	if (cfg->restore_dir) {
 		if ((size_t)snprintf(state, sizeof(state), "%s/state", cfg->restore_dir) >= sizeof(state) ||
 		    (size_t)snprintf(mem, sizeof(mem), "%s/mem", cfg->restore_dir) >= sizeof(mem)) {
