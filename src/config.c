@@ -36,7 +36,7 @@ enum {
 	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
 	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK, OPT_KDECOMP, OPT_SECCOMP, OPT_SECCOMP_TRIGGER,
 	OPT_BIOS, OPT_FLOPPY,
-	OPT_GDB, OPT_GDB_WAIT,
+	OPT_GDB, OPT_GDB_WAIT, OPT_RESTORE,
 	/* `ckvm test` only (test_opt) */
 	OPT_EXPECT, OPT_FAIL_ON, OPT_TIMEOUT, OPT_SCREEN_DUMP, OPT_REPORT, OPT_TEST_NAME, OPT_EXIT_PASS,
 };
@@ -79,6 +79,7 @@ static const struct option run_opts[] = {
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "name", required_argument, NULL, OPT_TEST_NAME },
 	{ "exit-pass", required_argument, NULL, OPT_EXIT_PASS },
+	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -410,6 +411,7 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 		else
 			return config_fail(err, errlen, "--seccomp %s: expected kill, log or off", arg);
 		break;
+	case OPT_RESTORE: cfg->restore_dir = arg; break;
 	case OPT_SECCOMP_TRIGGER:
 		if ((ret = sandbox_role_parse(arg)) < 0)
 			return config_fail(err, errlen, "--seccomp-test-trigger %s: expected main, vcpu, io, "
@@ -555,6 +557,7 @@ void config_usage(FILE *f)
 	      "       ckvm --api-sock PATH [--config-file FILE] [--id ID] [--verbose]\n"
 	      "       ckvm --config-file FILE --no-api [--id ID] [--verbose]\n"
 	      "       ckvm ctl --api-sock PATH info|pause|resume|shutdown|config\n"
+	      "       ckvm ctl --api-sock PATH snapshot --to DIR\n"
 	      "       ckvm --help | --version\n\n"
 	      "run options:\n"
 	      "  --kernel PATH           bzImage, ELF vmlinux (PVH note or 64-bit entry) or raw binary\n"
@@ -591,7 +594,9 @@ void config_usage(FILE *f)
 	      "  --seccomp-test-trigger ROLE   tests only: that thread (main, vcpu, io, vblk,\n"
 	      "                          serial-out, api, gdb) makes one forbidden call\n"
 	      "  --gdb tcp:ADDR:PORT|unix:PATH   GDB remote stub (one client at a time)\n"
-	      "  --gdb-wait              with --gdb: the vCPUs wait for the client's first continue\n\n"
+	      "  --gdb-wait              with --gdb: the vCPUs wait for the client's first continue\n"
+	      "  --restore DIR           start from the snapshot in DIR (DIR/state, DIR/mem; `ckvm ctl\n"
+	      "                          snapshot --to DIR`), with the snapshotted VM's options\n\n"
 	      "test options (ckvm test: headless, test-exit ports on, ends at the first outcome):\n"
 	      "  --expect REGEX          serial output must match these, in order (repeatable)\n"
 	      "  --fail-on REGEX         fail as soon as the output matches (repeatable)\n"

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -123,6 +124,7 @@ void gm_free(struct guest_mem *gm)
 	int closed = -1;
 
 	for (i = 0; i < gm->nr; i++) {
+		free(gm->r[i].touched);
 		if (!gm->r[i].owned)
 			continue;
 		munmap(gm->r[i].hva, gm->r[i].len);
@@ -143,6 +145,20 @@ static const struct gm_region *gm_find(const struct guest_mem *gm, uint64_t gpa)
 	return NULL;
 }
 
+/* A device gets a host pointer: count its pages as written (a ring's pointer is kept and written
+ * long after, so the mark is for good). Any thread: atomic, and a no-op once set. */
+static void gm_mark_touched(const struct gm_region *r, uint64_t off, size_t len)
+{
+	const unsigned bits = 8 * sizeof(unsigned long);
+
+	for (uint64_t pg = off >> 12; pg <= (off + len - 1) >> 12; pg++) {
+		unsigned long bit = 1UL << (pg % bits);
+
+		if (!(__atomic_load_n(&r->touched[pg / bits], __ATOMIC_RELAXED) & bit))
+			__atomic_fetch_or(&r->touched[pg / bits], bit, __ATOMIC_RELAXED);
+	}
+}
+
 void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, size_t len)
 {
 	const struct gm_region *r = gm_find(gm, gpa);
@@ -155,6 +171,8 @@ void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, size_t len)
 		len = 1;
 	if (len > r->len - off)
 		return NULL;
+	if (r->touched)
+		gm_mark_touched(r, off, len);
 	return r->hva + off;
 }
 

@@ -15,6 +15,9 @@ struct gm_region {
 	int owned;		/* 1: mmap'ed by gm_alloc_ram, unmapped by gm_free */
 	int fd;			/* shareable backing (memfd) or -1: what vhost-user's SET_MEM_TABLE passes */
 	uint64_t fd_offset;	/* where this region starts in fd */
+	/* Pages ckvm itself may have written (one bit a page, set by gm_ptr and never cleared; NULL
+	 * until snapshots need it): KVM's dirty log does not see them. Owned by board_snapshot.c. */
+	unsigned long *touched;
 };
 
 struct guest_mem {

@@ -7,7 +7,7 @@ $(API_DIR)/%.elf: tests/api/%.S $(GUEST_DIR)/lib.o tests/guests/guest.h tests/gu
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o
 
-api-guests: $(API_DIR)/tick.elf $(API_DIR)/cad.elf $(CLI_DIR)/wait.elf
+api-guests: $(API_DIR)/tick.elf $(API_DIR)/cad.elf $(CLI_DIR)/wait.elf $(API_DIR)/count.elf
 
 check-api: api-guests $(O)/ckvm
 	tests/api/run.sh $(O)/ckvm $(API_DIR) $(CLI_DIR)
@@ -21,6 +21,7 @@ FUZZ_SRCS_api := src/control/http.c src/control/api_routes.c src/control/api_jso
 		 src/control/vmconf.c src/control/api_output.c src/config.c src/config_sub.c \
 		 src/config_check.c src/log.c src/backend/outfile.c src/backend/tap.c $(FUZZ_SRCS_sandbox) \
 		 src/osdev/gdb_stub_spec.c src/core/guest_mem.c
+FUZZ_SRCS_api += src/control/api_snapshot.c
 
 $(FUZZ_DIR)/fuzz_api: tests/api/fuzz_api.c $(FUZZ_SRCS_api) src/control/api_int.h
 	@mkdir -p $(dir $@)
@@ -33,3 +34,9 @@ $(FUZZ_DIR)/corpus_api/.seeded: $(wildcard tests/api/fuzz-seeds/*)
 	cp tests/api/fuzz-seeds/* $(dir $@)
 	touch $@
 fuzz: $(FUZZ_DIR)/corpus_api/.seeded
+
+# bench/snapshot.sh's QEMU side: the count guest behind the PVH shim QEMU can boot with -kernel.
+$(API_DIR)/count-qemu.elf: tests/api/count.S $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.o tests/guests/guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o \
+		$(GUEST_DIR)/pvh64.o

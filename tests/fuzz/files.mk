@@ -49,6 +49,9 @@ FUZZ_SRCS_devstate   := $(FUZZ_SRCS_pci) src/virtio/virtio_blk.c src/virtio/virt
 # vhost-user replies from an untrusted back-end (tests/fuzz/fuzz_vhost_user.c, seeds in seeds/vhost_user/).
 FUZZ_TARGETS += vhost_user
 FUZZ_SRCS_vhost_user := src/virtio/vhost_user.c src/virtio/vhost_user_msg.c src/core/guest_mem.c src/log.c
+# The snapshot state file's parser and the x86 state checks (seeds: tests/fuzz/seeds/snapshot/).
+FUZZ_TARGETS += snapshot
+FUZZ_SRCS_snapshot   := src/core/snapshot_fmt.c src/arch/x86/cpu_state.c src/log.c
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE

@@ -17,6 +17,7 @@ UNIT_TESTS += vdevstate vdevstate_net
 UNIT_TESTS += expect screen report gdb_proto
 UNIT_TESTS += gdb_stub
 UNIT_TESTS += vhost_user vhost_user_bad vhost_user_qsd
+UNIT_TESTS += snapshot_fmt
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
