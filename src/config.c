@@ -37,6 +37,9 @@ enum {
 	OPT_BIOS, OPT_FLOPPY,
 };
 
+/* --restore (snapshots): kept apart from the list above so options added there do not move it. */
+enum { OPT_RESTORE = OPT_KERNEL + 48 };
+
 /* One line per option. Single-valued options given twice are an error; opt_repeatable() lists
  * the others. */
 static const struct option run_opts[] = {
@@ -66,6 +69,7 @@ static const struct option run_opts[] = {
 	{ "seccomp-test-trigger", required_argument, NULL, OPT_SECCOMP_TRIGGER },	/* tests only */
 	{ "bios", optional_argument, NULL, OPT_BIOS },
 	{ "floppy", required_argument, NULL, OPT_FLOPPY },
+	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -349,6 +353,7 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 		else
 			return config_fail(err, errlen, "--seccomp %s: expected kill, log or off", arg);
 		break;
+	case OPT_RESTORE: cfg->restore_dir = arg; break;
 	case OPT_SECCOMP_TRIGGER:
 		if ((ret = sandbox_role_parse(arg)) < 0)
 			return config_fail(err, errlen, "--seccomp-test-trigger %s: expected main, vcpu, io, "
@@ -467,6 +472,7 @@ void config_usage(FILE *f)
 	      "       ckvm --api-sock PATH [--config-file FILE] [--id ID] [--verbose]\n"
 	      "       ckvm --config-file FILE --no-api [--id ID] [--verbose]\n"
 	      "       ckvm ctl --api-sock PATH info|pause|resume|shutdown|config\n"
+	      "       ckvm ctl --api-sock PATH snapshot --to DIR\n"
 	      "       ckvm --help | --version\n\n"
 	      "run options:\n"
 	      "  --kernel PATH           bzImage, ELF vmlinux (PVH note or 64-bit entry) or raw binary\n"
@@ -499,7 +505,9 @@ void config_usage(FILE *f)
 	      "  --seccomp kill|log|off  per-thread seccomp filters (default kill: a forbidden system\n"
 	      "                          call ends ckvm with status 4; log: audit log only)\n"
 	      "  --seccomp-test-trigger ROLE   tests only: that thread (main, vcpu, io, vblk,\n"
-	      "                          serial-out, api) makes one forbidden call\n\n"
+	      "                          serial-out, api) makes one forbidden call\n"
+	      "  --restore DIR           start from the snapshot in DIR (DIR/state, DIR/mem; `ckvm ctl\n"
+	      "                          snapshot --to DIR`), with the snapshotted VM's options\n\n"
 	      "Numbers are decimal (addresses also 0x hex). Only --disk, --net, --pv-off and --verbose\n"
 	      "may be given more than once. An output file is never one of the VM's inputs.\n"
 	      "Console: Ctrl-A x quits, Ctrl-A h help.\n"

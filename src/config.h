@@ -56,6 +56,11 @@ struct vm_config {
 	const char *api_sock;	/* --api-sock PATH: the API server (src/control) manages this VM */
 	enum sandbox_mode seccomp;	/* --seccomp kill (default, 0) | log | off */
 	int seccomp_trigger;	/* --seccomp-test-trigger ROLE: that sandbox role + 1; 0 = none */
+	/* Snapshot restore (src/arch/x86/board_snapshot.c): --restore DIR (DIR/state + DIR/mem), or
+	 * PUT /snapshot/load's two paths; restore_paused: the vCPUs start parked (resume_vm false). */
+	const char *restore_dir;
+	const char *restore_state, *restore_mem;
+	bool restore_paused;
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	int ndisks;
 	struct net_config nets[CONFIG_MAX_NETS];

@@ -10,6 +10,7 @@
 
 #include "arch/x86/board.h"
 #include "arch/x86/board_api.h"
+#include "arch/x86/board_snapshot.h"
 #include "backend/console.h"
 #include "config.h"
 #include "control/api_cli.h"
@@ -188,6 +189,8 @@ int main(int argc, char **argv)
 	}
 
 	ret = board_create(&board, run_cfg);
+	if (!ret)
+		ret = board_restore_config(&board);	/* --restore, PUT /snapshot/load; else nothing */
 	board_api_ops(&board, &ops);
 	api_vm_created(api, ret, log_last_error(), ret ? NULL : &ops);
 	if (ret) {

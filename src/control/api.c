@@ -311,6 +311,7 @@ void api_vm_created(struct api *a, int status, const char *msg, const struct api
 		a->vmm = *vmm;
 		a->vmm_set = true;
 		a->phase = PH_RUNNING;
+		a->paused = a->run_cfg && a->run_cfg->restore_paused;	/* a snapshot loaded paused */
 	}
 	pthread_mutex_unlock(&a->lock);
 	wake(a);

@@ -35,6 +35,9 @@ struct api_vmm {
 	/* PATCH /drives: the drive (index in the VM's disk order) gets a new backing file. */
 	int (*drive_swap)(void *ctx, int index, const char *path, char *err, size_t errlen);
 	void (*counters)(void *ctx, struct api_counters *out);
+	/* PUT /snapshot/create on a paused VM: the state file and the RAM file (board_snapshot.h). */
+	int (*snapshot)(void *ctx, const char *state_path, const char *mem_path, bool diff, char *err,
+			size_t errlen);
 };
 
 struct api_options {

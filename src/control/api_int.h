@@ -81,6 +81,9 @@ struct api {
 	 * Firecracker's counters do); gauges (state, vcpus, last pause) are reported as they are. */
 	struct api_counters metrics_last;
 	uint64_t metrics_last_requests, metrics_last_bad;
+	/* PUT /snapshot/load: InstanceStart from a snapshot (api_snapshot.c) */
+	bool snap_load, snap_paused;
+	char snap_state[PATH_MAX], snap_mem[PATH_MAX];
 };
 
 int64_t api_now_ns(void);
@@ -105,6 +108,13 @@ void api_reply_fault(struct api_reply *rep, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* rep = obj as JSON with status 200; takes obj. */
 void api_reply_json(struct api_reply *rep, struct json_object *obj);
+
+/* api_snapshot.c: PUT /snapshot/create (a paused VM) and PUT /snapshot/load (pre-boot: starts the
+ * configured VM from a snapshot through InstanceStart). a->lock held. */
+void api_snapshot_create(struct api *a, const char *id, struct json_object *body, struct api_reply *rep);
+void api_snapshot_load(struct api *a, const char *id, struct json_object *body, struct api_reply *rep);
+/* InstanceStart (api_routes.c): build the configuration and hand it to main. */
+void api_instance_start(struct api *a, struct api_reply *rep);
 
 /* api_output.c: PUT /logger, PUT /metrics, FlushMetrics. a->lock held. */
 int api_logger_put(struct api *a, struct json_object *o, char *err, size_t errlen);

@@ -147,7 +147,7 @@ static void patch_vm(struct api *a, const char *id, struct json_object *body, st
 
 /* InstanceStart: build the configuration through the command line's checks, hand it to main and
  * answer once main has built the VM (or failed to). */
-static void instance_start(struct api *a, struct api_reply *rep)
+void api_instance_start(struct api *a, struct api_reply *rep)
 {
 	char err[512];
 	int ret;
@@ -159,6 +159,11 @@ static void instance_start(struct api *a, struct api_reply *rep)
 	if ((ret = vmconf_build(&a->vc, &a->cfg, err, sizeof(err))) ||
 	    (ret = api_outputs_check(a, &a->cfg, err, sizeof(err))))
 		return api_reply_fault(rep, 400, "InstanceStart: %s", err);
+	if (a->snap_load) {	/* PUT /snapshot/load */
+		a->cfg.restore_state = a->snap_state;
+		a->cfg.restore_mem = a->snap_mem;
+		a->cfg.restore_paused = a->snap_paused;
+	}
 	a->run_cfg = &a->cfg;
 	a->phase = PH_STARTING;
 	if (a->sig_fd >= 0) {	/* from now on the board's signal handling takes over */
@@ -182,7 +187,7 @@ static void put_actions(struct api *a, const char *id, struct json_object *body,
 	if (api_json_fields(body, "actions", f, 1, err, sizeof(err)))
 		return api_reply_fault(rep, 400, "%s", err);
 	if (!strcmp(action, "InstanceStart"))
-		return instance_start(a, rep);
+		return api_instance_start(a, rep);
 	if (!strcmp(action, "FlushMetrics")) {
 		if (a->metrics_fd < 0)
 			return api_reply_fault(rep, 400, "FlushMetrics: no metrics file (PUT /metrics first)");
@@ -330,6 +335,8 @@ static const struct route routes[] = {
 	{ HTTP_PATCH, "/network-interfaces/", true, true, RUNNING, patch_nic },
 	{ HTTP_PUT, "/logger", false, true, ANYTIME, put_logger },
 	{ HTTP_PUT, "/metrics", false, true, ANYTIME, put_metrics },
+	{ HTTP_PUT, "/snapshot/create", false, true, RUNNING, api_snapshot_create },
+	{ HTTP_PUT, "/snapshot/load", false, true, PREBOOT, api_snapshot_load },
 };
 
 /* The request target's path: origin-form only, no query or fragment. */

@@ -1,2 +1,5 @@
 SRCS += src/core/guest_mem.c src/core/bus.c src/core/evloop.c src/core/vm.c src/core/vcpu.c src/core/vm_pause.c src/core/device.c \
 	src/core/sandbox.c
+# The snapshot state format (CRC32 from zlib).
+SRCS += src/core/snapshot_fmt.c
+LDLIBS += -lz

@@ -3,6 +3,7 @@
 #include "core/guest_mem.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -65,9 +66,11 @@ void gm_free(struct guest_mem *gm)
 {
 	int i;
 
-	for (i = 0; i < gm->nr; i++)
+	for (i = 0; i < gm->nr; i++) {
 		if (gm->r[i].owned)
 			munmap(gm->r[i].hva, gm->r[i].len);
+		free(gm->r[i].touched);
+	}
 	memset(gm, 0, sizeof(*gm));
 }
 
@@ -79,6 +82,20 @@ static const struct gm_region *gm_find(const struct guest_mem *gm, uint64_t gpa)
 		if (gpa >= gm->r[i].gpa && gpa - gm->r[i].gpa < gm->r[i].len)
 			return &gm->r[i];
 	return NULL;
+}
+
+/* A device gets a host pointer: count its pages as written (a ring's pointer is kept and written
+ * long after, so the mark is for good). Any thread: atomic, and a no-op once set. */
+static void gm_mark_touched(const struct gm_region *r, uint64_t off, size_t len)
+{
+	const unsigned bits = 8 * sizeof(unsigned long);
+
+	for (uint64_t pg = off >> 12; pg <= (off + len - 1) >> 12; pg++) {
+		unsigned long bit = 1UL << (pg % bits);
+
+		if (!(__atomic_load_n(&r->touched[pg / bits], __ATOMIC_RELAXED) & bit))
+			__atomic_fetch_or(&r->touched[pg / bits], bit, __ATOMIC_RELAXED);
+	}
 }
 
 void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, size_t len)
@@ -93,6 +110,8 @@ void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, size_t len)
 		len = 1;
 	if (len > r->len - off)
 		return NULL;
+	if (r->touched)
+		gm_mark_touched(r, off, len);
 	return r->hva + off;
 }
 

@@ -13,6 +13,9 @@ struct gm_region {
 	uint64_t len;
 	uint8_t *hva;
 	int owned;		/* 1: mmap'ed by gm_alloc_ram, unmapped by gm_free */
+	/* Pages ckvm itself may have written (one bit a page, set by gm_ptr and never cleared; NULL
+	 * until snapshots need it): KVM's dirty log does not see them. Owned by board_snapshot.c. */
+	unsigned long *touched;
 };
 
 struct guest_mem {

@@ -148,6 +148,19 @@ static const unsigned long api_ioctls[] = {
 	KVM_KVMCLOCK_CTRL, KVM_IRQ_IOCTLS, BLKGETSIZE64, FIONREAD,
 };
 
+/* API, snapshots (board_snapshot.c, cpu_state.c): the disks flushed (fsync), the RAM and state
+ * files written under temporary names (pwrite64, write, fsync, rename) skipping RAM never touched
+ * (sysinfo for swap, mincore), the vCPUs' and the VM's state read from KVM, KVM's dirty log
+ * (switched on per slot, then read) for Diff snapshots. */
+static const int snapshot_sys[] = {
+	__NR_fsync, __NR_pwrite64, __NR_rename, __NR_renameat, __NR_renameat2, __NR_mincore, __NR_sysinfo,
+};
+static const unsigned long snapshot_ioctls[] = {
+	KVM_CHECK_EXTENSION, KVM_GET_MSR_INDEX_LIST, KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_SREGS2,
+	KVM_GET_FPU, KVM_GET_XCRS, KVM_GET_LAPIC, KVM_GET_VCPU_EVENTS, KVM_GET_DEBUGREGS,
+	KVM_GET_MP_STATE, KVM_GET_TSC_KHZ, KVM_GET_XSAVE, KVM_GET_XSAVE2, KVM_GET_MSRS,
+	KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK, KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG,
+};
 #ifdef SANDBOX_SANITIZER
 static const int san_sys[] = {
 	__NR_clone, __NR_clone3, __NR_ptrace, __NR_prctl, __NR_open, __NR_openat, __NR_close,
@@ -175,7 +188,7 @@ static size_t sandbox_lists(enum sandbox_role role, struct sandbox_list *out)
 	case SANDBOX_IO: out[n++] = LIST(io_sys, io_ioctls); break;
 	case SANDBOX_VBLK: out[n++] = LIST(vblk_sys, vblk_ioctls); break;
 	case SANDBOX_SERIAL_OUT: out[n++] = SYS_ONLY(serial_out_sys); break;
-	case SANDBOX_API: out[n++] = LIST(api_sys, api_ioctls); break;
+	case SANDBOX_API: out[n++] = LIST(api_sys, api_ioctls); out[n++] = LIST(snapshot_sys, snapshot_ioctls); break;
 	default: break;
 	}
 #ifdef SANDBOX_SANITIZER
@@ -280,7 +293,7 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_list *l, uint8_t 
 static int compile_role(enum sandbox_role role, struct sock_fprog *prog, unsigned *nsys)
 {
 	uint32_t deflt = sb_mode == SANDBOX_KILL ? SCMP_ACT_TRAP : SCMP_ACT_LOG;
-	struct sandbox_list lists[4];
+	struct sandbox_list lists[6];
 	uint8_t seen[MAX_NR] = { 0 };
 	size_t n = sandbox_lists(role, lists);
 	scmp_filter_ctx ctx = seccomp_init(deflt);

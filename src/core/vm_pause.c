@@ -126,6 +126,19 @@ static void clock_ctrl(struct vcpu *v)
 	}
 }
 
+/* The exit just handled may be an IN or an MMIO read whose value KVM writes into the guest's
+ * register only on the next KVM_RUN: a state saved now would lose it. One KVM_RUN with
+ * immediate_exit set completes it and returns EINTR without running guest code. A string I/O
+ * crossing a page may exit again (return 0): handle that exit and repeat, a bounded number of times. */
+static void complete_pending_io(struct vcpu *v)
+{
+	for (int i = 0; i < 16; i++) {
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
+		if (ioctl(v->fd, KVM_RUN, 0) < 0 || vcpu_handle_exit(v, v->run) != VCPU_CONTINUE)
+			return;
+	}
+}
+
 bool vm_pause_point(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -134,6 +147,8 @@ bool vm_pause_point(struct vcpu *v)
 	if (!__atomic_load_n(&vm->pause.requested, __ATOMIC_ACQUIRE) &&
 	    !__atomic_load_n(&v->run->immediate_exit, __ATOMIC_ACQUIRE))
 		return false;
+	if (__atomic_load_n(&vm->pause.requested, __ATOMIC_ACQUIRE))
+		complete_pending_io(v);
 	pthread_mutex_lock(&vm->lock);
 	if (vm->pause.requested && vm->stop_reason == VM_STOP_NONE) {
 		vm->pause.parked++;

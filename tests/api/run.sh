@@ -234,5 +234,7 @@ expect 204
 T=ctrl-alt-del-seen; stopped 67
 grep -q CAD "$work/cad.log" || bad "the guest did not see the keys"
 
+. "$here/snapshot.sh"	# snapshot / restore
+
 echo "api: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -41,6 +41,9 @@ FUZZ_FLAGS += $(DECOMP_DEFS)
 FUZZ_TARGETS += gdb expect
 FUZZ_SRCS_gdb        := src/osdev/gdb_proto.c src/osdev/gdb_cmd.c
 FUZZ_SRCS_expect     := src/osdev/expect.c
+# The snapshot state file's parser and the x86 state checks (seeds: tests/fuzz/seeds/snapshot/).
+FUZZ_TARGETS += snapshot
+FUZZ_SRCS_snapshot   := src/core/snapshot_fmt.c src/arch/x86/cpu_state.c src/log.c
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE

@@ -13,6 +13,7 @@ UNIT_TESTS += fw_cfg ata
 UNIT_TESTS += board_fw
 UNIT_TESTS += devstate
 UNIT_TESTS += expect screen report gdb_proto
+UNIT_TESTS += snapshot_fmt
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a

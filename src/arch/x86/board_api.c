@@ -11,6 +11,7 @@
 
 #include "arch/x86/board.h"
 #include "arch/x86/board_devices.h"
+#include "arch/x86/board_snapshot.h"
 #include "core/vcpu.h"
 #include "core/vm_pause.h"
 #include "dev/i8042.h"
@@ -145,6 +146,19 @@ static void board_counters(void *ctx, struct api_counters *k)
 		k->i8042_keys = i8042_keys_queued(b->i8042);
 }
 
+static int board_snapshot_api(void *ctx, const char *state_path, const char *mem_path, bool diff,
+			      char *err, size_t errlen)
+{
+	struct board *b = ctx;
+	int ret;
+
+	pthread_mutex_lock(&b->lifecycle_lock);
+	ret = b->devs_stopped ? (snprintf(err, errlen, "the VM is stopping"), -ESHUTDOWN) :
+	      board_snapshot(b, state_path, mem_path, diff, err, errlen);
+	pthread_mutex_unlock(&b->lifecycle_lock);
+	return ret;
+}
+
 void board_api_ops(struct board *b, struct api_vmm *ops)
 {
 	memset(ops, 0, sizeof(*ops));
@@ -155,4 +169,5 @@ void board_api_ops(struct board *b, struct api_vmm *ops)
 	ops->shutdown = board_shutdown;
 	ops->drive_swap = board_drive_swap_api;
 	ops->counters = board_counters;
+	ops->snapshot = board_snapshot_api;
 }

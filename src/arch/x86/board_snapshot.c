@@ -1,0 +1,633 @@
+/* Snapshot and restore of the board (issue 10 item 2): the vCPUs, the VM's in-kernel devices, every
+ * registered device's record and the guest-RAM layout into one state file (snapshot_fmt.h); guest
+ * RAM into a sparse file, mapped back MAP_PRIVATE on restore so pages load when first touched.
+ * board_snapshot runs on the API thread with the VM paused; board_restore on the main thread before
+ * any vCPU or device thread exists. */
+#include "arch/x86/board_snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "arch/x86/board.h"
+#include "arch/x86/cpu_state.h"
+#include "core/snapshot_fmt.h"
+#include "core/vcpu.h"
+#include "log.h"
+
+#define MEM_SECTION_VERSION	1
+#define PAGE			4096ULL
+#define DEV_REC_START		65536
+
+/* Section "mem": where each RAM region lies in the RAM file (regions back to back, in order). */
+struct mem_region_rec {
+	uint64_t gpa, len, file_off;
+};
+struct mem_rec {
+	uint32_t nregions;
+	uint32_t page_size;
+	uint64_t total;
+	struct mem_region_rec r[GM_MAX_REGIONS];
+};
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* The device list's digest: a snapshot restores only onto the same devices in the same order. */
+static uint32_t devlist_crc(const struct devreg *r)
+{
+	const struct device *d;
+	uint32_t crc = 0;
+	char line[64];
+
+	devreg_for_each(r, d) {
+		int n = snprintf(line, sizeof(line), "%s:%s\n", d->ops->kind, d->name);
+
+		crc = snap_crc32(crc, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	}
+	return crc;
+}
+
+static void identity(const struct board *b, struct snap_header *h)
+{
+	memset(h, 0, sizeof(*h));
+	snap_host_vendor(h->cpu_vendor);
+	h->ncpus = b->vm.ncpus;
+	h->ram_bytes = b->vm.gm.ram_bytes;
+	h->devlist_crc = devlist_crc(&b->devs);
+}
+
+static void mem_layout(const struct guest_mem *gm, struct mem_rec *m)
+{
+	uint64_t off = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->nregions = (uint32_t)gm->nr;
+	m->page_size = PAGE;
+	for (int i = 0; i < gm->nr; i++) {
+		m->r[i] = (struct mem_region_rec){ gm->r[i].gpa, gm->r[i].len, off };
+		off += gm->r[i].len;
+	}
+	m->total = off;
+}
+
+static int save_devices(struct board *b, struct snap_writer *w, char *err, size_t errlen)
+{
+	struct device *d;
+	size_t cap = DEV_REC_START;
+	char name[SNAP_NAME_MAX];
+
+	devreg_for_each(&b->devs, d) {
+		ssize_t n;
+		void *p;
+
+		snprintf(name, sizeof(name), "dev:%.27s", d->name);
+		for (;;) {
+			if (!(p = snap_section_begin(w, name, 1, cap)))
+				return fail(err, errlen, w->err, "device %s: %s", d->name, strerror(-w->err));
+			n = device_save(d, p, cap);
+			if (n != -ENOSPC || cap >= (16u << 20))
+				break;
+			/* too small: drop the section begun and retry with more room */
+			w->len = w->last;
+			w->nsections--;
+			cap *= 4;
+		}
+		if (n < 0)
+			return fail(err, errlen, (int)n, "device %s (%s) cannot save its state: %s", d->name,
+				    d->ops->kind, strerror((int)-n));
+		snap_section_end(w, (size_t)n);
+	}
+	return w->err;
+}
+
+/* Flush what the guest's disks wrote: with the devices paused nothing is in flight, and an fsync
+ * through any descriptor of the image makes the whole file durable. */
+static int flush_disks(struct board *b, char *err, size_t errlen)
+{
+	for (int i = 0; i < b->cfg->ndisks; i++) {
+		const struct disk_config *dc = &b->cfg->disks[i];
+		int fd, ret = 0;
+
+		if (dc->readonly)
+			continue;
+		fd = open(dc->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) < 0)
+			ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		if (ret)
+			return fail(err, errlen, ret, "disk %s: flush: %s", dc->path, strerror(-ret));
+	}
+	return 0;
+}
+
+static bool page_zero(const uint8_t *p)
+{
+	const uint64_t *q = (const uint64_t *)p;
+	uint64_t acc = 0;
+
+	for (size_t i = 0; i < PAGE / 8; i++)
+		acc |= q[i];
+	return acc == 0;
+}
+
+/* Guest RAM is this process's anonymous memory (not a restored snapshot's file mapping). */
+static bool ram_file_backed;
+/* Diff snapshots: KVM's dirty log is on from the first snapshot; the RAM file that snapshot (or
+ * the latest since) wrote is the one a Diff updates. One board per process. */
+static bool dirty_log_on;
+static char last_mem[PATH_MAX];
+
+/* Which pages of anonymous RAM are resident (1 byte each, bit 0), or NULL when that cannot tell
+ * zero pages: with swap, a page not resident may be in the swap area. A page never touched reads as
+ * zeros, and reading it to find that out would fault in every page of a large idle guest. */
+static uint8_t *resident_map(const struct gm_region *r)
+{
+	struct sysinfo si;
+	uint8_t *vec;
+
+	if (ram_file_backed || sysinfo(&si) < 0 || si.totalswap)
+		return NULL;
+	if (!(vec = malloc(r->len / PAGE)))
+		return NULL;
+	if (mincore(r->hva, r->len, vec) < 0) {
+		free(vec);
+		return NULL;
+	}
+	return vec;
+}
+
+/* A page that holds data: resident (when known) and not all zeros. */
+static bool page_data(const uint8_t *base, const uint8_t *vec, uint64_t p)
+{
+	return (!vec || (vec[p / PAGE] & 1)) && !page_zero(base + p);
+}
+
+/* RAM into fd: runs of non-zero pages written, zero pages left as holes (ftruncate sets the size
+ * first, so a hole reads back as zeros). */
+static int write_ram(const struct guest_mem *gm, int fd, uint64_t *written)
+{
+	uint64_t off = 0;
+
+	*written = 0;
+	for (int i = 0; i < gm->nr; i++) {
+		const uint8_t *base = gm->r[i].hva;
+		uint64_t len = gm->r[i].len, p = 0;
+		uint8_t *vec = resident_map(&gm->r[i]);
+
+		while (p < len) {
+			uint64_t q;
+
+			while (p < len && !page_data(base, vec, p))
+				p += PAGE;
+			for (q = p; q < len && q - p < (64ULL << 20) && page_data(base, vec, q); q += PAGE)
+				;
+			for (uint64_t at = p; at < q;) {
+				ssize_t n = pwrite(fd, base + at, q - at, (off_t)(off + at));
+
+				if (n <= 0) {
+					free(vec);
+					return n < 0 ? -errno : -EIO;
+				}
+				at += (uint64_t)n;
+			}
+			*written += q - p;
+			p = q;
+		}
+		free(vec);
+		off += len;
+	}
+	return 0;
+}
+
+/* data into path through path.tmp: written, synced, renamed. */
+static int write_file(const char *path, const void *data, size_t len, const struct guest_mem *gm,
+		      uint64_t ram_total, uint64_t *written)
+{
+	char tmp[PATH_MAX];
+	int fd, ret = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (gm) {
+		if (ftruncate(fd, (off_t)ram_total) < 0)
+			ret = -errno;
+		else
+			ret = write_ram(gm, fd, written);
+	}
+	for (size_t at = 0; !ret && at < len;) {
+		ssize_t n = write(fd, (const char *)data + at, len - at);
+
+		if (n <= 0)
+			ret = n < 0 ? -errno : -EIO;
+		else
+			at += (size_t)n;
+	}
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	if (!ret && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+/* KVM logs the guest's writes to RAM from now on (each slot re-registered with the flag). */
+static int dirty_log_enable(struct board *b)
+{
+	const struct guest_mem *gm = &b->vm.gm;
+
+	for (int i = 0; i < gm->nr; i++) {
+		struct kvm_userspace_memory_region mr = {
+			.slot = (uint32_t)i, .flags = KVM_MEM_LOG_DIRTY_PAGES,
+			.guest_phys_addr = gm->r[i].gpa, .memory_size = gm->r[i].len,
+			.userspace_addr = (uint64_t)(uintptr_t)gm->r[i].hva,
+		};
+
+		if (ioctl(b->vm.vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0)
+			return -errno;
+	}
+	dirty_log_on = true;
+	return 0;
+}
+
+/* Slot i's pages the guest wrote since the last call (KVM clears its log as it hands it over),
+ * ORed with the pages ckvm's devices may have written (gm_ptr's sticky marks). */
+static unsigned long *dirty_pages(struct board *b, int i)
+{
+	const struct gm_region *r = &b->vm.gm.r[i];
+	size_t words = (size_t)((r->len / PAGE + 63) / 64);
+	unsigned long *map = calloc(words, sizeof(*map));
+	struct kvm_dirty_log dl = { .slot = (uint32_t)i };
+
+	if (!map)
+		return NULL;
+	dl.dirty_bitmap = map;
+	if (ioctl(b->vm.vm_fd, KVM_GET_DIRTY_LOG, &dl) < 0) {
+		free(map);
+		return NULL;
+	}
+	for (size_t w = 0; r->touched && w < words; w++)
+		map[w] |= __atomic_load_n(&r->touched[w], __ATOMIC_RELAXED);
+	return map;
+}
+
+/* Diff: the previous RAM file gets the pages written since (zero or not), in place under a
+ * temporary name: until it is renamed back, the old state file has no RAM file beside it and a
+ * restore refuses it rather than mixing two points in time. */
+static int write_diff(struct board *b, const char *mem_path, uint64_t *written)
+{
+	const struct guest_mem *gm = &b->vm.gm;
+	char tmp[PATH_MAX];
+	uint64_t off = 0;
+	int fd, ret = 0;
+
+	*written = 0;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", mem_path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (rename(mem_path, tmp) < 0)
+		return -errno;
+	if ((fd = open(tmp, O_WRONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	for (int i = 0; i < gm->nr && !ret; i++) {
+		unsigned long *map = dirty_pages(b, i);
+		uint64_t pages = gm->r[i].len / PAGE;
+
+		if (!map) {
+			ret = -ENOMEM;
+			break;
+		}
+		for (uint64_t p = 0; p < pages && !ret; p++) {
+			if (!(map[p / 64] >> (p % 64) & 1))
+				continue;
+			if (pwrite(fd, gm->r[i].hva + p * PAGE, PAGE, (off_t)(off + p * PAGE)) != (ssize_t)PAGE)
+				ret = -errno ? -errno : -EIO;
+			*written += PAGE;
+		}
+		free(map);
+		off += gm->r[i].len;
+	}
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	if (!ret && rename(tmp, mem_path) < 0)
+		ret = -errno;
+	return ret;
+}
+
+/* After a Full snapshot: the log restarts from here (read and dropped). */
+static void dirty_log_reset(struct board *b)
+{
+	for (int i = 0; i < b->vm.gm.nr; i++)
+		free(dirty_pages(b, i));
+}
+
+int board_snapshot(struct board *b, const char *state_path, const char *mem_path, bool diff,
+		   char *err, size_t errlen)
+{
+	struct snap_writer w;
+	struct snap_header h;
+	struct mem_rec m;
+	uint64_t written = 0;
+	int64_t t0 = vm_clock_ns(), t1;
+	int ret = 0;
+
+	if (!b->devs_paused)
+		return fail(err, errlen, -EBUSY, "the VM is not paused (PATCH /vm {\"state\": \"Paused\"} "
+			    "first)");
+	if (diff && (!dirty_log_on || strcmp(mem_path, last_mem)))
+		return fail(err, errlen, -EINVAL, "a Diff snapshot updates the RAM file of the previous "
+			    "snapshot this ckvm took (%s): take a Full one first, or give that file",
+			    last_mem[0] ? last_mem : "none yet");
+	if ((ret = flush_disks(b, err, errlen)))
+		return ret;
+	snap_writer_init(&w);
+	for (unsigned i = 0; i < b->vm.ncpus && !ret; i++)
+		if ((ret = x86_vcpu_state_save(&b->vm.vcpus[i], &w)))
+			fail(err, errlen, ret, "vCPU %u: cannot read its state: %s", i, strerror(-ret));
+	if (!ret && (ret = x86_vm_state_save(&b->vm, &w)))
+		fail(err, errlen, ret, "cannot read the VM's interrupt controllers and clock: %s",
+		     strerror(-ret));
+	if (!ret)
+		ret = save_devices(b, &w, err, errlen);
+	mem_layout(&b->vm.gm, &m);
+	if (!ret && (ret = snap_section_add(&w, "mem", MEM_SECTION_VERSION, &m, sizeof(m))))
+		fail(err, errlen, ret, "state: %s", strerror(-ret));
+	identity(b, &h);
+	if (!ret && (ret = snap_finish(&w, &h)))
+		fail(err, errlen, ret, "state: %s", strerror(-ret));
+	/* RAM first: a state file that exists always has its RAM file complete beside it. */
+	if (!ret && diff && (ret = write_diff(b, mem_path, &written)))
+		fail(err, errlen, ret, "memory file %s: %s", mem_path, strerror(-ret));
+	if (!ret && !diff) {
+		/* logging from before the RAM is read: a page written later is in the next Diff */
+		if (!dirty_log_on && (ret = dirty_log_enable(b)))
+			fail(err, errlen, ret, "KVM dirty logging: %s", strerror(-ret));
+		else
+			dirty_log_reset(b);
+		if (!ret && (ret = write_file(mem_path, NULL, 0, &b->vm.gm, m.total, &written)))
+			fail(err, errlen, ret, "memory file %s: %s", mem_path, strerror(-ret));
+	}
+	if (!ret)
+		snprintf(last_mem, sizeof(last_mem), "%s", mem_path);
+	t1 = vm_clock_ns();
+	if (!ret && (ret = write_file(state_path, w.buf, w.len, NULL, 0, NULL)))
+		fail(err, errlen, ret, "state file %s: %s", state_path, strerror(-ret));
+	if (!ret)
+		log_info("snapshot", "%s snapshot: %zu bytes of state, %llu KiB of %llu MiB of RAM "
+			 "written (%s) in %.1f ms (RAM %.1f ms)", diff ? "Diff" : "Full", w.len,
+			 (unsigned long long)(written >> 10), (unsigned long long)(m.total >> 20),
+			 diff ? "the pages written since the last snapshot" : "zero pages left as holes",
+			 (double)(vm_clock_ns() - t0) / 1e6, (double)(t1 - t0) / 1e6);
+	snap_writer_free(&w);
+	return ret;
+}
+
+/* ---- restore ---- */
+
+static int read_all(const char *path, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+	uint8_t *buf = NULL;
+	size_t at = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		ret = -errno;
+	else if (!S_ISREG(st.st_mode))
+		ret = -EINVAL;
+	else if ((uint64_t)st.st_size > SNAP_MAX_FILE)
+		ret = -EFBIG;
+	else if (!(buf = malloc((size_t)st.st_size + 1)))
+		ret = -ENOMEM;
+	while (!ret && at < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + at, (size_t)st.st_size - at);
+
+		if (n < 0)
+			ret = -errno;
+		else if (n == 0)
+			break;	/* shrank meanwhile: the parser sees what there is */
+		else
+			at += (size_t)n;
+	}
+	close(fd);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	*out = buf;
+	*len = at;
+	return 0;
+}
+
+/* Everything that can be checked before anything is applied. */
+static int restore_check(struct board *b, const struct snap_parsed *p, char *err, size_t errlen)
+{
+	struct snap_header mine;
+	const struct snap_section *s;
+	struct mem_rec m, want;
+	struct device *d;
+	char name[SNAP_NAME_MAX];
+	unsigned ndev = 0;
+	int ret;
+
+	identity(b, &mine);
+	if (strcmp(p->hdr.cpu_vendor, mine.cpu_vendor))
+		return fail(err, errlen, -EINVAL, "taken on a %s CPU, this host has a %s one",
+			    p->hdr.cpu_vendor, mine.cpu_vendor);
+	if (p->hdr.ncpus != mine.ncpus || p->hdr.ram_bytes != mine.ram_bytes)
+		return fail(err, errlen, -EINVAL, "taken of a VM with %u vCPUs and %llu MiB of RAM; give "
+			    "the same --cpus and --memory (now %u and %llu MiB)", p->hdr.ncpus,
+			    (unsigned long long)(p->hdr.ram_bytes >> 20), mine.ncpus,
+			    (unsigned long long)(mine.ram_bytes >> 20));
+	if (p->hdr.devlist_crc != mine.devlist_crc)
+		return fail(err, errlen, -EINVAL, "taken of a VM with other devices; give the same "
+			    "--disk, --net and device options as the snapshotted VM had");
+	if (p->hdr.flags & SNAP_F_DIFF)
+		return fail(err, errlen, -EINVAL, "a Diff snapshot cannot be restored on its own");
+	for (unsigned i = 0; i < mine.ncpus; i++) {
+		snprintf(name, sizeof(name), "vcpu%u", i);
+		if (!(s = snap_find(p, name)))
+			return fail(err, errlen, -EINVAL, "no state for vCPU %u", i);
+		if (s->version != X86_VCPU_STATE_VERSION)
+			return fail(err, errlen, -EPROTO, "vCPU state version %u, this ckvm reads %u",
+				    s->version, X86_VCPU_STATE_VERSION);
+		if ((ret = x86_vcpu_state_check(s->data, s->len, err, errlen)))
+			return ret;
+	}
+	if (!(s = snap_find(p, "vm")) || s->version != X86_VM_STATE_VERSION)
+		return fail(err, errlen, -EINVAL, "no VM state (version %u)", X86_VM_STATE_VERSION);
+	if ((ret = x86_vm_state_check(s->data, s->len, err, errlen)))
+		return ret;
+	mem_layout(&b->vm.gm, &want);
+	if (!(s = snap_find(p, "mem")) || s->version != MEM_SECTION_VERSION || s->len != sizeof(m))
+		return fail(err, errlen, -EINVAL, "no memory layout (version %u)", MEM_SECTION_VERSION);
+	memcpy(&m, s->data, sizeof(m));
+	if (memcmp(&m, &want, sizeof(m)))
+		return fail(err, errlen, -EINVAL, "its RAM layout differs from this VM's");
+	devreg_for_each(&b->devs, d) {
+		snprintf(name, sizeof(name), "dev:%.27s", d->name);
+		if (!snap_find(p, name))
+			return fail(err, errlen, -EINVAL, "no state for device %s", d->name);
+		ndev++;
+	}
+	if (p->n != mine.ncpus + 2 + ndev)
+		return fail(err, errlen, -EINVAL, "it holds state of devices this VM does not have");
+	return 0;
+}
+
+/* Guest RAM becomes a private mapping of the RAM file, over the anonymous RAM KVM's slots already
+ * point at (same addresses, so the slots stay valid): pages are read when first touched, and
+ * guest writes stay in this process. */
+static int map_ram(struct board *b, const char *mem_path, char *err, size_t errlen)
+{
+	struct guest_mem *gm = &b->vm.gm;
+	struct stat st;
+	uint64_t off = 0;
+	int fd = open(mem_path, O_RDONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return fail(err, errlen, -errno, "memory file %s: %s", mem_path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != gm->ram_bytes) {
+		ret = fail(err, errlen, -EINVAL, "memory file %s: not a regular file of %llu bytes "
+			   "(the snapshot's RAM)", mem_path, (unsigned long long)gm->ram_bytes);
+		goto out;
+	}
+	for (int i = 0; i < gm->nr; i++) {
+		void *p = mmap(gm->r[i].hva, gm->r[i].len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, (off_t)off);
+
+		if (p == MAP_FAILED) {
+			ret = fail(err, errlen, -errno, "memory file %s: mmap: %s", mem_path, strerror(errno));
+			goto out;
+		}
+		off += gm->r[i].len;
+	}
+	ram_file_backed = true;
+out:
+	close(fd);	/* the mappings keep the file */
+	return ret;
+}
+
+static int restore_apply(struct board *b, const struct snap_parsed *p, const char *mem_path,
+			 char *err, size_t errlen)
+{
+	const struct snap_section *s;
+	struct device *d;
+	char name[SNAP_NAME_MAX];
+	size_t used;
+	int ret;
+
+	if ((ret = map_ram(b, mem_path, err, errlen)))
+		return ret;
+	s = snap_find(p, "vm");
+	if ((ret = x86_vm_state_restore(&b->vm, s->data, s->len, err, errlen)))
+		return ret;
+	for (unsigned i = 0; i < b->vm.ncpus; i++) {
+		snprintf(name, sizeof(name), "vcpu%u", i);
+		s = snap_find(p, name);
+		if ((ret = x86_vcpu_state_restore(&b->vm.vcpus[i], s->data, s->len, err, errlen)))
+			return ret;
+	}
+	devreg_for_each(&b->devs, d) {
+		snprintf(name, sizeof(name), "dev:%.27s", d->name);
+		s = snap_find(p, name);
+		ret = device_restore(d, s->data, s->len, &used);
+		if (!ret && used != s->len)
+			ret = -EINVAL;
+		if (ret)
+			return fail(err, errlen, ret, "device %s (%s): its saved state is refused (%s)",
+				    d->name, d->ops->kind, strerror(-ret));
+	}
+	return 0;
+}
+
+int board_restore(struct board *b, const char *state_path, const char *mem_path)
+{
+	struct snap_parsed *p = malloc(sizeof(*p));
+	int64_t t0 = vm_clock_ns();
+	uint8_t *buf = NULL;
+	char err[384] = "";
+	size_t len = 0;
+	int ret;
+
+	if (!p) {
+		log_errno(LOG_ERR, NULL, -ENOMEM, "restore");
+		return -ENOMEM;
+	}
+	if ((ret = read_all(state_path, &buf, &len))) {
+		log_err(NULL, "restore: snapshot %s: %s", state_path, strerror(-ret));
+		b->bad_input = ret != -ENOMEM;
+	} else if ((ret = snap_parse(buf, len, p, err, sizeof(err))) ||
+		   (ret = restore_check(b, p, err, sizeof(err)))) {
+		log_err(NULL, "restore: snapshot %s: %s", state_path, err);
+		b->bad_input = true;
+	} else if ((ret = restore_apply(b, p, mem_path, err, sizeof(err)))) {
+		log_err(NULL, "restore: snapshot %s: %s", state_path, err);
+		b->bad_input = ret != -ENOMEM;
+	} else {
+		log_timeline("restored from %s in %.3f ms", state_path, (double)(vm_clock_ns() - t0) / 1e6);
+	}
+	free(buf);
+	free(p);
+	return ret;
+}
+
+int board_restore_config(struct board *b)
+{
+	static char state[PATH_MAX], mem[PATH_MAX];
+	const struct vm_config *cfg = b->cfg;
+	int ret;
+
+	/* Before any device is handed a ring pointer (the guest sets up its queues once it runs):
+	 * from here gm_ptr marks the pages it hands out, for Diff snapshots. */
+	for (int i = 0; i < b->vm.gm.nr; i++)
+		b->vm.gm.r[i].touched = calloc((size_t)((b->vm.gm.r[i].len / PAGE + 63) / 64), 8);
+	if (cfg->restore_dir) {
+		if ((size_t)snprintf(state, sizeof(state), "%s/state", cfg->restore_dir) >= sizeof(state) ||
+		    (size_t)snprintf(mem, sizeof(mem), "%s/mem", cfg->restore_dir) >= sizeof(mem)) {
+			log_err(NULL, "--restore %s: path too long", cfg->restore_dir);
+			return board_bad_input(b, -ENAMETOOLONG);
+		}
+	} else if (cfg->restore_state && cfg->restore_mem) {
+		snprintf(state, sizeof(state), "%s", cfg->restore_state);
+		snprintf(mem, sizeof(mem), "%s", cfg->restore_mem);
+	} else {
+		return 0;
+	}
+	if ((ret = board_restore(b, state, mem)))
+		return ret;
+	if (cfg->restore_paused) {
+		/* Parked before their first KVM_RUN; PATCH /vm Resumed lets them go. The devices count as
+		 * paused too, so a snapshot may be taken at once. */
+		b->vm.pause.requested = true;
+		if (devreg_pause(&b->devs, vm_clock_ns() + 1000000000LL) == 0)
+			b->devs_paused = true;
+	}
+	return 0;
+}
