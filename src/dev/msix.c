@@ -284,3 +284,69 @@ int pci_msix_notify(struct pci_dev *d, uint16_t vec)
 	pthread_mutex_unlock(&d->lock);
 	return ret;
 }
+
+/* The state (pci.h): per vector addr_lo, addr_hi, data, ctrl (host order), then the PBA words. */
+static size_t pba_words(const struct pci_msix *m)
+{
+	return (m->nvec + 63u) / 64u;
+}
+
+size_t msix_state_len(const struct pci_dev *d)
+{
+	const struct pci_msix *m = d->msix;
+
+	return m ? m->nvec * 16u + pba_words(m) * 8u : 0;
+}
+
+void msix_save(struct pci_dev *d, uint8_t *buf)
+{
+	struct pci_msix *m = d->msix;
+
+	if (!m)
+		return;
+	pthread_mutex_lock(&d->lock);
+	for (unsigned i = 0; i < m->nvec; i++)
+		for (unsigned w = 0; w < 4; w++)
+			memcpy(buf + 16 * i + 4 * w, entry_word(&m->vec[i], w), 4);
+	memcpy(buf + 16 * m->nvec, m->pba, pba_words(m) * 8);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Reserved control bits and pending bits past the last vector are refused: this table never
+ * holds them. Addresses and data are the guest's to choose (a bad one only misroutes its own
+ * interrupt, as it would have before). */
+int msix_check(struct pci_dev *d, const uint8_t *buf)
+{
+	struct pci_msix *m = d->msix;
+	uint64_t last;
+
+	if (!m)
+		return 0;
+	for (unsigned i = 0; i < m->nvec; i++) {
+		uint32_t ctrl;
+
+		memcpy(&ctrl, buf + 16 * i + 12, 4);
+		if (ctrl & ~PCI_MSIX_ENTRY_CTRL_MASKBIT)
+			return -EINVAL;
+	}
+	memcpy(&last, buf + 16 * m->nvec + (pba_words(m) - 1) * 8, 8);
+	if (m->nvec % 64 && (last >> (m->nvec % 64)))
+		return -EINVAL;
+	return 0;
+}
+
+/* Every vector is re-routed before it next fires: the GSIs of this process may differ from the
+ * saving one's, and the entries changed under them. */
+void msix_load(struct pci_dev *d, const uint8_t *buf)
+{
+	struct pci_msix *m = d->msix;
+
+	pthread_mutex_lock(&d->lock);
+	for (unsigned i = 0; i < m->nvec; i++) {
+		for (unsigned w = 0; w < 4; w++)
+			memcpy(entry_word(&m->vec[i], w), buf + 16 * i + 4 * w, 4);
+		m->vec[i].route_stale = true;
+	}
+	memcpy(m->pba, buf + 16 * m->nvec, pba_words(m) * 8);
+	pthread_mutex_unlock(&d->lock);
+}

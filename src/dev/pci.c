@@ -371,6 +371,61 @@ int pci_add_device(struct pci *pci, struct pci_dev *d)
 	return 0;
 }
 
+/* A function's state (pci.h): config bytes, then msix.c's part. */
+
+size_t pci_dev_state_len(const struct pci_dev *d)
+{
+	return PCI_CFG_SIZE + msix_state_len(d);
+}
+
+ssize_t pci_dev_save(struct pci_dev *d, void *buf, size_t cap)
+{
+	size_t len = pci_dev_state_len(d);
+
+	if (cap < len)
+		return -ENOSPC;
+	if (d->pci)
+		pthread_mutex_lock(&d->pci->cfg_lock);
+	memcpy(buf, d->cfg, PCI_CFG_SIZE);
+	if (d->pci)
+		pthread_mutex_unlock(&d->pci->cfg_lock);
+	msix_save(d, (uint8_t *)buf + PCI_CFG_SIZE);
+	return (ssize_t)len;
+}
+
+int pci_dev_check(struct pci_dev *d, const void *buf, size_t len)
+{
+	const uint8_t *cfg = buf;
+	int ret = 0;
+
+	if (len != pci_dev_state_len(d) || !d->pci)
+		return -EINVAL;
+	pthread_mutex_lock(&d->pci->cfg_lock);
+	for (uint32_t r = 0; r < PCI_CFG_SIZE && !ret; r++)
+		if ((cfg[r] ^ d->cfg[r]) & ~(d->wmask[r] | d->w1c[r]))
+			ret = -EINVAL;
+	pthread_mutex_unlock(&d->pci->cfg_lock);
+	return ret ? ret : msix_check(d, cfg + PCI_CFG_SIZE);
+}
+
+void pci_dev_load(struct pci_dev *d, const void *buf)
+{
+	struct pci *pci = d->pci;
+
+	pthread_mutex_lock(&pci->cfg_lock);
+	memcpy(d->cfg, buf, PCI_CFG_SIZE);
+	pci_update_mappings(d);
+	pthread_mutex_lock(&pci->irq_lock);
+	d->intx_disabled = d->cfg[PCI_COMMAND + 1] & (PCI_COMMAND_INTX_DISABLE >> 8);
+	intx_update(pci, d);
+	pthread_mutex_unlock(&pci->irq_lock);
+	if (d->msix) {
+		msix_load(d, (const uint8_t *)buf + PCI_CFG_SIZE);
+		msix_cfg_written(d);	/* enable/mask shadows, routes, pending vectors */
+	}
+	pthread_mutex_unlock(&pci->cfg_lock);
+}
+
 /* Lifecycle of the host (device.h). */
 
 static struct pci *host_of(struct device *dev)

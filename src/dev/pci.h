@@ -166,10 +166,26 @@ bool pci_msix_enabled(struct pci_dev *d);
  * unmask. -ENODEV when MSI-X is disabled, -EINVAL for a bad vector, else 0. */
 int pci_msix_notify(struct pci_dev *d, uint16_t vec);
 
+/* A function's guest-visible state, for the record of the device that owns it (device.h): its 256
+ * config bytes (only bits the guest may write can differ from this function's own: ids, class, BAR
+ * flags and capabilities are the machine's), then the MSI-X table and PBA when it has MSI-X. All
+ * four run while the VM is paused, on the thread restoring it. Check before load: a restore checks
+ * every part of its record before it changes anything. Load re-establishes what the registers imply:
+ * BAR decoding (and the owner's bar_remap doorbells), INTx disable, and the MSI-X routes and irqfds
+ * through vmm_ops (a fresh process allocates new GSIs); pending vectors fire once unmasked. */
+size_t pci_dev_state_len(const struct pci_dev *d);
+ssize_t pci_dev_save(struct pci_dev *d, void *buf, size_t cap);
+int pci_dev_check(struct pci_dev *d, const void *buf, size_t len);	/* 0 or -EINVAL */
+void pci_dev_load(struct pci_dev *d, const void *buf);		/* after pci_dev_check said 0 */
+
 /* Internal interface between pci.c and msix.c. */
 bool msix_bar_access(struct pci_dev *d, int bar, uint64_t off, void *rdata, const void *wdata,
 		     uint32_t len);
 void msix_cfg_written(struct pci_dev *d);
+size_t msix_state_len(const struct pci_dev *d);
+void msix_save(struct pci_dev *d, uint8_t *buf);
+int msix_check(struct pci_dev *d, const uint8_t *buf);
+void msix_load(struct pci_dev *d, const uint8_t *buf);	/* then msix_cfg_written */
 
 /* The slots holding a device other than the host bridge (bit S = slot S): what the firmware tables
  * describe. */

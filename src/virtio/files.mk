@@ -1,3 +1,6 @@
 SRCS +=
 SRCS += src/virtio/virtq.c src/virtio/virtio_blk.c
 SRCS += src/virtio/virtio_pci.c src/virtio/virtio_net.c
+SRCS += src/virtio/virtio_pci_state.c
+SRCS += src/virtio/virtio_net_life.c
+SRCS += src/virtio/virtio_blk_life.c

@@ -2,6 +2,7 @@
  * Config space and status changes run on vCPU threads; notify on the I/O thread only wakes the disk's
  * worker thread, which pops requests, does the backend I/O, pushes used entries and signals. */
 #include "virtio/virtio_blk.h"
+#include "virtio/virtio_blk_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -14,39 +15,6 @@
 
 #include "core/sandbox.h"
 #include "log.h"
-
-#define SECTOR_SHIFT 9
-#define SECTOR_SIZE (1u << SECTOR_SHIFT)
-#define VBLK_HDR_LEN 16u	/* struct virtio_blk_outhdr: type, ioprio, sector */
-#define VBLK_BATCH 32		/* completions between interrupt decisions */
-#define VBLK_BUDGET 1024	/* requests per worker pass */
-
-struct vblk {
-	struct device dev;		/* the board's registry entry (device.h) */
-	struct virtio_dev vdev;
-	struct virtq vq;
-	struct blk_backend *be;
-	const char *name;
-	bool readonly;
-	char serial[VIRTIO_BLK_ID_BYTES];
-	uint64_t capacity_sectors;	/* written only while paused (the worker reads it) */
-	struct virtio_blk_config cfg;	/* guest-visible; capacity changes under lock */
-
-	/* Worker state, under lock. running: activated and not failed; kick: a notify arrived;
-	 * busy: the worker is inside the queue; stop: exit the thread; abandoned: vblk_quiesce gave up
-	 * on a request the back-end never finished (nobody waits for `busy` any more). */
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;		/* CLOCK_MONOTONIC, for vblk_quiesce's deadline */
-	bool running, kick, busy, stop, abandoned;
-	bool paused;			/* device pause: the worker takes nothing new (atomic reads) */
-	bool cfg_pending;		/* config changed while paused: interrupt at resume */
-	unsigned inflight;		/* popped, not yet pushed (atomic: the worker counts) */
-
-	/* Worker-only scratch. */
-	struct vq_chain chain;
-	struct iovec *data;
-};
 
 /* Copy len bytes starting at byte skip of iov into dst. 0 or -1 if iov is too short. */
 static int vblk_iov_copy(void *dst, const struct iovec *iov, int cnt, uint64_t skip, size_t len)
@@ -325,129 +293,6 @@ static void vblk_reset(struct virtio_dev *d)
 	pthread_mutex_unlock(&b->lock);
 }
 
-unsigned vblk_quiesce(struct vblk *b, int64_t deadline_ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(deadline_ns / 1000000000LL),
-			       .tv_nsec = (long)(deadline_ns % 1000000000LL) };
-	unsigned n = 0;
-
-	pthread_mutex_lock(&b->lock);
-	__atomic_store_n(&b->running, false, __ATOMIC_RELEASE);
-	b->kick = false;
-	while (b->busy && pthread_cond_timedwait(&b->cond, &b->lock, &ts) != ETIMEDOUT)
-		;
-	if (b->busy) {
-		b->abandoned = true;
-		n = __atomic_load_n(&b->inflight, __ATOMIC_RELAXED);
-		if (!n)
-			n = 1;	/* busy between pop and push bookkeeping: still one request */
-		pthread_cond_broadcast(&b->cond);	/* a vCPU waiting in vblk_reset gives up too */
-	}
-	pthread_mutex_unlock(&b->lock);
-	return n;
-}
-
-/* Wait (b->lock held) until the worker is out of the queue or deadline_ns passes: true when idle. */
-static bool vblk_wait_idle(struct vblk *b, int64_t deadline_ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(deadline_ns / 1000000000LL),
-			       .tv_nsec = (long)(deadline_ns % 1000000000LL) };
-
-	while (b->busy && !b->abandoned && pthread_cond_timedwait(&b->cond, &b->lock, &ts) != ETIMEDOUT)
-		;
-	return !b->busy;
-}
-
-/* Device pause: the worker finishes the request in the back-end and then leaves the queue; doorbells
- * meanwhile only set kick. API thread. */
-static int vblk_dev_pause(struct device *d, int64_t deadline_ns)
-{
-	struct vblk *b = device_of(d, struct vblk, dev);
-	int ret = 0;
-
-	pthread_mutex_lock(&b->lock);
-	__atomic_store_n(&b->paused, true, __ATOMIC_RELEASE);
-	if (!vblk_wait_idle(b, deadline_ns)) {
-		__atomic_store_n(&b->paused, false, __ATOMIC_RELEASE);
-		b->kick = true;		/* what the worker skipped when it saw paused */
-		pthread_cond_broadcast(&b->cond);
-		ret = -ETIMEDOUT;
-	}
-	pthread_mutex_unlock(&b->lock);
-	if (ret)
-		log_warnx("vblk", "%s: a request on %s did not finish in time; not paused", b->name,
-			  b->be->name ? b->be->name : "the disk");
-	return ret;
-}
-
-/* Resume: look at the queue whether or not a doorbell rang meanwhile (one may have), and tell the
- * guest about a capacity change made while paused. */
-static void vblk_dev_resume(struct device *d)
-{
-	struct vblk *b = device_of(d, struct vblk, dev);
-	bool cfg;
-
-	pthread_mutex_lock(&b->lock);
-	__atomic_store_n(&b->paused, false, __ATOMIC_RELEASE);
-	b->kick = true;
-	cfg = b->cfg_pending;
-	b->cfg_pending = false;
-	pthread_cond_broadcast(&b->cond);
-	pthread_mutex_unlock(&b->lock);
-	if (cfg)
-		virtio_signal_config(&b->vdev);
-}
-
-static unsigned vblk_dev_stop(struct device *d, int64_t deadline_ns)
-{
-	struct vblk *b = device_of(d, struct vblk, dev);
-	unsigned n = vblk_quiesce(b, deadline_ns);
-
-	if (n)
-		log_warnx(NULL, "abandoned %u in-flight disk request%s on %s", n, n == 1 ? "" : "s",
-			  b->be->name ? b->be->name : b->name);
-	return n;
-}
-
-static void vblk_dev_destroy(struct device *d)
-{
-	vblk_destroy(device_of(d, struct vblk, dev));
-}
-
-static const struct device_ops vblk_dev_ops = {
-	.kind = "virtio-blk",
-	.state_version = 1,
-	.pause = vblk_dev_pause,
-	.resume = vblk_dev_resume,
-	.stop = vblk_dev_stop,
-	.destroy = vblk_dev_destroy,
-};
-
-int vblk_swap_backend(struct vblk *b, struct blk_backend *be, int64_t deadline_ns,
-		      struct blk_backend **old)
-{
-	bool was_paused = b->dev.paused;
-	int ret;
-
-	*old = NULL;
-	if (!b->readonly && be->readonly)
-		return -EROFS;
-	if (!was_paused && (ret = vblk_dev_pause(&b->dev, deadline_ns)))
-		return ret;
-	pthread_mutex_lock(&b->lock);
-	*old = b->be;
-	b->be = be;
-	b->capacity_sectors = be->size_bytes >> SECTOR_SHIFT;
-	b->cfg.capacity = b->capacity_sectors;
-	b->cfg_pending = true;
-	pthread_mutex_unlock(&b->lock);
-	if (!was_paused)
-		vblk_dev_resume(&b->dev);	/* raises the config change interrupt */
-	log_info("vblk", "%s: now backed by %s (%llu sectors)", b->name, be->name ? be->name : "?",
-		 (unsigned long long)b->capacity_sectors);
-	return 0;
-}
-
 static void vblk_notify(struct virtio_dev *d, uint16_t q)
 {
 	struct vblk *b = vblk_of(d);
@@ -570,14 +415,4 @@ void vblk_destroy(struct vblk *b)
 struct virtio_dev *vblk_virtio(struct vblk *b)
 {
 	return &b->vdev;
-}
-
-struct device *vblk_device(struct vblk *b)
-{
-	return &b->dev;
-}
-
-struct vblk *vblk_of_device(struct device *d)
-{
-	return d && d->ops == &vblk_dev_ops ? device_of(d, struct vblk, dev) : NULL;
 }

@@ -2,6 +2,7 @@
  * rebuilt both ways (§5.1.6.2, §5.1.6.4: only negotiated offloads pass); MAC, link status. Receive:
  * I/O thread (tap readable) or a kick; transmit: a kick (I/O or vCPU thread). A lock per queue. */
 #include "virtio/virtio_net.h"
+#include "virtio/virtio_net_int.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -17,42 +18,12 @@
 
 #include "log.h"
 
-#define RXQ 0
-#define TXQ 1
-#define HDR_LEN sizeof(struct virtio_net_hdr_v1)
-#define CSUM_FIELD_LEN 2	/* the 16-bit ones' complement checksum csum_offset points at */
-#define CFG_LEN (offsetof(struct virtio_net_config, status) + sizeof(uint16_t))
-
-struct vnet {
-	struct device dev;		/* the board's registry entry (device.h) */
-	struct virtio_dev vdev;
-	struct virtq vq[2];
-	struct vq_chain chain[2];
-	struct iovec *rx_iov, *tx_iov;	/* host header + the chain's segments past it (+ rx scratch) */
-	struct virtio_net_hdr_v1 rx_hdr, tx_hdr;	/* host copies, the only headers ever parsed */
-	int tap_fd;
-	struct evloop *ev;
-	uint8_t mac[6];
-	uint16_t link_status;		/* atomic: VIRTIO_NET_S_LINK_UP or 0 */
-	bool tap_gone;			/* atomic */
-	pthread_mutex_t rx_lock, tx_lock;
-	bool rx_active, tx_active;	/* between activate and reset, under the queue's lock */
-	bool rx_paused, tx_paused;	/* device pause, under the queue's lock */
-	bool rx_have_chain;		/* chain[RXQ] popped but not yet filled */
-	uint8_t *scratch;		/* catches the tail of a frame bigger than the guest's buffer */
-	struct vnet_stats stats;	/* rx_* under rx_lock, tx_* under tx_lock */
-};
-
-static struct vnet *to_vnet(struct virtio_dev *d)
-{
-	return virtio_container_of(d, struct vnet, vdev);
-}
-
 static uint64_t vnet_get_features(struct virtio_dev *d)
 {
 	(void)d;
 	return 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS | 1ULL << VIRTIO_RING_F_EVENT_IDX |
-	       1ULL << VIRTIO_RING_F_INDIRECT_DESC;
+	       1ULL << VIRTIO_RING_F_INDIRECT_DESC | 1ULL << VIRTIO_NET_F_CTRL_VQ |
+	       1ULL << VIRTIO_NET_F_GUEST_ANNOUNCE;
 }
 
 static void vnet_cfg_read(struct virtio_dev *d, uint32_t off, void *data, uint32_t len)
@@ -60,6 +31,9 @@ static void vnet_cfg_read(struct virtio_dev *d, uint32_t off, void *data, uint32
 	struct vnet *n = to_vnet(d);
 	uint8_t cfg[CFG_LEN];
 	uint16_t st = __atomic_load_n(&n->link_status, __ATOMIC_ACQUIRE);
+
+	if (__atomic_load_n(&n->announce, __ATOMIC_ACQUIRE))
+		st |= VIRTIO_NET_S_ANNOUNCE;
 
 	memcpy(cfg, n->mac, 6);
 	cfg[6] = (uint8_t)st;
@@ -215,7 +189,7 @@ static ssize_t vnet_rx_read(struct vnet *n, struct vq_chain *c)
 }
 
 /* Move frames from the tap into receive buffers until either runs dry. */
-static void vnet_rx(struct vnet *n)
+void vnet_rx(struct vnet *n)
 {
 	struct vq_chain *c = &n->chain[RXQ];
 	struct virtq *vq = &n->vq[RXQ];
@@ -298,7 +272,7 @@ static void vnet_tx_frame(struct vnet *n, struct vq_chain *c)
 		vnet_tap_gone(n, err);
 }
 
-static void vnet_tx(struct vnet *n)
+void vnet_tx(struct vnet *n)
 {
 	struct vq_chain *c = &n->chain[TXQ];
 	struct virtq *vq = &n->vq[TXQ];
@@ -331,7 +305,7 @@ static void vnet_tx(struct vnet *n)
 	pthread_mutex_unlock(&n->tx_lock);
 }
 
-static void vnet_tap_event(void *arg, uint32_t events)
+void vnet_tap_event(void *arg, uint32_t events)
 {
 	(void)events;
 	vnet_rx(arg);
@@ -347,15 +321,18 @@ static int vnet_activate(struct virtio_dev *d)
 	pthread_mutex_unlock(&n->rx_lock);
 	pthread_mutex_lock(&n->tx_lock);
 	n->tx_active = vq_enabled(&n->vq[TXQ]);
+	/* optional: only a driver that negotiated CTRL_VQ sets it up */
+	n->ctrl_active = virtio_has_feature(d, VIRTIO_NET_F_CTRL_VQ) && vq_enabled(&n->vq[CTRLQ]);
 	pthread_mutex_unlock(&n->tx_lock);
 	if (!n->rx_active || !n->tx_active)
 		log_guest("vnet", "%s: DRIVER_OK with a queue disabled", d->name);
 	vnet_rx(n);	/* frames may be waiting and no edge will come for them */
 	vnet_tx(n);
+	vnet_ctrl(n);
 	return 0;
 }
 
-static void vnet_reset(struct virtio_dev *d)
+void vnet_reset(struct virtio_dev *d)
 {
 	struct vnet *n = to_vnet(d);
 
@@ -365,7 +342,9 @@ static void vnet_reset(struct virtio_dev *d)
 	pthread_mutex_unlock(&n->rx_lock);
 	pthread_mutex_lock(&n->tx_lock);
 	n->tx_active = false;
+	n->ctrl_active = false;
 	pthread_mutex_unlock(&n->tx_lock);
+	__atomic_store_n(&n->announce, false, __ATOMIC_RELEASE);
 }
 
 static void vnet_notify(struct virtio_dev *d, uint16_t q)
@@ -374,6 +353,8 @@ static void vnet_notify(struct virtio_dev *d, uint16_t q)
 		vnet_rx(to_vnet(d));
 	else if (q == TXQ)
 		vnet_tx(to_vnet(d));
+	else if (q == CTRLQ)
+		vnet_ctrl(to_vnet(d));
 }
 
 static const struct virtio_dev_ops vnet_ops = {
@@ -383,63 +364,6 @@ static const struct virtio_dev_ops vnet_ops = {
 	.activate = vnet_activate,
 	.reset = vnet_reset,
 	.notify = vnet_notify,
-};
-
-/* Pause: once each queue's lock has been taken with its paused flag set, no frame moves and no
- * interrupt is raised; tap frames wait in the host kernel's queue, guest kicks are simply seen
- * again at resume. Never blocks for long (the tap is non-blocking). API thread. */
-static int vnet_dev_pause(struct device *d, int64_t deadline_ns)
-{
-	struct vnet *n = device_of(d, struct vnet, dev);
-
-	(void)deadline_ns;
-	pthread_mutex_lock(&n->rx_lock);
-	n->rx_paused = true;
-	pthread_mutex_unlock(&n->rx_lock);
-	pthread_mutex_lock(&n->tx_lock);
-	n->tx_paused = true;
-	pthread_mutex_unlock(&n->tx_lock);
-	return 0;
-}
-
-/* Resume: both queues are served once, since the tap's edge and the guest's kicks that came
- * meanwhile found the device paused and did nothing. */
-static void vnet_dev_resume(struct device *d)
-{
-	struct vnet *n = device_of(d, struct vnet, dev);
-
-	pthread_mutex_lock(&n->rx_lock);
-	n->rx_paused = false;
-	pthread_mutex_unlock(&n->rx_lock);
-	pthread_mutex_lock(&n->tx_lock);
-	n->tx_paused = false;
-	pthread_mutex_unlock(&n->tx_lock);
-	vnet_tx(n);
-	vnet_rx(n);
-}
-
-/* The VM is ending: like a device reset, the queues stop for good (a late resume finds them off). */
-static unsigned vnet_dev_stop(struct device *d, int64_t deadline_ns)
-{
-	struct vnet *n = device_of(d, struct vnet, dev);
-
-	(void)deadline_ns;
-	vnet_reset(&n->vdev);
-	return 0;
-}
-
-static void vnet_dev_destroy(struct device *d)
-{
-	vnet_destroy(device_of(d, struct vnet, dev));
-}
-
-static const struct device_ops vnet_dev_ops = {
-	.kind = "virtio-net",
-	.state_version = 1,
-	.pause = vnet_dev_pause,
-	.resume = vnet_dev_resume,
-	.stop = vnet_dev_stop,
-	.destroy = vnet_dev_destroy,
 };
 
 int vnet_create(struct vnet **out, const struct vnet_config *cfg)
@@ -458,7 +382,7 @@ int vnet_create(struct vnet **out, const struct vnet_config *cfg)
 	n->rx_iov = calloc(qs + 2u, sizeof(*n->rx_iov));
 	n->tx_iov = calloc(qs + 1u, sizeof(*n->tx_iov));
 	if (!n->scratch || !n->rx_iov || !n->tx_iov || (err = vq_chain_init(&n->chain[RXQ], qs)) ||
-	    (err = vq_chain_init(&n->chain[TXQ], qs)))
+	    (err = vq_chain_init(&n->chain[TXQ], qs)) || (err = vq_chain_init(&n->chain[CTRLQ], qs)))
 		goto fail;
 	n->tap_fd = cfg->tap_fd;
 	n->ev = cfg->ev;
@@ -469,15 +393,15 @@ int vnet_create(struct vnet **out, const struct vnet_config *cfg)
 	device_init(&n->dev, &vnet_dev_ops, cfg->name ? cfg->name : "vnet");
 	n->vdev = (struct virtio_dev){
 		.ops = &vnet_ops, .name = cfg->name ? cfg->name : "vnet", .device_id = VIRTIO_ID_NET,
-		.num_queues = 2, .queue_size_max = qs, .cfg_len = CFG_LEN, .vq = n->vq, .gm = cfg->gm,
+		.num_queues = VNET_NQ, .queue_size_max = qs, .cfg_len = CFG_LEN, .vq = n->vq, .gm = cfg->gm,
 	};
 	if (n->ev && (err = evloop_add(n->ev, n->tap_fd, EPOLLIN | EPOLLET, vnet_tap_event, n)) < 0)
 		goto fail;
 	*out = n;
 	return 0;
 fail:
-	vq_chain_free(&n->chain[RXQ]);
-	vq_chain_free(&n->chain[TXQ]);
+	for (unsigned q = 0; q < VNET_NQ; q++)
+		vq_chain_free(&n->chain[q]);
 	free(n->rx_iov);
 	free(n->tx_iov);
 	free(n->scratch);
@@ -492,8 +416,8 @@ void vnet_destroy(struct vnet *n)
 	if (n->ev)
 		evloop_del(n->ev, n->tap_fd);
 	close(n->tap_fd);
-	vq_chain_free(&n->chain[RXQ]);
-	vq_chain_free(&n->chain[TXQ]);
+	for (unsigned q = 0; q < VNET_NQ; q++)
+		vq_chain_free(&n->chain[q]);
 	pthread_mutex_destroy(&n->rx_lock);
 	pthread_mutex_destroy(&n->tx_lock);
 	free(n->rx_iov);
@@ -505,26 +429,4 @@ void vnet_destroy(struct vnet *n)
 struct virtio_dev *vnet_virtio(struct vnet *n)
 {
 	return &n->vdev;
-}
-
-struct device *vnet_device(struct vnet *n)
-{
-	return &n->dev;
-}
-
-struct vnet *vnet_of_device(struct device *d)
-{
-	return d && d->ops == &vnet_dev_ops ? device_of(d, struct vnet, dev) : NULL;
-}
-
-void vnet_get_stats(struct vnet *n, struct vnet_stats *st)
-{
-	pthread_mutex_lock(&n->rx_lock);
-	st->rx_frames = n->stats.rx_frames;
-	st->rx_dropped = n->stats.rx_dropped;
-	pthread_mutex_unlock(&n->rx_lock);
-	pthread_mutex_lock(&n->tx_lock);
-	st->tx_frames = n->stats.tx_frames;
-	st->tx_dropped = n->stats.tx_dropped;
-	pthread_mutex_unlock(&n->tx_lock);
 }

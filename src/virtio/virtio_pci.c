@@ -2,6 +2,7 @@
  * negotiation, device status, queue setup), ISR, notifications and interrupts for one virtio_dev.
  * Register accesses run on vCPU threads; doorbell eventfds on the I/O thread; signals on any thread. */
 #include "virtio/virtio_pci.h"
+#include "virtio/virtio_pci_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,44 +19,9 @@
 
 #define VIRTIO_PCI_VENDOR	0x1af4
 #define VIRTIO_PCI_DEVICE_BASE	0x1040
-#define COMMON_LEN		0x38	/* through queue_device; later fields are not offered */
-#define ISR_QUEUE		0x1	/* ISR bit 0: used buffer notification */
-
-struct vp_queue {
-	struct virtio_pci *vp;
-	uint16_t idx;
-	uint16_t size;
-	uint16_t vector;	/* atomic: read by signal_used on any thread */
-	uint16_t enable;	/* atomic: read by the doorbell path */
-	uint64_t desc_gpa, driver_gpa, device_gpa;
-	int kick_efd;
-	uint64_t ioev_gpa;	/* where kick_efd is bound as an ioeventfd, 0 = nowhere */
-};
-
-struct virtio_pci {
-	struct device dev;	/* the board's registry entry (device.h) */
-	struct pci_dev pci;
-	struct virtio_dev *vdev;
-	struct evloop *ev;
-	pthread_mutex_t lock;	/* common config and the device ops it calls */
-	uint32_t dfselect, gfselect;
-	uint64_t offered, driver_features;
-	uint16_t queue_select;
-	uint16_t msix_config;	/* atomic */
-	uint8_t status;		/* atomic: needs_reset ORs in from any thread */
-	uint8_t cfg_gen;	/* atomic */
-	uint8_t isr;		/* atomic */
-	uint16_t nvec;
-	struct vp_queue q[];
-};
-
-static uint8_t status_get(struct virtio_pci *vp)
-{
-	return __atomic_load_n(&vp->status, __ATOMIC_ACQUIRE);
-}
 
 /* Interrupt for MSI-X vector vec, or INTx with ISR bit isr_bit when MSI-X is off. Any thread. */
-static void vp_interrupt(struct virtio_pci *vp, uint16_t vec, uint8_t isr_bit)
+void vp_interrupt(struct virtio_pci *vp, uint16_t vec, uint8_t isr_bit)
 {
 	if (pci_msix_enabled(&vp->pci)) {
 		if (vec == VIRTIO_MSI_NO_VECTOR || pci_msix_notify(&vp->pci, vec) != -ENODEV)
@@ -91,7 +57,7 @@ static void vp_signal_config(struct virtio_dev *d)
 	vp_config_changed(vp, status_get(vp) & VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
-static void vp_needs_reset(struct virtio_dev *d)
+void vp_needs_reset(struct virtio_dev *d)
 {
 	struct virtio_pci *vp = d->transport;
 	uint8_t old = __atomic_fetch_or(&vp->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_ACQ_REL);
@@ -126,7 +92,7 @@ static void vp_kick_event(void *arg, uint32_t events)
 }
 
 /* Device reset (status := 0). vp->lock held. */
-static void vp_reset(struct virtio_pci *vp)
+void vp_reset(struct virtio_pci *vp)
 {
 	struct virtio_dev *d = vp->vdev;
 
@@ -465,10 +431,14 @@ static void vp_dev_destroy(struct device *d)
 
 /* No pause: the transport does no work of its own. Its registers are reached only by vCPUs
  * (parked in a VM pause) and its doorbells only pass the kick on to the device, which holds it
- * while paused. Registered after its device, so it is destroyed first. */
+ * while paused. Registered after its device, so it is destroyed first and resumed first. Save and
+ * restore (virtio_pci_state.c) carry the registers, the queues' indices and the PCI function. */
 static const struct device_ops vp_dev_ops = {
 	.kind = "virtio-pci",
-	.state_version = 1,
+	.state_version = VP_STATE_VERSION,
+	.resume = vp_dev_resume,
+	.save = vp_dev_save,
+	.restore = vp_dev_restore,
 	.destroy = vp_dev_destroy,
 };
 

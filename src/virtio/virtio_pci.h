@@ -34,7 +34,12 @@ int virtio_pci_create(struct virtio_pci **out, struct pci *pci, struct virtio_de
 /* After the vCPUs and the event loop have stopped. Does not destroy vdev. */
 void virtio_pci_destroy(struct virtio_pci *vp);
 struct pci_dev *virtio_pci_dev(struct virtio_pci *vp);
-/* Its lifecycle (kind "virtio-pci"): destroy is virtio_pci_destroy; register it after its device. */
+/* Its lifecycle (kind "virtio-pci"): destroy is virtio_pci_destroy; register it after its device
+ * (so it resumes first). save/restore carry the transport registers, each queue's setup and
+ * device-side indices, and the PCI function (virtio_pci_state.c); save is -EBUSY while a request is
+ * in flight. Restore into a paused device: a running one is re-activated (as at DRIVER_OK) and
+ * starts at its device's resume; the transport's resume then signals queues with unseen used
+ * entries. */
 struct device *virtio_pci_device(struct virtio_pci *vp);
 
 #endif

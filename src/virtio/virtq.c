@@ -79,6 +79,31 @@ int vq_enable(struct virtq *vq, const struct guest_mem *gm, uint16_t size, uint6
 	return 0;
 }
 
+void vq_set_indices(struct virtq *vq, uint16_t last_avail, uint16_t used_idx)
+{
+	vq->last_avail = last_avail;
+	vq->avail_idx = last_avail;
+	vq->used_idx = used_idx;
+	vq->signalled_valid = false;
+}
+
+void vq_unpop(struct virtq *vq)
+{
+	if (vq->size)
+		vq->last_avail--;
+}
+
+static uint16_t *vq_used_event(struct virtq *vq);
+
+bool vq_has_unseen(struct virtq *vq)
+{
+	if (!vq->size || !vq->used_idx)
+		return false;
+	if (vq->event_idx)
+		return __atomic_load_n(vq_used_event(vq), __ATOMIC_RELAXED) != vq->used_idx;
+	return !(__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED) & VRING_AVAIL_F_NO_INTERRUPT);
+}
+
 /* Snapshot one descriptor: the guest may rewrite it concurrently, so validate only the copy.
  * The signal fence keeps the compiler from re-reading guest memory instead of the copy. */
 static void vq_desc_read(struct vring_desc *dst, const struct vring_desc *src)

@@ -53,6 +53,18 @@ void vq_chain_free(struct vq_chain *c);
  * Indices start at 0. 0 or -EINVAL (the queue stays disabled). */
 int vq_enable(struct virtq *vq, const struct guest_mem *gm, uint16_t size, uint64_t desc_gpa,
 	      uint64_t avail_gpa, uint64_t used_gpa, uint64_t features);
+/* After vq_enable, continue where a saved queue stopped (a restore): the device's next avail slot
+ * and its used index; the driver's avail index is re-read at the next pop (and bounded there, since
+ * guest RAM may be loaded after the device), and the next interrupt decision notifies. */
+void vq_set_indices(struct virtq *vq, uint16_t last_avail, uint16_t used_idx);
+/* Give back the chain the last vq_pop returned, unused: the next pop returns it again (a device
+ * that holds an empty receive buffer while pausing, so that saved indices show nothing in flight). */
+void vq_unpop(struct virtq *vq);
+/* Has the driver not yet been told about some used entry? With EVENT_IDX: used_event lags used_idx
+ * (a driver that caught up re-arms used_event at its last seen index); without: used entries exist
+ * and interrupts are not suppressed. For a resume after a restore, where an interrupt raised just
+ * before the save may have been lost. Reads guest memory. */
+bool vq_has_unseen(struct virtq *vq);
 /* Disable and forget everything (device reset). */
 void vq_reset(struct virtq *vq);
 static inline bool vq_enabled(const struct virtq *vq) { return vq->size != 0; }

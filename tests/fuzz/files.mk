@@ -17,10 +17,10 @@ FUZZ_TARGETS := virtq virtio_blk virtio_net pci loaders config
 # Worker threads enter the sandbox; the stub stands in for the console it would restore.
 FUZZ_SRCS_sandbox    := src/core/sandbox.c tests/fuzz/console_stub.c
 FUZZ_SRCS_virtq      := src/virtio/virtq.c src/core/guest_mem.c src/core/device.c src/log.c
-FUZZ_SRCS_virtio_blk := $(FUZZ_SRCS_virtq) src/virtio/virtio_blk.c src/backend/blk_file.c \
+FUZZ_SRCS_virtio_blk := $(FUZZ_SRCS_virtq) src/virtio/virtio_blk.c src/virtio/virtio_blk_life.c src/backend/blk_file.c \
 			$(FUZZ_SRCS_sandbox)
-FUZZ_SRCS_virtio_net := $(FUZZ_SRCS_virtq) src/virtio/virtio_net.c src/core/evloop.c
-FUZZ_SRCS_pci        := $(FUZZ_SRCS_virtq) src/dev/pci.c src/dev/msix.c src/virtio/virtio_pci.c \
+FUZZ_SRCS_virtio_net := $(FUZZ_SRCS_virtq) src/virtio/virtio_net.c src/virtio/virtio_net_life.c src/core/evloop.c
+FUZZ_SRCS_pci        := $(FUZZ_SRCS_virtq) src/dev/pci.c src/dev/msix.c src/virtio/virtio_pci.c src/virtio/virtio_pci_state.c \
 			src/core/evloop.c
 # bzimage.c reaches the host-decompression path (bzimage_host.c, kaslr.c, src/boot/decompress.c).
 FUZZ_SRCS_kboot      := src/boot/decompress.c src/arch/x86/bzimage_host.c src/arch/x86/kaslr.c
@@ -44,6 +44,11 @@ FUZZ_SRCS_expect     := src/osdev/expect.c
 # The snapshot state file's parser and the x86 state checks (seeds: tests/fuzz/seeds/snapshot/).
 FUZZ_TARGETS += snapshot
 FUZZ_SRCS_snapshot   := src/core/snapshot_fmt.c src/arch/x86/cpu_state.c src/log.c
+# The virtio devices' saved-state records (restore); seeds in tests/fuzz/seeds/devstate/.
+FUZZ_TARGETS += devstate
+FUZZ_SRCS_devstate   := $(FUZZ_SRCS_pci) src/virtio/virtio_blk.c src/virtio/virtio_blk_life.c \
+			src/backend/blk_file.c $(FUZZ_SRCS_sandbox) src/virtio/virtio_net.c \
+			src/virtio/virtio_net_life.c
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE

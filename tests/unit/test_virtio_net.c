@@ -166,7 +166,7 @@ static void test_config(void)
 	CHECK(f & (1ULL << VIRTIO_NET_F_STATUS));
 	CHECK(!(f & (1ULL << VIRTIO_NET_F_CSUM)));
 	CHECK(!(f & (1ULL << VIRTIO_NET_F_GUEST_TSO4)));
-	CHECK_EQ(e.d->num_queues, 2);
+	CHECK_EQ(e.d->num_queues, 3);
 	CHECK_EQ(e.d->cfg_len, 8);
 	e.d->ops->cfg_read(e.d, 0, cfg, 8);
 	CHECK(!memcmp(cfg, "\x52\x54\x00\x01\x02\x03", 6));
