@@ -38,7 +38,8 @@ struct virtio_dev *vblk_virtio(struct vblk *b);
 
 /* Its lifecycle (kind "virtio-blk"): pause finishes the request in the back-end and holds the
  * rest (doorbells are remembered), resume serves what arrived meanwhile, stop is vblk_quiesce,
- * destroy is vblk_destroy. */
+ * destroy is vblk_destroy. Save/restore carry config space (capacity, segment limit, block size,
+ * read-only) and a config interrupt owed; the queue is the transport's record. */
 struct device *vblk_device(struct vblk *b);
 /* The vblk behind a registry entry, or NULL when d is not a virtio-blk. */
 struct vblk *vblk_of_device(struct device *d);

@@ -44,7 +44,9 @@ static bool vblk_wait_idle(struct vblk *b, int64_t deadline_ns)
 }
 
 /* Device pause: the worker finishes the request in the back-end and then leaves the queue; doorbells
- * meanwhile only set kick. API thread. */
+ * meanwhile only set kick. The worker pushes and signals each request it popped before it clears
+ * busy, so a 0 here means nothing is in flight and every completion is in the used ring (what the
+ * transport's save relies on: it refuses a queue whose used index lags). API thread. */
 int vblk_dev_pause(struct device *d, int64_t deadline_ns)
 {
 	struct vblk *b = device_of(d, struct vblk, dev);

@@ -2,8 +2,8 @@
  * and their virtio-pci functions (transport registers, queues, PCI config space, MSI-X), as a
  * snapshot file or a migration stream would hand them to restore. The first input byte picks the
  * device (bits 0-1) and whether the rest is a whole record with its CKDV header (bit 2) or the
- * payload alone. A record that restore accepts must save again and that save must be accepted:
- * restore leaves only states the device itself can produce. Seeds: tests/fuzz/seeds/devstate/,
+ * payload alone. A refused record leaves the device's saved state as it was; an accepted one must
+ * save again and that save must be accepted: restore leaves only states the device can produce. Seeds: tests/fuzz/seeds/devstate/,
  * written by test_vdevstate and test_vdevstate_net (VDEVSTATE_SEEDS=DIR). Must never crash, hang
  * or trip a sanitizer. */
 #include <stdlib.h>
@@ -33,7 +33,7 @@ static struct vmm_ops fops;
 static struct pci *pci;
 static struct devreg reg;
 static struct device *dev[4];	/* blk, blk-pci, net, net-pci */
-static uint8_t out[8192], again[8192];
+static uint8_t before[8192], out[8192], again[8192];
 
 static void fuzz_setup(void)
 {
@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int ready;
 	struct device *d;
 	size_t used = 0;
-	ssize_t n, m;
+	ssize_t n, m, b;
 	int ret;
 
 	if (!ready) {
@@ -84,12 +84,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	d = dev[data[0] & 3];
+	b = device_save(d, before, sizeof(before));
+	if (b < 0)
+		abort();
 	if (data[0] & 4)
 		ret = device_restore(d, data + 1, size - 1, &used);
 	else
 		ret = d->ops->restore(d, data + 1, size - 1);
 	if (ret) {
-		if (ret != -EINVAL)
+		/* refused: -EINVAL, and the device exactly as it was */
+		if (ret != -EINVAL || device_save(d, out, sizeof(out)) != b || memcmp(before, out, (size_t)b))
 			abort();
 		return 0;
 	}
