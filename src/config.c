@@ -39,6 +39,8 @@ enum {
 
 /* --restore (snapshots): kept apart from the list above so options added there do not move it. */
 enum { OPT_RESTORE = OPT_KERNEL + 48 };
+/* --incoming (live migration, src/arch/x86/board_migrate.c): likewise apart. */
+enum { OPT_INCOMING = OPT_KERNEL + 49 };
 
 /* One line per option. Single-valued options given twice are an error; opt_repeatable() lists
  * the others. */
@@ -70,6 +72,7 @@ static const struct option run_opts[] = {
 	{ "bios", optional_argument, NULL, OPT_BIOS },
 	{ "floppy", required_argument, NULL, OPT_FLOPPY },
 	{ "restore", required_argument, NULL, OPT_RESTORE },
+	{ "incoming", required_argument, NULL, OPT_INCOMING },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -354,6 +357,11 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 			return config_fail(err, errlen, "--seccomp %s: expected kill, log or off", arg);
 		break;
 	case OPT_RESTORE: cfg->restore_dir = arg; break;
+	case OPT_INCOMING:
+		if (strncmp(arg, "tcp:", 4) && strncmp(arg, "unix:", 5))
+			return config_fail(err, errlen, "--incoming %s: expected tcp:ADDR:PORT or unix:PATH", arg);
+		cfg->incoming = arg;
+		break;
 	case OPT_SECCOMP_TRIGGER:
 		if ((ret = sandbox_role_parse(arg)) < 0)
 			return config_fail(err, errlen, "--seccomp-test-trigger %s: expected main, vcpu, io, "
@@ -507,7 +515,9 @@ void config_usage(FILE *f)
 	      "  --seccomp-test-trigger ROLE   tests only: that thread (main, vcpu, io, vblk,\n"
 	      "                          serial-out, api) makes one forbidden call\n"
 	      "  --restore DIR           start from the snapshot in DIR (DIR/state, DIR/mem; `ckvm ctl\n"
-	      "                          snapshot --to DIR`), with the snapshotted VM's options\n\n"
+	      "                          snapshot --to DIR`), with the snapshotted VM's options\n"
+	      "  --incoming tcp:ADDR:PORT|unix:PATH   wait for one live migration (`ckvm ctl migrate`)\n"
+	      "                          and run the migrated VM (give the source's VM options)\n\n"
 	      "Numbers are decimal (addresses also 0x hex). Only --disk, --net, --pv-off and --verbose\n"
 	      "may be given more than once. An output file is never one of the VM's inputs.\n"
 	      "Console: Ctrl-A x quits, Ctrl-A h help.\n"

@@ -21,6 +21,7 @@ FUZZ_SRCS_api := src/control/http.c src/control/api_routes.c src/control/api_jso
 		 src/control/vmconf.c src/control/api_output.c src/config.c src/config_sub.c \
 		 src/config_check.c src/log.c src/backend/outfile.c src/backend/tap.c $(FUZZ_SRCS_sandbox)
 FUZZ_SRCS_api += src/control/api_snapshot.c
+FUZZ_SRCS_api += src/control/api_migrate.c
 
 $(FUZZ_DIR)/fuzz_api: tests/api/fuzz_api.c $(FUZZ_SRCS_api) src/control/api_int.h
 	@mkdir -p $(dir $@)
