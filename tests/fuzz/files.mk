@@ -49,6 +49,9 @@ FUZZ_TARGETS += devstate
 FUZZ_SRCS_devstate   := $(FUZZ_SRCS_pci) src/virtio/virtio_blk.c src/virtio/virtio_blk_life.c \
 			src/backend/blk_file.c $(FUZZ_SRCS_sandbox) src/virtio/virtio_net.c \
 			src/virtio/virtio_net_life.c
+# The live-migration stream receiver (seeds: tests/fuzz/seeds/migrate/).
+FUZZ_TARGETS += migrate
+FUZZ_SRCS_migrate    := src/core/migrate_stream.c src/core/snapshot_fmt.c src/core/guest_mem.c
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE

@@ -15,6 +15,7 @@ UNIT_TESTS += devstate
 UNIT_TESTS += vdevstate vdevstate_net
 UNIT_TESTS += expect screen report gdb_proto
 UNIT_TESTS += snapshot_fmt
+UNIT_TESTS += migrate_stream
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
