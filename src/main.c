@@ -189,6 +189,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	board_migrate_before_create(run_cfg);	/* --incoming: disks locked once migrated */
 	ret = board_create(&board, run_cfg);
 	if (!ret)
 		ret = board_restore_config(&board);	/* --restore, PUT /snapshot/load; else nothing */

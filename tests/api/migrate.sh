@@ -41,8 +41,11 @@ echo "--- live migration (count guest)"
 for via in unix tcp; do
 	rm -f "$work"/m-*.log
 	if [ $via = unix ]; then url="unix:$work/mig.sock"; else url="tcp:127.0.0.1:$((20000 + RANDOM % 20000))"; fi
-	dest m-dst --incoming "$url"
-	T=mig-$via-start; start $C --serial "file=$work/m-src.log" --api-sock "$S" && wait_more "$work/m-src.log" 5 &&
+	# a disk on shared storage (the same path): its lock moves to the destination
+	rm -f "$work/mdisk.img"; truncate -s 8M "$work/mdisk.img"
+	dest m-dst --incoming "$url" --disk "$work/mdisk.img"
+	T=mig-$via-start; start $C --disk "$work/mdisk.img" --serial "file=$work/m-src.log" --api-sock "$S" &&
+		wait_more "$work/m-src.log" 5 &&
 		ok || bad "no numbers"
 	T=mig-$via-none; api GET /migrate; expect 200 '"state":"none"'
 	T=mig-$via-ctl; migrate_to "$url" && ok || bad "$(cat "$work/ctl.err")"
@@ -54,6 +57,8 @@ for via in unix tcp; do
 	T=mig-$via-sequence; r=$(seq_ok "$work/m-src.log" "$work/m-dst.log") && ok "source to $n, destination on" ||
 		bad "$r"
 	T=mig-$via-intact; grep -q MISMATCH "$work/m-dst.log" && bad "count in RAM and in %r12 disagree" || ok
+	T=mig-$via-disk-lock-moved; "$ckvm" $C --disk "$work/mdisk.img" </dev/null >/dev/null 2>"$work/third.err"
+	grep -q 'locked by another process' "$work/third.err" && ok || bad "$(tail -n 1 "$work/third.err")"
 	kill -TERM "$dpid"; T=mig-$via-dest-exit; dest_status; rc=$?; [ $rc -eq 0 ] && ok || bad "status $rc"
 done
 

@@ -21,10 +21,12 @@
 #include "arch/x86/board.h"
 #include "arch/x86/board_api.h"
 #include "arch/x86/board_snapshot.h"
+#include "backend/blk_file.h"
 #include "control/api.h"
 #include "core/migrate_stream.h"
 #include "core/snapshot_fmt.h"
 #include "log.h"
+#include "virtio/virtio_net.h"
 
 #define PAGE			4096ULL
 #define MAX_ROUNDS		30	/* a guest dirtying faster than the link never converges */
@@ -165,6 +167,8 @@ static int switchover(struct board *b, struct api_vmm *ops, struct mig_out *o, u
 	/* Shared storage: what the guest wrote is on the disk before the destination reads it. */
 	if ((ret = board_flush_disks(b, err, errlen)))
 		return ret;
+	if ((ret = blk_file_writers_lock(false)))	/* the destination takes them */
+		return snprintf(err, errlen, "cannot release the disks' locks: %s", strerror(-ret)), ret;
 	snap_writer_init(&w);
 	ret = board_state_build(b, &w, err, errlen);
 	if (!ret && (mig_out_state(o, w.buf, w.len) || mig_out_flush(o)))
@@ -263,6 +267,9 @@ out:
 		return NULL;
 	}
 	log_err("migrate", "migration to %s failed, the VM keeps running here: %s", mig.url, err);
+	/* the disks are ours again (the destination, if it got that far, exits without running) */
+	if (paused && (ret = blk_file_writers_lock(true)))
+		log_errno(LOG_ERR, "migrate", ret, "cannot take the disks' locks back");
 	if (paused && !was_paused)
 		ops.resume(ops.ctx);
 	return NULL;
@@ -334,6 +341,12 @@ void board_migrate_finish(struct board *b)
 
 /* ---- destination ---- */
 
+void board_migrate_before_create(const struct vm_config *cfg)
+{
+	if (cfg->incoming)
+		blk_file_defer_locks();	/* the source holds them until the switch-over */
+}
+
 int board_migrate_incoming(struct board *b)
 {
 	struct guest_mem *gm = &b->vm.gm;
@@ -360,6 +373,10 @@ int board_migrate_incoming(struct board *b)
 	if (!ret)
 		ret = board_state_apply(b, state, len, err, sizeof(err));
 	free(state);
+	/* the source flushed its disks and released their locks before it sent the state */
+	if (!ret && (ret = blk_file_writers_lock(true)))
+		snprintf(err, sizeof(err), "cannot lock the disks (%s): does the source still use them?",
+			 strerror(-ret));
 	if (!ret && send(fd, MIG_CONFIRM, 8, MSG_NOSIGNAL) != 8) {
 		ret = -errno ? -errno : -EPIPE;
 		snprintf(err, sizeof(err), "the source is gone before the confirmation (%s)",
@@ -369,6 +386,14 @@ int board_migrate_incoming(struct board *b)
 	if (ret) {
 		log_err("migrate", "incoming migration refused: %s", err);
 		return ret;
+	}
+	/* peers learn where the guest is now (VIRTIO_NET_F_GUEST_ANNOUNCE: a gratuitous ARP) */
+	for (int i = 0; i < 8; i++) {
+		struct vnet *n = vnet_of_device(devreg_nth(&b->devs, "virtio-net", i));
+
+		if (!n)
+			break;
+		vnet_announce(n);
 	}
 	log_info("migrate", "received %llu pages + %llu zero pages, %llu KiB in %.1f ms; resuming",
 		 (unsigned long long)st.pages, (unsigned long long)st.zero_pages,

@@ -20,6 +20,10 @@ void board_migrate_progress(struct board *b, struct migrate_progress *out);
  * gone) and its thread joined. */
 void board_migrate_finish(struct board *b);
 
+/* Destination, main thread before board_create: with --incoming, writable disks open unlocked
+ * (the source holds their locks until the switch-over). */
+struct vm_config;
+void board_migrate_before_create(const struct vm_config *cfg);
 /* Destination, main thread after board_create: with --incoming, accept one source, receive RAM
  * and state, apply them, confirm. 0 or -errno after one logged line (no VM may start then). */
 int board_migrate_incoming(struct board *b);
