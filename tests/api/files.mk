@@ -7,7 +7,7 @@ $(API_DIR)/%.elf: tests/api/%.S $(GUEST_DIR)/lib.o tests/guests/guest.h tests/gu
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o
 
-api-guests: $(API_DIR)/tick.elf $(API_DIR)/cad.elf $(CLI_DIR)/wait.elf $(API_DIR)/count.elf
+api-guests: $(API_DIR)/tick.elf $(API_DIR)/cad.elf $(CLI_DIR)/wait.elf $(API_DIR)/count.elf $(API_DIR)/dirty.elf
 
 check-api: api-guests $(O)/ckvm
 	tests/api/run.sh $(O)/ckvm $(API_DIR) $(CLI_DIR)
