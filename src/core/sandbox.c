@@ -160,6 +160,7 @@ static const unsigned long snapshot_ioctls[] = {
 	KVM_GET_FPU, KVM_GET_XCRS, KVM_GET_LAPIC, KVM_GET_VCPU_EVENTS, KVM_GET_DEBUGREGS,
 	KVM_GET_MP_STATE, KVM_GET_TSC_KHZ, KVM_GET_XSAVE, KVM_GET_XSAVE2, KVM_GET_MSRS,
 	KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK, KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG,
+	KVM_ENABLE_CAP, KVM_CLEAR_DIRTY_LOG,	/* manual-protect dirty log (migration, Diff) */
 };
 /* API, live migration (board_migrate.c): the source's socket made and connected on the API
  * thread, the migration thread started from it (it keeps this filter), the bandwidth limit's

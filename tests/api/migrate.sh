@@ -4,11 +4,12 @@
 # must go on at the next number on the destination's console. A destination killed mid-stream and
 # a bit flipped in the stream (tests/api/migproxy.py in the middle) leave the source running.
 
-# dest NAME ARGS...: a destination in the background (dpid), its console $work/NAME.log
+# dest NAME ARGS...: a destination in the background (dpid), its console $work/NAME.log; the
+# count guest unless $dkernel says another
 dest() {
 	local name=$1; shift
 	rm -f "$work/$name.log"
-	"$ckvm" run --kernel "$gdir/count.elf" --memory 128M --serial "file=$work/$name.log" "$@" \
+	"$ckvm" run --kernel "${dkernel:-$gdir/count.elf}" --memory 128M --serial "file=$work/$name.log" "$@" \
 		</dev/null >/dev/null 2>"$work/$name.err" &
 	dpid=$!
 }
@@ -102,4 +103,21 @@ T=migfail-retry; migrate_to "unix:$work/mig.sock" && ok || bad "$(cat "$work/ctl
 T=migfail-retry-source-exits; stopped 0
 T=migfail-retry-sequence; wait_more "$work/f-dst3.log" 5 && r=$(seq_ok "$work/f-src.log" "$work/f-dst3.log") && ok ||
 	bad "${r:-no numbers on the destination}"
+kill -TERM "$dpid"; dest_status >/dev/null
+
+echo "--- pre-copy rounds (dirty guest: rewrites 16 MiB in a loop)"
+dkernel=$gdir/dirty.elf dest g-dst --incoming "unix:$work/mig.sock"
+T=migdirty-start; start run --kernel "$gdir/dirty.elf" --memory 128M --serial "file=$work/g-src.log" --api-sock "$S" &&
+	wait_more "$work/g-src.log" 3 && ok || bad "no numbers"
+# a 1 ms target cannot be met: rounds until the limit, then the rest in the pause
+T=migdirty-ctl; for _ in $(seq 100); do
+	"$ckvm" ctl --api-sock "$S" migrate --to "unix:$work/mig.sock" --downtime-ms 1 >/dev/null 2>"$work/ctl.err" && break
+	sleep 0.05
+done; grep -q . "$work/ctl.err" && bad "$(cat "$work/ctl.err")" || ok
+T=migdirty-source-exits; stopped 0
+T=migdirty-rounds; r=$(grep -o 'migrated to .*: [0-9]* rounds' "$work/err" | grep -o '[0-9]* rounds$' | cut -d' ' -f1)
+[ "${r:-0}" -ge 2 ] && ok "$(grep -o 'migrated to .*' "$work/err" | sed 's/.*: //')" || bad "${r:-no} rounds"
+T=migdirty-sequence; wait_more "$work/g-dst.log" 3 && r=$(seq_ok "$work/g-src.log" "$work/g-dst.log") && ok ||
+	bad "${r:-no numbers on the destination}"
+T=migdirty-no-stale-page; grep -q STALE "$work/g-dst.log" "$work/g-src.log" && bad "a page came over stale" || ok
 kill -TERM "$dpid"; dest_status >/dev/null

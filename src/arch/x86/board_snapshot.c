@@ -155,6 +155,9 @@ static bool ram_file_backed;
 /* Diff snapshots: KVM's dirty log is on from the first snapshot; the RAM file that snapshot (or
  * the latest since) wrote is the one a Diff updates. One board per process. */
 static bool dirty_log_on;
+/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 is on: reading the log no longer clears it or write-protects
+ * the pages; dirty_pages does that with KVM_CLEAR_DIRTY_LOG for exactly the pages it read. */
+static bool dirty_log_manual;
 static char last_mem[PATH_MAX];
 
 /* Which pages of anonymous RAM are resident (1 byte each, bit 0), or NULL when that cannot tell
@@ -259,7 +262,12 @@ static int write_file(const char *path, const void *data, size_t len, const stru
 static int dirty_log_enable(struct board *b)
 {
 	const struct guest_mem *gm = &b->vm.gm;
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+				      .args = { KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE } };
 
+	/* without it (an older KVM) GET_DIRTY_LOG clears as it reads: the same result */
+	dirty_log_manual = ioctl(b->vm.vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) > 0 &&
+			   ioctl(b->vm.vm_fd, KVM_ENABLE_CAP, &cap) == 0;
 	for (int i = 0; i < gm->nr; i++) {
 		struct kvm_userspace_memory_region mr = {
 			.slot = (uint32_t)i, .flags = KVM_MEM_LOG_DIRTY_PAGES,
@@ -289,6 +297,16 @@ static unsigned long *dirty_pages(struct board *b, int i, bool with_touched)
 	if (ioctl(b->vm.vm_fd, KVM_GET_DIRTY_LOG, &dl) < 0) {
 		free(map);
 		return NULL;
+	}
+	if (dirty_log_manual) {
+		/* re-protect what was read, before its contents are: a write after this is logged anew */
+		struct kvm_clear_dirty_log cl = { .slot = (uint32_t)i, .first_page = 0,
+						  .num_pages = (uint32_t)(r->len / PAGE), .dirty_bitmap = map };
+
+		if (ioctl(b->vm.vm_fd, KVM_CLEAR_DIRTY_LOG, &cl) < 0) {
+			free(map);
+			return NULL;
+		}
 	}
 	for (size_t w = 0; with_touched && r->touched && w < words; w++)
 		map[w] |= __atomic_load_n(&r->touched[w], __ATOMIC_RELAXED);
