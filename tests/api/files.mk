@@ -34,3 +34,9 @@ $(FUZZ_DIR)/corpus_api/.seeded: $(wildcard tests/api/fuzz-seeds/*)
 	cp tests/api/fuzz-seeds/* $(dir $@)
 	touch $@
 fuzz: $(FUZZ_DIR)/corpus_api/.seeded
+
+# bench/snapshot.sh's QEMU side: the count guest behind the PVH shim QEMU can boot with -kernel.
+$(API_DIR)/count-qemu.elf: tests/api/count.S $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.o tests/guests/guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o \
+		$(GUEST_DIR)/pvh64.o

@@ -27,12 +27,14 @@ has_in() { tr -d '\r' < "$1" | grep -q "$2"; }
 ARGS=(run --kernel "$CACHE/bzImage" --initrd "$CACHE/initramfs.cpio" --memory 128M
       --cmdline "console=ttyS0 ckvm.test=shell quiet")
 start=$(date +%s.%N)
-timeout -k 5 "$TIMEOUT" "$CKVM" "${ARGS[@]}" --api-sock "$S" <"$FIFO" >"$OUT" 2>"$WORK/$T.stderr" &
+# ckvm itself in the background (no `timeout` around it): SIGKILL must reach ckvm, not a wrapper.
+# Every wait below is bounded.
+"$CKVM" "${ARGS[@]}" --api-sock "$S" <"$FIFO" >"$OUT" 2>"$WORK/$T.stderr" &
 VMPID=$!
 exec 3>"$FIFO"
 if ! wait_for "$TIMEOUT" has_in "$OUT" '^busybox shell'; then
 	bad "no shell banner"
-	kill -KILL "$VMPID" 2>/dev/null
+	kill -KILL "$VMPID" 2>/dev/null; wait "$VMPID" 2>/dev/null
 	exec 3>&-
 else
 	printf 'i=0; while :; do i=$((i+1)); echo "SEQ-$i"; sleep 1; done &\n' >&3
@@ -43,11 +45,12 @@ else
 		FAILS="$FAILS [snapshot failed: $(cat "$WORK/$T.ctl")]"
 	SNAP_MS=$(printf '%.0f' "$(echo "($(date +%s.%N) - $snap_start) * 1000" | bc)")
 	kill -KILL "$VMPID"; wait "$VMPID" 2>/dev/null
+	OLDPID=$VMPID
 	exec 3>&-
 	n1=$(seqs "$OUT")
 	rstart=$(date +%s.%N)
-	timeout -k 5 "$TIMEOUT" "$CKVM" "${ARGS[@]}" --restore "$WORK/snap" <"$FIFO2" >"$OUT2" \
-		2>"$WORK/$T.stderr2" &
+	kill -0 "$OLDPID" 2>/dev/null && FAILS="$FAILS [the snapshotted ckvm survived SIGKILL]"
+	"$CKVM" "${ARGS[@]}" --restore "$WORK/snap" <"$FIFO2" >"$OUT2" 2>"$WORK/$T.stderr2" &
 	VMPID=$!
 	exec 3>"$FIFO2"
 	wait_for 120 eval '[ "$(seqs "$OUT2")" -ge 3 ]' || FAILS="$FAILS [no SEQ lines after the restore]"
@@ -55,6 +58,9 @@ else
 	printf 'echo "TYPED-$((6 * 7))"\n' >&3
 	wait_for 120 has_in "$OUT2" '^TYPED-42' || FAILS="$FAILS [the restored shell did not answer a typed line]"
 	printf 'kill $!; poweroff -f\n' >&3
+	# poweroff at emulated speed, bounded; then the restored VM goes whatever happened
+	for _ in $(seq 600); do kill -0 "$VMPID" 2>/dev/null || break; sleep 0.2; done
+	kill -KILL "$VMPID" 2>/dev/null
 	wait "$VMPID"
 	RC=$?
 	exec 3>&-
