@@ -6,6 +6,7 @@
 # host-side decompression (the default), guestdecomp with the guest's own decompressor.
 LINUX_TESTS ?= kimage boot kaslr guestdecomp shell blk net smp2 smp4 acpioff clock api configfile
 LINUX_TESTS += snapshot
+LINUX_TESTS += migrate
 
 check-linux: $(O)/ckvm $(O)/tests/unit/test_kimage
 	guest/build.sh
