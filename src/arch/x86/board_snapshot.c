@@ -21,11 +21,15 @@
 #include "arch/x86/board.h"
 #include "arch/x86/cpu_state.h"
 #include "core/snapshot_fmt.h"
+#include "core/snapshot_ram.h"
 #include "core/vcpu.h"
 #include "log.h"
 
 #define MEM_SECTION_VERSION	1
 #define PAGE			4096ULL
+
+/* The RAM file the latest snapshot wrote: the one a Diff updates (one board per process). */
+static char last_mem[PATH_MAX];
 #define DEV_REC_START		65536
 
 /* Section "mem": where each RAM region lies in the RAM file (regions back to back, in order). */
@@ -140,229 +144,6 @@ static int flush_disks(struct board *b, char *err, size_t errlen)
 	return 0;
 }
 
-static bool page_zero(const uint8_t *p)
-{
-	const uint64_t *q = (const uint64_t *)p;
-	uint64_t acc = 0;
-
-	for (size_t i = 0; i < PAGE / 8; i++)
-		acc |= q[i];
-	return acc == 0;
-}
-
-/* Guest RAM is this process's anonymous memory (not a restored snapshot's file mapping). */
-static bool ram_file_backed;
-/* Diff snapshots: KVM's dirty log is on from the first snapshot; the RAM file that snapshot (or
- * the latest since) wrote is the one a Diff updates. One board per process. */
-static bool dirty_log_on;
-/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 is on: reading the log no longer clears it or write-protects
- * the pages; dirty_pages does that with KVM_CLEAR_DIRTY_LOG for exactly the pages it read. */
-static bool dirty_log_manual;
-static char last_mem[PATH_MAX];
-
-/* Which pages of anonymous RAM are resident (1 byte each, bit 0), or NULL when that cannot tell
- * zero pages: with swap, a page not resident may be in the swap area. A page never touched reads as
- * zeros, and reading it to find that out would fault in every page of a large idle guest. */
-static uint8_t *resident_map(const struct gm_region *r)
-{
-	struct sysinfo si;
-	uint8_t *vec;
-
-	if (ram_file_backed || sysinfo(&si) < 0 || si.totalswap)
-		return NULL;
-	if (!(vec = malloc(r->len / PAGE)))
-		return NULL;
-	if (mincore(r->hva, r->len, vec) < 0) {
-		free(vec);
-		return NULL;
-	}
-	return vec;
-}
-
-/* A page that holds data: resident (when known) and not all zeros. */
-static bool page_data(const uint8_t *base, const uint8_t *vec, uint64_t p)
-{
-	return (!vec || (vec[p / PAGE] & 1)) && !page_zero(base + p);
-}
-
-/* RAM into fd: runs of non-zero pages written, zero pages left as holes (ftruncate sets the size
- * first, so a hole reads back as zeros). */
-static int write_ram(const struct guest_mem *gm, int fd, uint64_t *written)
-{
-	uint64_t off = 0;
-
-	*written = 0;
-	for (int i = 0; i < gm->nr; i++) {
-		const uint8_t *base = gm->r[i].hva;
-		uint64_t len = gm->r[i].len, p = 0;
-		uint8_t *vec = resident_map(&gm->r[i]);
-
-		while (p < len) {
-			uint64_t q;
-
-			while (p < len && !page_data(base, vec, p))
-				p += PAGE;
-			for (q = p; q < len && q - p < (64ULL << 20) && page_data(base, vec, q); q += PAGE)
-				;
-			for (uint64_t at = p; at < q;) {
-				ssize_t n = pwrite(fd, base + at, q - at, (off_t)(off + at));
-
-				if (n <= 0) {
-					free(vec);
-					return n < 0 ? -errno : -EIO;
-				}
-				at += (uint64_t)n;
-			}
-			*written += q - p;
-			p = q;
-		}
-		free(vec);
-		off += len;
-	}
-	return 0;
-}
-
-/* data into path through path.tmp: written, synced, renamed. */
-static int write_file(const char *path, const void *data, size_t len, const struct guest_mem *gm,
-		      uint64_t ram_total, uint64_t *written)
-{
-	char tmp[PATH_MAX];
-	int fd, ret = 0;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (gm) {
-		if (ftruncate(fd, (off_t)ram_total) < 0)
-			ret = -errno;
-		else
-			ret = write_ram(gm, fd, written);
-	}
-	for (size_t at = 0; !ret && at < len;) {
-		ssize_t n = write(fd, (const char *)data + at, len - at);
-
-		if (n <= 0)
-			ret = n < 0 ? -errno : -EIO;
-		else
-			at += (size_t)n;
-	}
-	if (!ret && fsync(fd) < 0)
-		ret = -errno;
-	close(fd);
-	if (!ret && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret)
-		unlink(tmp);
-	return ret;
-}
-
-/* KVM logs the guest's writes to RAM from now on (each slot re-registered with the flag). */
-static int dirty_log_enable(struct board *b)
-{
-	const struct guest_mem *gm = &b->vm.gm;
-	struct kvm_enable_cap cap = { .cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
-				      .args = { KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE } };
-
-	/* without it (an older KVM) GET_DIRTY_LOG clears as it reads: the same result */
-	dirty_log_manual = ioctl(b->vm.vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) > 0 &&
-			   ioctl(b->vm.vm_fd, KVM_ENABLE_CAP, &cap) == 0;
-	for (int i = 0; i < gm->nr; i++) {
-		struct kvm_userspace_memory_region mr = {
-			.slot = (uint32_t)i, .flags = KVM_MEM_LOG_DIRTY_PAGES,
-			.guest_phys_addr = gm->r[i].gpa, .memory_size = gm->r[i].len,
-			.userspace_addr = (uint64_t)(uintptr_t)gm->r[i].hva,
-		};
-
-		if (ioctl(b->vm.vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0)
-			return -errno;
-	}
-	dirty_log_on = true;
-	return 0;
-}
-
-/* Slot i's pages the guest wrote since the last call (KVM clears its log as it hands it over),
- * ORed with the pages ckvm's devices may have written (gm_ptr's sticky marks). */
-static unsigned long *dirty_pages(struct board *b, int i, bool with_touched)
-{
-	const struct gm_region *r = &b->vm.gm.r[i];
-	size_t words = (size_t)((r->len / PAGE + 63) / 64);
-	unsigned long *map = calloc(words, sizeof(*map));
-	struct kvm_dirty_log dl = { .slot = (uint32_t)i };
-
-	if (!map)
-		return NULL;
-	dl.dirty_bitmap = map;
-	if (ioctl(b->vm.vm_fd, KVM_GET_DIRTY_LOG, &dl) < 0) {
-		free(map);
-		return NULL;
-	}
-	if (dirty_log_manual) {
-		/* re-protect what was read, before its contents are: a write after this is logged anew */
-		struct kvm_clear_dirty_log cl = { .slot = (uint32_t)i, .first_page = 0,
-						  .num_pages = (uint32_t)(r->len / PAGE), .dirty_bitmap = map };
-
-		if (ioctl(b->vm.vm_fd, KVM_CLEAR_DIRTY_LOG, &cl) < 0) {
-			free(map);
-			return NULL;
-		}
-	}
-	for (size_t w = 0; with_touched && r->touched && w < words; w++)
-		map[w] |= __atomic_load_n(&r->touched[w], __ATOMIC_RELAXED);
-	return map;
-}
-
-/* Diff: the previous RAM file gets the pages written since (zero or not), in place under a
- * temporary name: until it is renamed back, the old state file has no RAM file beside it and a
- * restore refuses it rather than mixing two points in time. */
-static int write_diff(struct board *b, const char *mem_path, uint64_t *written)
-{
-	const struct guest_mem *gm = &b->vm.gm;
-	char tmp[PATH_MAX];
-	uint64_t off = 0;
-	int fd, ret = 0;
-
-	*written = 0;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", mem_path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	if (rename(mem_path, tmp) < 0)
-		return -errno;
-	if ((fd = open(tmp, O_WRONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	for (int i = 0; i < gm->nr && !ret; i++) {
-		unsigned long *map = dirty_pages(b, i, true);
-		uint64_t pages = gm->r[i].len / PAGE;
-
-		if (!map) {
-			ret = -ENOMEM;
-			break;
-		}
-		for (uint64_t p = 0; p < pages && !ret; p++) {
-			if (!(map[p / 64] >> (p % 64) & 1))
-				continue;
-			if (pwrite(fd, gm->r[i].hva + p * PAGE, PAGE, (off_t)(off + p * PAGE)) != (ssize_t)PAGE)
-				ret = -errno ? -errno : -EIO;
-			*written += PAGE;
-		}
-		free(map);
-		off += gm->r[i].len;
-	}
-	if (!ret && fsync(fd) < 0)
-		ret = -errno;
-	close(fd);
-	if (!ret && rename(tmp, mem_path) < 0)
-		ret = -errno;
-	return ret;
-}
-
-/* After a Full snapshot: the log restarts from here (read and dropped). */
-static void dirty_log_reset(struct board *b)
-{
-	for (int i = 0; i < b->vm.gm.nr; i++)
-		free(dirty_pages(b, i, true));
-}
-
 int board_state_build(struct board *b, struct snap_writer *w, char *err, size_t errlen)
 {
 	struct snap_header h;
@@ -393,16 +174,14 @@ int board_flush_disks(struct board *b, char *err, size_t errlen)
 
 int board_dirty_log_start(struct board *b)
 {
-	int ret = dirty_log_on ? 0 : dirty_log_enable(b);
-
 	/* whoever reads the log next takes pages from a later Diff snapshot: make that a Full one */
 	last_mem[0] = '\0';
-	return ret;
+	return snap_ram_dirty_start(&b->vm);
 }
 
 unsigned long *board_dirty_pages(struct board *b, int slot, bool with_touched)
 {
-	return dirty_pages(b, slot, with_touched);
+	return snap_ram_dirty_pages(&b->vm, slot, with_touched);
 }
 
 int board_snapshot(struct board *b, const char *state_path, const char *mem_path, bool diff,
@@ -417,7 +196,7 @@ int board_snapshot(struct board *b, const char *state_path, const char *mem_path
 	if (!b->devs_paused)
 		return fail(err, errlen, -EBUSY, "the VM is not paused (PATCH /vm {\"state\": \"Paused\"} "
 			    "first)");
-	if (diff && (!dirty_log_on || strcmp(mem_path, last_mem)))
+	if (diff && (!snap_ram_dirty_on() || strcmp(mem_path, last_mem)))
 		return fail(err, errlen, -EINVAL, "a Diff snapshot updates the RAM file of the previous "
 			    "snapshot this ckvm took (%s): take a Full one first, or give that file",
 			    last_mem[0] ? last_mem : "none yet");
@@ -427,21 +206,19 @@ int board_snapshot(struct board *b, const char *state_path, const char *mem_path
 	ret = board_state_build(b, &w, err, errlen);
 	mem_layout(&b->vm.gm, &m);
 	/* RAM first: a state file that exists always has its RAM file complete beside it. */
-	if (!ret && diff && (ret = write_diff(b, mem_path, &written)))
+	if (!ret && diff && (ret = snap_ram_write_diff(&b->vm, mem_path, &written)))
 		fail(err, errlen, ret, "memory file %s: %s", mem_path, strerror(-ret));
 	if (!ret && !diff) {
 		/* logging from before the RAM is read: a page written later is in the next Diff */
-		if (!dirty_log_on && (ret = dirty_log_enable(b)))
+		if ((ret = snap_ram_dirty_start(&b->vm)))
 			fail(err, errlen, ret, "KVM dirty logging: %s", strerror(-ret));
-		else
-			dirty_log_reset(b);
-		if (!ret && (ret = write_file(mem_path, NULL, 0, &b->vm.gm, m.total, &written)))
+		if (!ret && (ret = snap_ram_write_full(&b->vm, mem_path, &written)))
 			fail(err, errlen, ret, "memory file %s: %s", mem_path, strerror(-ret));
 	}
 	if (!ret)
 		snprintf(last_mem, sizeof(last_mem), "%s", mem_path);
 	t1 = vm_clock_ns();
-	if (!ret && (ret = write_file(state_path, w.buf, w.len, NULL, 0, NULL)))
+	if (!ret && (ret = snap_file_write(state_path, w.buf, w.len)))
 		fail(err, errlen, ret, "state file %s: %s", state_path, strerror(-ret));
 	if (!ret)
 		log_info("snapshot", "%s snapshot: %zu bytes of state, %llu KiB of %llu MiB of RAM "
@@ -575,7 +352,7 @@ static int map_ram(struct board *b, const char *mem_path, char *err, size_t errl
 		}
 		off += gm->r[i].len;
 	}
-	ram_file_backed = true;
+	snap_ram_file_backed();
 out:
 	close(fd);	/* the mappings keep the file */
 	return ret;
