@@ -147,18 +147,16 @@ static int wait_confirm(int fd)
 	return memcmp(got, MIG_CONFIRM, sizeof(got)) ? -EPROTO : 0;
 }
 
-/* Pause, send the rest and the state, wait for the confirmation. */
-static int switchover(struct board *b, struct api_vmm *ops, struct mig_out *o, uint64_t *sent,
-		      unsigned round, int64_t *t_pause, char *err, size_t errlen)
+/* Paused, under the lifecycle lock: send the rest and the state, wait for the confirmation. */
+static int switchover_locked(struct board *b, struct mig_out *o, uint64_t *sent, unsigned round,
+			     char *err, size_t errlen)
 {
 	struct snap_writer w;
 	uint64_t left;
 	int ret;
 
-	*t_pause = vm_clock_ns();
-	if ((ret = ops->pause(ops->ctx, NULL)))
-		return snprintf(err, errlen, "cannot pause the VM: %s", strerror(-ret)), ret;
-	*t_pause = vm_clock_ns();
+	if (b->devs_stopped)
+		return snprintf(err, errlen, "the VM is stopping"), -ESHUTDOWN;
 	if ((ret = collect(b, true, &left)))
 		return snprintf(err, errlen, "dirty log: %s", strerror(-ret)), ret;
 	set_phase("switchover", round, o->bytes, left);
@@ -180,6 +178,23 @@ static int switchover(struct board *b, struct api_vmm *ops, struct mig_out *o, u
 	if ((ret = wait_confirm(mig.fd)))
 		snprintf(err, errlen, "the destination did not confirm it runs the VM: %s",
 			 ret == -EPROTO ? "a wrong answer" : strerror(-ret));
+	return ret;
+}
+
+/* Pause, then the rest with the lifecycle lock held: no API resume or snapshot, and the main
+ * thread's stop waits (bounded by the socket and confirmation timeouts), until it is decided. */
+static int switchover(struct board *b, struct api_vmm *ops, struct mig_out *o, uint64_t *sent,
+		      unsigned round, int64_t *t_pause, char *err, size_t errlen)
+{
+	int ret;
+
+	*t_pause = vm_clock_ns();
+	if ((ret = ops->pause(ops->ctx, NULL)))
+		return snprintf(err, errlen, "cannot pause the VM: %s", strerror(-ret)), ret;
+	*t_pause = vm_clock_ns();
+	pthread_mutex_lock(&b->lifecycle_lock);
+	ret = switchover_locked(b, o, sent, round, err, errlen);
+	pthread_mutex_unlock(&b->lifecycle_lock);
 	return ret;
 }
 
