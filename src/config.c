@@ -36,7 +36,7 @@ enum {
 	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
 	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK, OPT_KDECOMP, OPT_SECCOMP, OPT_SECCOMP_TRIGGER,
 	OPT_BIOS, OPT_FLOPPY,
-	OPT_GDB, OPT_GDB_WAIT, OPT_RESTORE,
+	OPT_GDB, OPT_GDB_WAIT, OPT_RESTORE, OPT_INCOMING,
 	/* `ckvm test` only (test_opt) */
 	OPT_EXPECT, OPT_FAIL_ON, OPT_TIMEOUT, OPT_SCREEN_DUMP, OPT_REPORT, OPT_TEST_NAME, OPT_EXIT_PASS,
 };
@@ -80,6 +80,7 @@ static const struct option run_opts[] = {
 	{ "name", required_argument, NULL, OPT_TEST_NAME },
 	{ "exit-pass", required_argument, NULL, OPT_EXIT_PASS },
 	{ "restore", required_argument, NULL, OPT_RESTORE },
+	{ "incoming", required_argument, NULL, OPT_INCOMING },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -412,6 +413,11 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 			return config_fail(err, errlen, "--seccomp %s: expected kill, log or off", arg);
 		break;
 	case OPT_RESTORE: cfg->restore_dir = arg; break;
+	case OPT_INCOMING:
+		if (strncmp(arg, "tcp:", 4) && strncmp(arg, "unix:", 5))
+			return config_fail(err, errlen, "--incoming %s: expected tcp:ADDR:PORT or unix:PATH", arg);
+		cfg->incoming = arg;
+		break;
 	case OPT_SECCOMP_TRIGGER:
 		if ((ret = sandbox_role_parse(arg)) < 0)
 			return config_fail(err, errlen, "--seccomp-test-trigger %s: expected main, vcpu, io, "
@@ -596,7 +602,9 @@ void config_usage(FILE *f)
 	      "  --gdb tcp:ADDR:PORT|unix:PATH   GDB remote stub (one client at a time)\n"
 	      "  --gdb-wait              with --gdb: the vCPUs wait for the client's first continue\n"
 	      "  --restore DIR           start from the snapshot in DIR (DIR/state, DIR/mem; `ckvm ctl\n"
-	      "                          snapshot --to DIR`), with the snapshotted VM's options\n\n"
+	      "                          snapshot --to DIR`), with the snapshotted VM's options\n"
+	      "  --incoming tcp:ADDR:PORT|unix:PATH   wait for one live migration (`ckvm ctl migrate`)\n"
+	      "                          and run the migrated VM (give the source's VM options)\n\n"
 	      "test options (ckvm test: headless, test-exit ports on, ends at the first outcome):\n"
 	      "  --expect REGEX          serial output must match these, in order (repeatable)\n"
 	      "  --fail-on REGEX         fail as soon as the output matches (repeatable)\n"

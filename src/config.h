@@ -80,6 +80,8 @@ struct vm_config {
 	const char *restore_dir;
 	const char *restore_state, *restore_mem;
 	bool restore_paused;
+	/* --incoming tcp:ADDR:PORT|unix:PATH: receive a live migration (board_migrate.c) first. */
+	const char *incoming;
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	int ndisks;
 	struct net_config nets[CONFIG_MAX_NETS];

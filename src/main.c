@@ -10,6 +10,7 @@
 
 #include "arch/x86/board.h"
 #include "arch/x86/board_api.h"
+#include "arch/x86/board_migrate.h"
 #include "arch/x86/board_snapshot.h"
 #include "backend/console.h"
 #include "config.h"
@@ -216,9 +217,12 @@ int main(int argc, char **argv)
 		}
 	}
 
+	board_migrate_before_create(run_cfg);	/* --incoming: disks locked once migrated */
 	ret = board_create(&board, run_cfg);
 	if (!ret)
 		ret = board_restore_config(&board);	/* --restore, PUT /snapshot/load; else nothing */
+	if (!ret)
+		ret = board_migrate_incoming(&board);	/* --incoming: RAM and state from the source */
 	board_api_ops(&board, &ops);
 	api_vm_created(api, ret, log_last_error(), ret ? NULL : &ops);
 	if (ret) {
@@ -242,6 +246,7 @@ int main(int argc, char **argv)
 	why = board_run(&board);
 	if (!board.abandoned)	/* a vCPU that would not stop may still look at the debug state */
 		gdb_stub_stop(gdb);
+	board_migrate_finish(&board);	/* a migration thread still going is joined */
 	api_vm_gone(api);
 	code = stop_exit_code(why, board.vm.stop_code);
 	if (tm)	/* the stop message goes into the test's summary line */

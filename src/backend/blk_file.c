@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,13 @@
 #include "log.h"
 
 #define SECTOR 512u
+
+/* Live migration on shared storage hands the writable disks' locks from the source to the
+ * destination (board_migrate.c): the open writable files, and whether opening them locks. */
+#define MAX_LOCKED 64
+static pthread_mutex_t writers_lock = PTHREAD_MUTEX_INITIALIZER;
+static int writers[MAX_LOCKED];
+static bool defer_locks;
 
 struct blk_file {
 	struct blk_backend b;
@@ -95,6 +103,11 @@ static void blk_file_close(struct blk_backend *b)
 {
 	struct blk_file *f = (struct blk_file *)b;
 
+	pthread_mutex_lock(&writers_lock);
+	for (int i = 0; i < MAX_LOCKED; i++)
+		if (writers[i] == f->fd + 1)
+			writers[i] = 0;
+	pthread_mutex_unlock(&writers_lock);
 	close(f->fd);
 	free(f);
 }
@@ -149,7 +162,7 @@ int blk_file_open(struct blk_backend **out, const char *path, bool readonly)
 	}
 	/* Another holder of a conflicting lock is another process: config_validate() refuses a disk
 	 * given twice, and a writable disk that is also this VM's kernel or initrd. */
-	if (fcntl(fd, F_OFD_SETLK, &fl)) {
+	if (!(defer_locks && !readonly) && fcntl(fd, F_OFD_SETLK, &fl)) {
 		ret = -errno;
 		if (ret == -EAGAIN || ret == -EACCES) {
 			log_err("blk", "%s: locked by another process (%s)", path, readonly ?
@@ -174,12 +187,37 @@ int blk_file_open(struct blk_backend **out, const char *path, bool readonly)
 	}
 	f->fd = fd;
 	strcpy(f->path, path);
+	pthread_mutex_lock(&writers_lock);
+	for (int i = 0; !readonly && i < MAX_LOCKED; i++)
+		if (!writers[i]) {
+			writers[i] = fd + 1;
+			break;
+		}
+	pthread_mutex_unlock(&writers_lock);
 	f->b = (struct blk_backend){ .ops = &blk_file_ops, .size_bytes = size, .readonly = readonly,
 				     .name = f->path };
 	*out = &f->b;
 	return 0;
 fail:
 	close(fd);
+	return ret;
+}
+
+void blk_file_defer_locks(void)
+{
+	defer_locks = true;
+}
+
+int blk_file_writers_lock(bool take)
+{
+	struct flock fl = { .l_type = take ? F_WRLCK : F_UNLCK, .l_whence = SEEK_SET };
+	int ret = 0;
+
+	pthread_mutex_lock(&writers_lock);
+	for (int i = 0; i < MAX_LOCKED && !ret; i++)
+		if (writers[i] && fcntl(writers[i] - 1, F_OFD_SETLK, &fl))
+			ret = errno == EACCES ? -EAGAIN : -errno;
+	pthread_mutex_unlock(&writers_lock);
 	return ret;
 }
 

@@ -31,6 +31,12 @@ struct blk_backend {
  * (read lock when readonly): -EAGAIN with "PATH: locked by another process" logged if taken.
  * A size that is not a multiple of 512 is rounded down with a warning. 0 or -errno (logged). */
 int blk_file_open(struct blk_backend **out, const char *path, bool readonly);
+/* Live migration on shared storage (board_migrate.c): the destination opens writable images
+ * unlocked (the source holds them) and takes the locks once the source released them; the
+ * source releases them at switch-over and takes them back if the migration fails. take: lock
+ * every writable image opened (-EAGAIN when another process holds one), else unlock them. */
+void blk_file_defer_locks(void);
+int blk_file_writers_lock(bool take);
 /* A zero-filled RAM disk of size_bytes (multiple of 512). 0 or -errno. */
 int blk_mem_create(struct blk_backend **out, uint64_t size_bytes, bool readonly);
 /* The RAM disk's bytes (tests inspect them). */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct vm_config;
+struct migrate_progress;
 
 #define API_MAX_EXITS	64
 
@@ -38,6 +39,10 @@ struct api_vmm {
 	/* PUT /snapshot/create on a paused VM: the state file and the RAM file (board_snapshot.h). */
 	int (*snapshot)(void *ctx, const char *state_path, const char *mem_path, bool diff, char *err,
 			size_t errlen);
+	/* PUT /migrate: start a live migration (board_migrate.h); GET /migrate: its progress. */
+	int (*migrate)(void *ctx, const char *url, unsigned downtime_ms, unsigned bandwidth_mbps,
+		       char *err, size_t errlen);
+	void (*migrate_progress)(void *ctx, struct migrate_progress *out);
 };
 
 struct api_options {

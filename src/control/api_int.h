@@ -113,6 +113,9 @@ void api_reply_json(struct api_reply *rep, struct json_object *obj);
  * configured VM from a snapshot through InstanceStart). a->lock held. */
 void api_snapshot_create(struct api *a, const char *id, struct json_object *body, struct api_reply *rep);
 void api_snapshot_load(struct api *a, const char *id, struct json_object *body, struct api_reply *rep);
+/* api_migrate.c: PUT /migrate (start a live migration), GET /migrate (its progress). */
+void api_migrate_start(struct api *a, const char *id, struct json_object *body, struct api_reply *rep);
+void api_migrate_get(struct api *a, const char *id, struct json_object *body, struct api_reply *rep);
 /* InstanceStart (api_routes.c): build the configuration and hand it to main. */
 void api_instance_start(struct api *a, struct api_reply *rep);
 

@@ -337,6 +337,8 @@ static const struct route routes[] = {
 	{ HTTP_PUT, "/metrics", false, true, ANYTIME, put_metrics },
 	{ HTTP_PUT, "/snapshot/create", false, true, RUNNING, api_snapshot_create },
 	{ HTTP_PUT, "/snapshot/load", false, true, PREBOOT, api_snapshot_load },
+	{ HTTP_PUT, "/migrate", false, true, RUNNING, api_migrate_start },
+	{ HTTP_GET, "/migrate", false, false, RUNNING, api_migrate_get },
 };
 
 /* The request target's path: origin-form only, no query or fragment. */

@@ -30,6 +30,8 @@ static const struct {
 	{ "ctrl-alt-del", "PUT", "/actions", "{\"action_type\":\"SendCtrlAltDel\"}", "the keystrokes" },
 	{ "flush-metrics", "PUT", "/actions", "{\"action_type\":\"FlushMetrics\"}", "one metrics line now" },
 	{ "snapshot", "PUT", "/snapshot/create", NULL, "--to DIR [--diff]: the paused VM into DIR/state, DIR/mem" },
+	{ "migrate", "PUT", "/migrate", NULL, "--to tcp:HOST:PORT|unix:PATH [--downtime-ms N] [--bandwidth-mbps N]" },
+	{ "migrate-status", "GET", "/migrate", NULL, "the live migration's progress" },
 };
 
 struct reply {
@@ -162,11 +164,58 @@ static char *snapshot_body(const char *dir, bool diff)
 	return out;
 }
 
+/* migrate --to URL [--downtime-ms N] [--bandwidth-mbps N]: PUT /migrate's body. */
+struct migrate_args {
+	const char *to;
+	unsigned long downtime_ms, bandwidth_mbps;
+};
+
+static int migrate_arg(const char *opt, const char *val, struct migrate_args *m)
+{
+	char *end;
+	unsigned long v;
+
+	if (!strcmp(opt, "--to")) {
+		m->to = val;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (!*val || *end || errno || v > 1000000 || (v == 0 && !strcmp(opt, "--downtime-ms"))) {
+		fprintf(stderr, "ckvm ctl: migrate: %s %s: expected a number (1-1000000)\n", opt, val);
+		return -1;
+	}
+	if (!strcmp(opt, "--downtime-ms"))
+		m->downtime_ms = v;
+	else
+		m->bandwidth_mbps = v;
+	return 0;
+}
+
+static char *migrate_body(const struct migrate_args *m)
+{
+	struct json_object *o;
+	char *out;
+
+	if (!m->to) {
+		fprintf(stderr, "ckvm ctl: migrate: --to tcp:HOST:PORT|unix:PATH is needed\n");
+		return NULL;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "destination_url", json_object_new_string(m->to));
+	json_object_object_add(o, "downtime_ms", json_object_new_int64((int64_t)m->downtime_ms));
+	json_object_object_add(o, "bandwidth_mbps", json_object_new_int64((int64_t)m->bandwidth_mbps));
+	out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return out;
+}
+
 int ctl_main(int argc, char **argv)
 {
 	const char *sock = NULL, *cmd = NULL, *to = NULL, *body;
 	char *snap_body = NULL;
 	bool diff = false;
+	struct migrate_args mig = { NULL, 300, 0 };
 	struct reply r = { 0 };
 	struct json_object *o;
 	size_t i;
@@ -184,6 +233,12 @@ int ctl_main(int argc, char **argv)
 			to = argv[++a];
 		} else if (cmd && !strcmp(cmd, "snapshot") && !strcmp(argv[a], "--diff")) {
 			diff = true;
+		} else if (cmd && !strcmp(cmd, "migrate") && a + 1 < argc &&
+			   (!strcmp(argv[a], "--to") || !strcmp(argv[a], "--downtime-ms") ||
+			    !strcmp(argv[a], "--bandwidth-mbps"))) {
+			if (migrate_arg(argv[a], argv[a + 1], &mig))
+				return 1;
+			a++;
 		} else if (!cmd && argv[a][0] != '-')
 			cmd = argv[a];
 		else {
@@ -207,6 +262,11 @@ int ctl_main(int argc, char **argv)
 			return 1;
 		}
 		if (!(snap_body = snapshot_body(to, diff)))
+			return 1;
+		body = snap_body;
+	}
+	if (!strcmp(cmd, "migrate")) {
+		if (!(snap_body = migrate_body(&mig)))
 			return 1;
 		body = snap_body;
 	}

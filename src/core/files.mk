@@ -2,4 +2,6 @@ SRCS += src/core/guest_mem.c src/core/bus.c src/core/evloop.c src/core/vm.c src/
 	src/core/sandbox.c src/core/vcpu_debug.c
 # The snapshot state format (CRC32 from zlib).
 SRCS += src/core/snapshot_fmt.c src/core/snapshot_ram.c
+# The live-migration stream.
+SRCS += src/core/migrate_stream.c
 LDLIBS += -lz

@@ -172,6 +172,14 @@ static const unsigned long snapshot_ioctls[] = {
 	KVM_GET_FPU, KVM_GET_XCRS, KVM_GET_LAPIC, KVM_GET_VCPU_EVENTS, KVM_GET_DEBUGREGS,
 	KVM_GET_MP_STATE, KVM_GET_TSC_KHZ, KVM_GET_XSAVE, KVM_GET_XSAVE2, KVM_GET_MSRS,
 	KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK, KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG,
+	KVM_ENABLE_CAP, KVM_CLEAR_DIRTY_LOG,	/* manual-protect dirty log (migration, Diff) */
+};
+/* API, live migration (board_migrate.c): the source's socket made and connected on the API
+ * thread, the migration thread started from it (it keeps this filter), the bandwidth limit's
+ * sleeps. Its KVM calls are the snapshot ones above. */
+static const int migrate_sys[] = {
+	__NR_socket, __NR_connect, __NR_setsockopt, __NR_clone, __NR_clone3, __NR_set_robust_list,
+	__NR_rseq, __NR_nanosleep, __NR_clock_nanosleep,
 };
 #ifdef SANDBOX_SANITIZER
 static const int san_sys[] = {
@@ -200,7 +208,8 @@ static size_t sandbox_lists(enum sandbox_role role, struct sandbox_list *out)
 	case SANDBOX_IO: out[n++] = LIST(io_sys, io_ioctls); break;
 	case SANDBOX_VBLK: out[n++] = LIST(vblk_sys, vblk_ioctls); break;
 	case SANDBOX_SERIAL_OUT: out[n++] = SYS_ONLY(serial_out_sys); break;
-	case SANDBOX_API: out[n++] = LIST(api_sys, api_ioctls); out[n++] = LIST(snapshot_sys, snapshot_ioctls); break;
+	case SANDBOX_API: out[n++] = LIST(api_sys, api_ioctls); out[n++] = LIST(snapshot_sys, snapshot_ioctls);
+		out[n++] = SYS_ONLY(migrate_sys); break;
 	case SANDBOX_GDB: out[n++] = LIST(gdb_sys, gdb_ioctls); break;
 	default: break;
 	}

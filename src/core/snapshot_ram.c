@@ -132,11 +132,20 @@ static int write_file(const char *path, const void *data, size_t len, const stru
 	return ret;
 }
 
+/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 is on: reading the log no longer clears it or write-protects
+ * the pages; dirty_pages does that with KVM_CLEAR_DIRTY_LOG for exactly the pages it read. */
+static bool dirty_log_manual;
+
 /* KVM logs the guest's writes to RAM from now on (each slot re-registered with the flag). */
 static int dirty_log_enable(struct vm *vm)
 {
 	const struct guest_mem *gm = &vm->gm;
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+				      .args = { KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE } };
 
+	/* without it (an older KVM) GET_DIRTY_LOG clears as it reads: the same result */
+	dirty_log_manual = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) > 0 &&
+			   ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
 	for (int i = 0; i < gm->nr; i++) {
 		struct kvm_userspace_memory_region mr = {
 			.slot = (uint32_t)i, .flags = KVM_MEM_LOG_DIRTY_PAGES,
@@ -153,7 +162,7 @@ static int dirty_log_enable(struct vm *vm)
 
 /* Slot i's pages the guest wrote since the last call (KVM clears its log as it hands it over),
  * ORed with the pages ckvm's devices may have written (gm_ptr's sticky marks). */
-static unsigned long *dirty_pages(struct vm *vm, int i)
+static unsigned long *dirty_pages(struct vm *vm, int i, bool with_touched)
 {
 	const struct gm_region *r = &vm->gm.r[i];
 	size_t words = (size_t)((r->len / PAGE + 63) / 64);
@@ -167,7 +176,17 @@ static unsigned long *dirty_pages(struct vm *vm, int i)
 		free(map);
 		return NULL;
 	}
-	for (size_t w = 0; r->touched && w < words; w++)
+	if (dirty_log_manual) {
+		/* re-protect what was read, before its contents are: a write after this is logged anew */
+		struct kvm_clear_dirty_log cl = { .slot = (uint32_t)i, .first_page = 0,
+						  .num_pages = (uint32_t)(r->len / PAGE), .dirty_bitmap = map };
+
+		if (ioctl(vm->vm_fd, KVM_CLEAR_DIRTY_LOG, &cl) < 0) {
+			free(map);
+			return NULL;
+		}
+	}
+	for (size_t w = 0; with_touched && r->touched && w < words; w++)
 		map[w] |= __atomic_load_n(&r->touched[w], __ATOMIC_RELAXED);
 	return map;
 }
@@ -190,7 +209,7 @@ int snap_ram_write_diff(struct vm *vm, const char *mem_path, uint64_t *written)
 	if ((fd = open(tmp, O_WRONLY | O_CLOEXEC)) < 0)
 		return -errno;
 	for (int i = 0; i < gm->nr && !ret; i++) {
-		unsigned long *map = dirty_pages(vm, i);
+		unsigned long *map = dirty_pages(vm, i, true);
 		uint64_t pages = gm->r[i].len / PAGE;
 
 		if (!map) {
@@ -220,8 +239,13 @@ int snap_ram_dirty_start(struct vm *vm)
 	if (!dirty_log_on)
 		return dirty_log_enable(vm);
 	for (int i = 0; i < vm->gm.nr; i++)	/* read and dropped: the log restarts here */
-		free(dirty_pages(vm, i));
+		free(dirty_pages(vm, i, true));
 	return 0;
+}
+
+unsigned long *snap_ram_dirty_pages(struct vm *vm, int slot, bool with_touched)
+{
+	return dirty_pages(vm, slot, with_touched);
 }
 
 bool snap_ram_dirty_on(void)

@@ -18,6 +18,9 @@ int snap_ram_write_diff(struct vm *vm, const char *path, uint64_t *written);
 /* Switch KVM's dirty log on (first call), else restart it from now. */
 int snap_ram_dirty_start(struct vm *vm);
 bool snap_ram_dirty_on(void);
+/* Live migration: slot's pages written since the last read of the log (which this read restarts),
+ * with with_touched ORed with the devices' touched marks. calloc'ed bitmap, NULL on failure. */
+unsigned long *snap_ram_dirty_pages(struct vm *vm, int slot, bool with_touched);
 /* Guest RAM is now a private mapping of a RAM file: its pages are read, never skipped. */
 void snap_ram_file_backed(void);
 /* data into path through path.tmp: written, synced, renamed. */

@@ -7,7 +7,7 @@ $(API_DIR)/%.elf: tests/api/%.S $(GUEST_DIR)/lib.o tests/guests/guest.h tests/gu
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o
 
-api-guests: $(API_DIR)/tick.elf $(API_DIR)/cad.elf $(CLI_DIR)/wait.elf $(API_DIR)/count.elf
+api-guests: $(API_DIR)/tick.elf $(API_DIR)/cad.elf $(CLI_DIR)/wait.elf $(API_DIR)/count.elf $(API_DIR)/dirty.elf
 
 check-api: api-guests $(O)/ckvm
 	tests/api/run.sh $(O)/ckvm $(API_DIR) $(CLI_DIR)
@@ -22,6 +22,7 @@ FUZZ_SRCS_api := src/control/http.c src/control/api_routes.c src/control/api_jso
 		 src/config_check.c src/log.c src/backend/outfile.c src/backend/tap.c $(FUZZ_SRCS_sandbox) \
 		 src/osdev/gdb_stub_spec.c src/core/guest_mem.c
 FUZZ_SRCS_api += src/control/api_snapshot.c
+FUZZ_SRCS_api += src/control/api_migrate.c
 
 $(FUZZ_DIR)/fuzz_api: tests/api/fuzz_api.c $(FUZZ_SRCS_api) src/control/api_int.h
 	@mkdir -p $(dir $@)

@@ -235,6 +235,7 @@ T=ctrl-alt-del-seen; stopped 67
 grep -q CAD "$work/cad.log" || bad "the guest did not see the keys"
 
 . "$here/snapshot.sh"	# snapshot / restore
+. "$here/migrate.sh"	# live migration
 
 echo "api: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -52,6 +52,9 @@ FUZZ_SRCS_vhost_user := src/virtio/vhost_user.c src/virtio/vhost_user_msg.c src/
 # The snapshot state file's parser and the x86 state checks (seeds: tests/fuzz/seeds/snapshot/).
 FUZZ_TARGETS += snapshot
 FUZZ_SRCS_snapshot   := src/core/snapshot_fmt.c src/arch/x86/cpu_state.c src/log.c
+# The live-migration stream receiver (seeds: tests/fuzz/seeds/migrate/).
+FUZZ_TARGETS += migrate
+FUZZ_SRCS_migrate    := src/core/migrate_stream.c src/core/snapshot_fmt.c src/core/guest_mem.c
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE

@@ -4,7 +4,7 @@
 # virtualization).
 # kimage checks the host-inflated bzImage against vmlinux without booting; boot and kaslr boot with
 # host-side decompression (the default), guestdecomp with the guest's own decompressor.
-LINUX_TESTS ?= kimage boot kaslr guestdecomp shell blk net smp2 smp4 acpioff clock api configfile gdb snapshot
+LINUX_TESTS ?= kimage boot kaslr guestdecomp shell blk net smp2 smp4 acpioff clock api configfile gdb snapshot migrate
 # Only into the default list, not into one given on the command line or in the environment:
 # vublk (issue 12) a disk served by qemu-storage-daemon over vhost-user; biosdisk (issue 9) SeaBIOS
 # boots a GRUB disk image (tests/linux/mkdisk.sh) to the boot markers, ACPI via fw_cfg (one long boot:

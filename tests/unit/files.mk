@@ -18,6 +18,7 @@ UNIT_TESTS += expect screen report gdb_proto
 UNIT_TESTS += gdb_stub
 UNIT_TESTS += vhost_user vhost_user_bad vhost_user_qsd
 UNIT_TESTS += snapshot_fmt
+UNIT_TESTS += migrate_stream
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a

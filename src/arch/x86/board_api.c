@@ -11,6 +11,7 @@
 
 #include "arch/x86/board.h"
 #include "arch/x86/board_devices.h"
+#include "arch/x86/board_migrate.h"
 #include "arch/x86/board_snapshot.h"
 #include "core/vcpu.h"
 #include "core/vm_pause.h"
@@ -159,6 +160,17 @@ static int board_snapshot_api(void *ctx, const char *state_path, const char *mem
 	return ret;
 }
 
+static int board_migrate_api(void *ctx, const char *url, unsigned downtime_ms, unsigned bw_mbps,
+			     char *err, size_t errlen)
+{
+	return board_migrate_start(ctx, url, downtime_ms, bw_mbps, err, errlen);
+}
+
+static void board_migrate_progress_api(void *ctx, struct migrate_progress *out)
+{
+	board_migrate_progress(ctx, out);
+}
+
 void board_api_ops(struct board *b, struct api_vmm *ops)
 {
 	memset(ops, 0, sizeof(*ops));
@@ -170,4 +182,6 @@ void board_api_ops(struct board *b, struct api_vmm *ops)
 	ops->drive_swap = board_drive_swap_api;
 	ops->counters = board_counters;
 	ops->snapshot = board_snapshot_api;
+	ops->migrate = board_migrate_api;
+	ops->migrate_progress = board_migrate_progress_api;
 }

@@ -144,11 +144,50 @@ static int flush_disks(struct board *b, char *err, size_t errlen)
 	return 0;
 }
 
+int board_state_build(struct board *b, struct snap_writer *w, char *err, size_t errlen)
+{
+	struct snap_header h;
+	struct mem_rec m;
+	int ret = 0;
+
+	for (unsigned i = 0; i < b->vm.ncpus && !ret; i++)
+		if ((ret = x86_vcpu_state_save(&b->vm.vcpus[i], w)))
+			fail(err, errlen, ret, "vCPU %u: cannot read its state: %s", i, strerror(-ret));
+	if (!ret && (ret = x86_vm_state_save(&b->vm, w)))
+		fail(err, errlen, ret, "cannot read the VM's interrupt controllers and clock: %s",
+		     strerror(-ret));
+	if (!ret)
+		ret = save_devices(b, w, err, errlen);
+	mem_layout(&b->vm.gm, &m);
+	if (!ret && (ret = snap_section_add(w, "mem", MEM_SECTION_VERSION, &m, sizeof(m))))
+		fail(err, errlen, ret, "state: %s", strerror(-ret));
+	identity(b, &h);
+	if (!ret && (ret = snap_finish(w, &h)))
+		fail(err, errlen, ret, "state: %s", strerror(-ret));
+	return ret;
+}
+
+int board_flush_disks(struct board *b, char *err, size_t errlen)
+{
+	return flush_disks(b, err, errlen);
+}
+
+int board_dirty_log_start(struct board *b)
+{
+	/* whoever reads the log next takes pages from a later Diff snapshot: make that a Full one */
+	last_mem[0] = '\0';
+	return snap_ram_dirty_start(&b->vm);
+}
+
+unsigned long *board_dirty_pages(struct board *b, int slot, bool with_touched)
+{
+	return snap_ram_dirty_pages(&b->vm, slot, with_touched);
+}
+
 int board_snapshot(struct board *b, const char *state_path, const char *mem_path, bool diff,
 		   char *err, size_t errlen)
 {
 	struct snap_writer w;
-	struct snap_header h;
 	struct mem_rec m;
 	uint64_t written = 0;
 	int64_t t0 = vm_clock_ns(), t1;
@@ -164,20 +203,8 @@ int board_snapshot(struct board *b, const char *state_path, const char *mem_path
 	if ((ret = flush_disks(b, err, errlen)))
 		return ret;
 	snap_writer_init(&w);
-	for (unsigned i = 0; i < b->vm.ncpus && !ret; i++)
-		if ((ret = x86_vcpu_state_save(&b->vm.vcpus[i], &w)))
-			fail(err, errlen, ret, "vCPU %u: cannot read its state: %s", i, strerror(-ret));
-	if (!ret && (ret = x86_vm_state_save(&b->vm, &w)))
-		fail(err, errlen, ret, "cannot read the VM's interrupt controllers and clock: %s",
-		     strerror(-ret));
-	if (!ret)
-		ret = save_devices(b, &w, err, errlen);
+	ret = board_state_build(b, &w, err, errlen);
 	mem_layout(&b->vm.gm, &m);
-	if (!ret && (ret = snap_section_add(&w, "mem", MEM_SECTION_VERSION, &m, sizeof(m))))
-		fail(err, errlen, ret, "state: %s", strerror(-ret));
-	identity(b, &h);
-	if (!ret && (ret = snap_finish(&w, &h)))
-		fail(err, errlen, ret, "state: %s", strerror(-ret));
 	/* RAM first: a state file that exists always has its RAM file complete beside it. */
 	if (!ret && diff && (ret = snap_ram_write_diff(&b->vm, mem_path, &written)))
 		fail(err, errlen, ret, "memory file %s: %s", mem_path, strerror(-ret));
@@ -340,7 +367,7 @@ static int restore_apply(struct board *b, const struct snap_parsed *p, const cha
 	size_t used;
 	int ret;
 
-	if ((ret = map_ram(b, mem_path, err, errlen)))
+	if (mem_path && (ret = map_ram(b, mem_path, err, errlen)))
 		return ret;
 	s = snap_find(p, "vm");
 	if ((ret = x86_vm_state_restore(&b->vm, s->data, s->len, err, errlen)))
@@ -391,6 +418,19 @@ int board_restore(struct board *b, const char *state_path, const char *mem_path)
 		log_timeline("restored from %s in %.3f ms", state_path, (double)(vm_clock_ns() - t0) / 1e6);
 	}
 	free(buf);
+	free(p);
+	return ret;
+}
+
+int board_state_apply(struct board *b, const void *buf, size_t len, char *err, size_t errlen)
+{
+	struct snap_parsed *p = malloc(sizeof(*p));
+	int ret;
+
+	if (!p)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	if (!(ret = snap_parse(buf, len, p, err, errlen)) && !(ret = restore_check(b, p, err, errlen)))
+		ret = restore_apply(b, p, NULL, err, errlen);
 	free(p);
 	return ret;
 }

@@ -27,4 +27,19 @@ int board_restore(struct board *b, const char *state_path, const char *mem_path)
  * nothing to restore. */
 int board_restore_config(struct board *b);
 
+/* Live migration (board_migrate.c) reuses these. The state stream of a paused VM (vCPUs, VM,
+ * devices, RAM layout; no RAM) into w. 0 or -errno with one sentence in err. */
+struct snap_writer;
+int board_state_build(struct board *b, struct snap_writer *w, char *err, size_t errlen);
+/* Parse, check against this VM and apply a state stream; guest RAM is already in place. Nothing
+ * is applied unless the whole stream checks out. 0 or -errno with one sentence in err. */
+int board_state_apply(struct board *b, const void *buf, size_t len, char *err, size_t errlen);
+/* fsync every writable disk image. */
+int board_flush_disks(struct board *b, char *err, size_t errlen);
+/* KVM's dirty log on for every slot (a later Diff snapshot then needs a Full one first). */
+int board_dirty_log_start(struct board *b);
+/* Slot's pages written since the last call (KVM clears its log as it hands it over), with
+ * with_touched ORed with the pages ckvm's devices were handed. calloc'ed bitmap, NULL on failure. */
+unsigned long *board_dirty_pages(struct board *b, int slot, bool with_touched);
+
 #endif

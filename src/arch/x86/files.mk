@@ -5,3 +5,5 @@ SRCS += src/arch/x86/cpu.c src/arch/x86/quirks.c src/arch/x86/board.c src/arch/x
 SRCS += src/arch/x86/board_fw.c
 # Snapshot/restore (issue 10): vCPU/VM state and the board's snapshot files.
 SRCS += src/arch/x86/cpu_state.c src/arch/x86/board_snapshot.c
+# Live migration (issue 10 item 3).
+SRCS += src/arch/x86/board_migrate.c
