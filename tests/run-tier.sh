@@ -6,8 +6,11 @@
 tier=$1; shift
 pass=0; fail=0
 for prog in "$@"; do
+	# A program that hangs (a lost wake-up, a peer that never answers) fails its tier instead of
+	# stalling the suite: each gets TIER_PROG_TIMEOUT seconds (default 1500).
 	# shellcheck disable=SC2086
-	out=$($prog 2>&1); rc=$?
+	out=$(timeout -k 10 "${TIER_PROG_TIMEOUT:-1500}" $prog 2>&1); rc=$?
+	[ "$rc" -eq 124 ] && echo "  $prog: killed after ${TIER_PROG_TIMEOUT:-1500} s"
 	echo "$out" | sed "s|^|  |"
 	line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
 	p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
