@@ -34,6 +34,7 @@ enum {
 	OPT_KFORMAT, OPT_LOAD, OPT_ENTRY, OPT_DISK, OPT_NET, OPT_NO_QUIRKS, OPT_NO_ACPI, OPT_PV_OFF,
 	OPT_PRINT, OPT_VERBOSE, OPT_HELP,
 	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK, OPT_KDECOMP, OPT_SECCOMP, OPT_SECCOMP_TRIGGER,
+	OPT_RNG, OPT_VSOCK, OPT_BALLOON,
 };
 
 /* One line per option. Single-valued options given twice are an error; opt_repeatable() lists
@@ -63,6 +64,9 @@ static const struct option run_opts[] = {
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "seccomp-test-trigger", required_argument, NULL, OPT_SECCOMP_TRIGGER },	/* tests only */
+	{ "rng", optional_argument, NULL, OPT_RNG },
+	{ "vsock", required_argument, NULL, OPT_VSOCK },
+	{ "balloon", required_argument, NULL, OPT_BALLOON },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -350,6 +354,12 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 					   "vblk, serial-out or api", arg);
 		cfg->seccomp_trigger = ret + 1;
 		break;
+	case OPT_RNG:
+		return config_rng_parse(cfg, arg, err, errlen);
+	case OPT_VSOCK:
+		return config_vsock_parse(cfg, arg, err, errlen);
+	case OPT_BALLOON:
+		return config_balloon_parse(cfg, arg, err, errlen);
 	default:
 		return -EINVAL;
 	}
@@ -444,6 +454,7 @@ void config_print(const struct vm_config *c, FILE *f)
 			fprintf(f, ",mac=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 		fputc('\n', f);
 	}
+	config_vdevs_print(c, f);
 	fprintf(f, "seccomp=%s\n", c->seccomp == SANDBOX_KILL ? "kill" :
 		c->seccomp == SANDBOX_LOG ? "log" : "off");
 }
@@ -469,6 +480,10 @@ void config_usage(FILE *f)
 	      "  --load-addr A --entry A raw format: load and real-mode entry address (< 1 MiB)\n"
 	      "  --disk path=F[,readonly=on][,serial=ID]   virtio-blk disk (raw image), repeatable\n"
 	      "  --net tap=NAME[,mac=M]  virtio-net on a tap device, repeatable\n"
+	      "  --rng[=bytes_per_sec=N] virtio-rng fed by getrandom(), optionally rate-limited\n"
+	      "  --vsock cid=N,socket=PATH   virtio-vsock, Firecracker's hybrid mode: host clients\n"
+	      "                          connect to PATH, guest connections to port P reach PATH_P\n"
+	      "  --balloon size=N[M][,deflate_on_oom=on][,stats=on]   virtio-balloon, N MiB at boot\n"
 	      "  --no-acpi               no ACPI tables (MP table only)\n"
 	      "  --pv-off LIST           switch off KVM PV features: clock,eoi,unhalt,tlb-flush,\n"
 	      "                          send-ipi,steal-time,sched-yield,poll-control,async-pf,all\n"

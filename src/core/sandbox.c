@@ -112,7 +112,10 @@ static const unsigned long main_ioctls[] = { KVM_IRQ_IOCTLS, KVM_IOEVENTFD };
  * is a condition variable), a queue's doorbell moved by a BAR move (KVM_IOEVENTFD, epoll_ctl of
  * the I/O loop), the software-KVM quirks (KVM_TRANSLATE, registers and events), pause points
  * (KVM_KVMCLOCK_CTRL). */
-static const int vcpu_sys[] = { __NR_epoll_ctl };
+static const int vcpu_sys[] = {
+	__NR_epoll_ctl,
+	__NR_getrandom, __NR_timerfd_settime,	/* virtio-rng filled from a doorbell MMIO write */
+};
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN, KVM_IRQ_IOCTLS, KVM_IOEVENTFD, KVM_TRANSLATE, KVM_GET_REGS, KVM_SET_REGS,
 	KVM_GET_SREGS, KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_KVMCLOCK_CTRL,
@@ -121,6 +124,7 @@ static const unsigned long vcpu_ioctls[] = {
 /* I/O loop: epoll, console input, tap frames (readv/writev), signalfd, eventfds. */
 static const int io_sys[] = {
 	__NR_epoll_wait, __NR_epoll_pwait, __NR_epoll_ctl, __NR_readv, __NR_close,
+	__NR_getrandom, __NR_timerfd_settime,	/* virtio-rng: its buffers, its rate-limit timer */
 };
 static const unsigned long io_ioctls[] = { KVM_IRQ_IOCTLS };
 

@@ -19,7 +19,7 @@ check-api: api-guests $(O)/ckvm
 FUZZ_TARGETS += api
 FUZZ_SRCS_api := src/control/http.c src/control/api_routes.c src/control/api_json.c \
 		 src/control/vmconf.c src/control/api_output.c src/config.c src/config_sub.c \
-		 src/config_check.c src/log.c src/backend/outfile.c src/backend/tap.c $(FUZZ_SRCS_sandbox)
+		 src/config_check.c src/config_vdevs.c src/log.c src/backend/outfile.c src/backend/tap.c $(FUZZ_SRCS_sandbox)
 
 $(FUZZ_DIR)/fuzz_api: tests/api/fuzz_api.c $(FUZZ_SRCS_api) src/control/api_int.h
 	@mkdir -p $(dir $@)

@@ -1,0 +1,33 @@
+/* --rng, --vsock and --balloon on the board: each device registered, then its virtio-pci function
+ * (board_virtio.c's order: disks, NICs, then these). Main thread, during setup. */
+#include <errno.h>
+
+#include "arch/x86/board.h"
+#include "log.h"
+#include "virtio/virtio_rng.h"
+#include "virtio/virtio_vdevs.h"
+
+static int rng_create(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpci)
+{
+	struct vrng_config vc = { .gm = &b->vm.gm, .ev = b->ev, .name = "vrng0",
+				  .bytes_per_sec = b->cfg->rng.bytes_per_sec };
+	struct vrng *r;
+	int ret;
+
+	if ((ret = vrng_create(&r, &vc))) {
+		log_errno(LOG_ERR, NULL, ret, "--rng");
+		return ret;
+	}
+	if ((ret = reg(b, vrng_device(r))))
+		return ret;
+	return vpci(b, vrng_virtio(r), "--rng");
+}
+
+int board_vdevs_create(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpci)
+{
+	int ret;
+
+	if (b->cfg->rng.on && (ret = rng_create(b, reg, vpci)))
+		return ret;
+	return 0;
+}
