@@ -125,6 +125,7 @@ static const unsigned long vcpu_ioctls[] = {
 static const int io_sys[] = {
 	__NR_epoll_wait, __NR_epoll_pwait, __NR_epoll_ctl, __NR_readv, __NR_close,
 	__NR_getrandom, __NR_timerfd_settime,	/* virtio-rng: its buffers, its rate-limit timer */
+	__NR_accept4, __NR_socket, __NR_connect, __NR_shutdown,	/* virtio-vsock's Unix sockets */
 };
 static const unsigned long io_ioctls[] = { KVM_IRQ_IOCTLS };
 

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "virtio/virtio_rng.h"
 #include "virtio/virtio_vdevs.h"
+#include "virtio/virtio_vsock.h"
 
 static int rng_create(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpci)
 {
@@ -23,11 +24,29 @@ static int rng_create(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpci
 	return vpci(b, vrng_virtio(r), "--rng");
 }
 
+static int vsock_add(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpci)
+{
+	struct vsock_config vc = { .gm = &b->vm.gm, .ev = b->ev, .name = "vsock0",
+				   .guest_cid = b->cfg->vsock.cid, .path = b->cfg->vsock.socket };
+	struct vsock *v;
+	int ret;
+
+	if ((ret = vsock_create(&v, &vc))) {
+		log_errno(LOG_ERR, NULL, ret, "--vsock socket=%s", vc.path);
+		return ret == -ENOMEM ? ret : board_bad_input(b, ret);
+	}
+	if ((ret = reg(b, vsock_device(v))))
+		return ret;
+	return vpci(b, vsock_virtio(v), "--vsock");
+}
+
 int board_vdevs_create(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpci)
 {
 	int ret;
 
 	if (b->cfg->rng.on && (ret = rng_create(b, reg, vpci)))
+		return ret;
+	if (b->cfg->vsock.on && (ret = vsock_add(b, reg, vpci)))
 		return ret;
 	return 0;
 }
