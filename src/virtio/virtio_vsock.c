@@ -220,7 +220,7 @@ static const struct device_ops vsock_dev_ops = {
 	.destroy = vsock_dev_destroy,
 };
 
-int vsock_create(struct vsock **out, const struct vsock_config *cfg)
+int vsock_create(struct vsock **out, const struct vsock_params *cfg)
 {
 	uint16_t qs = cfg->queue_size ? cfg->queue_size : VSOCK_QUEUE_SIZE;
 	const char *name = cfg->name ? cfg->name : "vsock";

@@ -18,7 +18,7 @@
 
 struct vsock;
 
-struct vsock_config {
+struct vsock_params {
 	const struct guest_mem *gm;
 	struct evloop *ev;		/* required: every socket and the kick eventfd are watched here */
 	const char *name;		/* NULL = "vsock" */
@@ -34,7 +34,7 @@ struct vsock_stats {
 };
 
 /* Binds PATH (a stale socket file there is replaced; anything else: -EEXIST). 0 or -errno. */
-int vsock_create(struct vsock **out, const struct vsock_config *cfg);
+int vsock_create(struct vsock **out, const struct vsock_params *cfg);
 /* After the vCPUs and the event loop have stopped: closes every socket, unlinks PATH. */
 void vsock_destroy(struct vsock *v);
 struct virtio_dev *vsock_virtio(struct vsock *v);

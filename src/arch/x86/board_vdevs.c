@@ -26,7 +26,7 @@ static int rng_create(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpci
 
 static int vsock_add(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpci)
 {
-	struct vsock_config vc = { .gm = &b->vm.gm, .ev = b->ev, .name = "vsock0",
+	struct vsock_params vc = { .gm = &b->vm.gm, .ev = b->ev, .name = "vsock0",
 				   .guest_cid = b->cfg->vsock.cid, .path = b->cfg->vsock.socket };
 	struct vsock *v;
 	int ret;
