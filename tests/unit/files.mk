@@ -12,6 +12,7 @@ UNIT_TESTS += api pause device
 UNIT_TESTS += fw_cfg ata
 UNIT_TESTS += devstate
 UNIT_TESTS += expect screen report gdb_proto
+UNIT_TESTS += vdevs
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
@@ -19,6 +20,7 @@ $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
 
 # Tests that drive devices through the driver-side virtqueue mock link it in.
 $(O)/tests/unit/test_virtq $(O)/tests/unit/test_virtio_blk $(O)/tests/unit/test_blk_swap: $(O)/tests/unit/vq_mock.o
+$(O)/tests/unit/test_vdevs: $(O)/tests/unit/vq_mock.o
 # Host-decompression tests build their synthetic kernels with the compressors in kimg_mock.c.
 $(O)/tests/unit/test_kdecomp: $(O)/tests/unit/kimg_mock.o
 # ... and once against a decompress.c built as if libzstd were missing (linked ahead of libckvm.a).
