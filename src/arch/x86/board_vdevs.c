@@ -4,6 +4,7 @@
 
 #include "arch/x86/board.h"
 #include "log.h"
+#include "virtio/virtio_balloon.h"
 #include "virtio/virtio_rng.h"
 #include "virtio/virtio_vdevs.h"
 #include "virtio/virtio_vsock.h"
@@ -40,6 +41,24 @@ static int vsock_add(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpci)
 	return vpci(b, vsock_virtio(v), "--vsock");
 }
 
+static int balloon_add(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpci)
+{
+	const struct balloon_config *bc = &b->cfg->balloon;
+	struct vballoon_params p = { .gm = &b->vm.gm, .ev = b->ev, .name = "balloon0",
+				     .target_mib = (uint32_t)bc->size_mib, .deflate_on_oom = bc->deflate_on_oom,
+				     .stats = bc->stats, .stats_interval_s = bc->stats ? 1 : 0 };
+	struct vballoon *vb;
+	int ret;
+
+	if ((ret = vballoon_create(&vb, &p))) {
+		log_errno(LOG_ERR, NULL, ret, "--balloon");
+		return ret == -ENOMEM ? ret : board_bad_input(b, ret);
+	}
+	if ((ret = reg(b, vballoon_device(vb))))
+		return ret;
+	return vpci(b, vballoon_virtio(vb), "--balloon");
+}
+
 int board_vdevs_create(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpci)
 {
 	int ret;
@@ -47,6 +66,8 @@ int board_vdevs_create(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpc
 	if (b->cfg->rng.on && (ret = rng_create(b, reg, vpci)))
 		return ret;
 	if (b->cfg->vsock.on && (ret = vsock_add(b, reg, vpci)))
+		return ret;
+	if (b->cfg->balloon.on && (ret = balloon_add(b, reg, vpci)))
 		return ret;
 	return 0;
 }
