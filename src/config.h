@@ -46,6 +46,7 @@ struct balloon_config {
 	bool on;
 	uint64_t size_mib;		/* target at boot */
 	bool deflate_on_oom, stats;
+	uint32_t stats_interval_s;	/* stats=on: 1 s; the API may set another */
 };
 
 struct vm_config {

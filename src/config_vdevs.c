@@ -143,7 +143,8 @@ static int balloon_kv(struct vm_config *cfg, const char *opt, const char *key, c
 		       on_off(opt, key, val, &cfg->balloon.deflate_on_oom, err, errlen);
 	if (!strcmp(key, "stats"))
 		return once(seen, 2, opt, key, err, errlen) ? -EINVAL :
-		       on_off(opt, key, val, &cfg->balloon.stats, err, errlen);
+		       on_off(opt, key, val, &cfg->balloon.stats, err, errlen) ? -EINVAL :
+		       (cfg->balloon.stats_interval_s = cfg->balloon.stats ? 1 : 0, 0);
 	return config_fail(err, errlen, "%s: unknown key '%.64s' (expected size, deflate_on_oom, stats)",
 			   opt, key);
 }

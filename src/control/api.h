@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct vm_config;
+struct vballoon_info;
 
 #define API_MAX_EXITS	64
 
@@ -35,6 +36,10 @@ struct api_vmm {
 	/* PATCH /drives: the drive (index in the VM's disk order) gets a new backing file. */
 	int (*drive_swap)(void *ctx, int index, const char *path, char *err, size_t errlen);
 	void (*counters)(void *ctx, struct api_counters *out);
+	/* The balloon (api_balloon.c): a new target and/or stats interval (-1: unchanged); its state.
+	 * -ENODEV without a balloon device. */
+	int (*balloon_set)(void *ctx, int64_t amount_mib, int64_t stats_interval_s);
+	int (*balloon_get)(void *ctx, struct vballoon_info *out);
 };
 
 struct api_options {

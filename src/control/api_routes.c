@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "control/api_balloon.h"
 #include "control/api_json.h"
 #include "log.h"
 
@@ -330,6 +331,11 @@ static const struct route routes[] = {
 	{ HTTP_PATCH, "/network-interfaces/", true, true, RUNNING, patch_nic },
 	{ HTTP_PUT, "/logger", false, true, ANYTIME, put_logger },
 	{ HTTP_PUT, "/metrics", false, true, ANYTIME, put_metrics },
+	{ HTTP_PUT, "/balloon", false, true, PREBOOT, api_put_balloon },
+	{ HTTP_PATCH, "/balloon", false, true, RUNNING, api_patch_balloon },
+	{ HTTP_GET, "/balloon", false, false, ANYTIME, api_get_balloon },
+	{ HTTP_GET, "/balloon/statistics", false, false, RUNNING, api_get_balloon_stats },
+	{ HTTP_PATCH, "/balloon/statistics", false, true, RUNNING, api_patch_balloon_stats },
 };
 
 /* The request target's path: origin-form only, no query or fragment. */

@@ -148,6 +148,7 @@ static const int api_sys[] = {
 	__NR_epoll_wait, __NR_epoll_pwait, __NR_epoll_ctl, __NR_accept4, __NR_recvfrom, __NR_shutdown,
 	__NR_close, __NR_open, __NR_openat, __NR_lseek, __NR_fcntl, __NR_ftruncate, __NR_stat,
 	__NR_lstat, __NR_statx, __NR_unlink, __NR_readv, __NR_fdatasync, __NR_getrandom,
+	__NR_timerfd_settime,	/* PATCH /balloon/statistics: the balloon's polling timer */
 };
 static const unsigned long api_ioctls[] = {
 	KVM_KVMCLOCK_CTRL, KVM_IRQ_IOCTLS, BLKGETSIZE64, FIONREAD,

@@ -14,4 +14,10 @@ typedef int (*vdevs_vpci_fn)(struct board *b, struct virtio_dev *vdev, const cha
 
 int board_vdevs_create(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpci);
 
+struct vballoon_info;
+/* The API's balloon calls (struct api_vmm): -1 leaves a value as it is. 0, -ENODEV (no balloon),
+ * -EINVAL (a target not below the guest's RAM; stats not configured). API thread. */
+int board_balloon_set(void *ctx, int64_t amount_mib, int64_t stats_interval_s);
+int board_balloon_get(void *ctx, struct vballoon_info *out);
+
 #endif

@@ -14,6 +14,7 @@
 #include "core/vcpu.h"
 #include "core/vm_pause.h"
 #include "dev/i8042.h"
+#include "virtio/virtio_vdevs.h"
 #include "log.h"
 #include "virtio/virtio_net.h"
 
@@ -155,4 +156,6 @@ void board_api_ops(struct board *b, struct api_vmm *ops)
 	ops->shutdown = board_shutdown;
 	ops->drive_swap = board_drive_swap_api;
 	ops->counters = board_counters;
+	ops->balloon_set = board_balloon_set;	/* board_vdevs.c */
+	ops->balloon_get = board_balloon_get;
 }

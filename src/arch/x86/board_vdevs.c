@@ -46,7 +46,7 @@ static int balloon_add(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpc
 	const struct balloon_config *bc = &b->cfg->balloon;
 	struct vballoon_params p = { .gm = &b->vm.gm, .ev = b->ev, .name = "balloon0",
 				     .target_mib = (uint32_t)bc->size_mib, .deflate_on_oom = bc->deflate_on_oom,
-				     .stats = bc->stats, .stats_interval_s = bc->stats ? 1 : 0 };
+				     .stats = bc->stats, .stats_interval_s = bc->stats_interval_s };
 	struct vballoon *vb;
 	int ret;
 
@@ -69,5 +69,34 @@ int board_vdevs_create(struct board *b, vdevs_register_fn reg, vdevs_vpci_fn vpc
 		return ret;
 	if (b->cfg->balloon.on && (ret = balloon_add(b, reg, vpci)))
 		return ret;
+	return 0;
+}
+
+static struct vballoon *board_balloon(struct board *b)
+{
+	return vballoon_of_device(devreg_nth(&b->devs, "virtio-balloon", 0));
+}
+
+int board_balloon_set(void *ctx, int64_t amount_mib, int64_t stats_interval_s)
+{
+	struct vballoon *vb = board_balloon(ctx);
+	int ret = 0;
+
+	if (!vb)
+		return -ENODEV;
+	if (amount_mib >= 0 && (amount_mib > UINT32_MAX || (ret = vballoon_set_target(vb, (uint32_t)amount_mib))))
+		return ret ? ret : -EINVAL;
+	if (stats_interval_s >= 0)
+		ret = vballoon_set_stats_interval(vb, (uint32_t)stats_interval_s);
+	return ret;
+}
+
+int board_balloon_get(void *ctx, struct vballoon_info *out)
+{
+	struct vballoon *vb = board_balloon(ctx);
+
+	if (!vb)
+		return -ENODEV;
+	vballoon_get_info(vb, out);
 	return 0;
 }
