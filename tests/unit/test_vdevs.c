@@ -5,6 +5,7 @@
  * calls vsock_service() where the I/O thread would. */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "test.h"
 #include "vq_mock.h"
+#include "virtio/virtio_balloon.h"
 #include "virtio/virtio_rng.h"
 #include "virtio/virtio_vsock.h"
 
@@ -417,6 +419,123 @@ static void test_vsock_host_to_guest(void)
 	vfx_free(&f);
 }
 
+/* ---- balloon ---- */
+
+static int config_signals;
+
+static void fx_signal_config(struct virtio_dev *d)
+{
+	(void)d;
+	config_signals++;
+}
+
+static void test_balloon(void)
+{
+	struct vballoon_params p = { .queue_size = QSZ, .target_mib = 1, .stats = true };
+	struct vq_mock q[3];
+	struct vballoon *b;
+	struct virtio_dev *d;
+	struct vballoon_info in;
+	struct device *dev;
+	uint32_t id, len, cfg[2], actual = 256;
+	uint64_t page, pfns_gpa, st_gpa;
+	uint32_t *pfns;
+	uint8_t rec[64];
+
+	CHECK_EQ(vqm_init(&q[0], QSZ, 8 << 20), 0);
+	for (int i = 1; i < 3; i++) {
+		q[i] = q[0];
+		q[i].desc_gpa = vqm_alloc(&q[0], 4096);
+		q[i].avail_gpa = vqm_alloc(&q[0], 4096);
+		q[i].used_gpa = vqm_alloc(&q[0], 4096);
+		q[i].heap_gpa = vqm_alloc(&q[0], 64 << 10);
+		q[i].next_desc = q[i].avail_idx = q[i].used_seen = 0;
+	}
+	p.gm = &q[0].gm;
+	/* a target as large as the RAM is refused */
+	p.target_mib = 8;
+	CHECK_EQ(vballoon_create(&b, &p), -EINVAL);
+	p.target_mib = 1;
+	CHECK_EQ(vballoon_create(&b, &p), 0);
+	d = vballoon_virtio(b);
+	dev = vballoon_device(b);
+	wire(d);
+	d->signal_config = fx_signal_config;
+	CHECK(d->ops->get_features(d) & 1ULL << 1);	/* STATS_VQ */
+	d->ops->cfg_read(d, 0, cfg, 8);
+	CHECK_EQ(cfg[0], 256);		/* 1 MiB in 4 KiB pages */
+	d->ops->cfg_write(d, 4, &actual, 4);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(vqm_enable(&q[i], &d->vq[i], FEATS), 0);
+	CHECK_EQ(d->ops->activate(d), 0);
+	/* inflate one page full of data: its host memory is dropped and reads back as zeros */
+	page = vqm_alloc(&q[0], 8192);
+	page = (page + 4095) & ~4095ULL;
+	memset(vqm_host(&q[0], page), 0xab, 4096);
+	pfns_gpa = vqm_alloc(&q[0], 64);
+	pfns = vqm_host(&q[0], pfns_gpa);
+	pfns[0] = (uint32_t)(page >> 12);
+	pfns[1] = 0xfffff;		/* not guest RAM: skipped */
+	pfns[2] = 0;			/* gpa 0 is not RAM in the mock either */
+	vqm_add(&q[0], (struct vqm_seg[]){ { pfns_gpa, 12, false } }, 1);
+	d->ops->notify(d, 0);
+	CHECK_EQ(vqm_get_used(&q[0], &id, &len), 1);
+	CHECK_EQ(((uint8_t *)vqm_host(&q[0], page))[100], 0);
+	vballoon_get_info(b, &in);
+	CHECK_EQ(in.inflated_pages, 1);
+	CHECK_EQ(in.actual_pages, 256);
+	/* deflate */
+	vqm_add(&q[1], (struct vqm_seg[]){ { pfns_gpa, 4, false } }, 1);
+	d->ops->notify(d, 1);
+	CHECK_EQ(vqm_get_used(&q[1], &id, &len), 1);
+	vballoon_get_info(b, &in);
+	CHECK_EQ(in.deflated_pages, 1);
+	/* stats: two records, one with an unknown tag; the buffer is held (not used) */
+	st_gpa = vqm_alloc(&q[2], 32);
+	{
+		uint8_t *r = vqm_host(&q[2], st_gpa);
+		uint16_t t1 = 4, t2 = 77;
+		uint64_t v1 = 123456, v2 = 1;
+
+		memcpy(r, &t1, 2);
+		memcpy(r + 2, &v1, 8);
+		memcpy(r + 10, &t2, 2);
+		memcpy(r + 12, &v2, 8);
+	}
+	vqm_add(&q[2], (struct vqm_seg[]){ { st_gpa, 20, false } }, 1);
+	d->ops->notify(d, 2);
+	CHECK_EQ(vqm_get_used(&q[2], &id, &len), 0);
+	vballoon_get_info(b, &in);
+	CHECK(in.stats_valid);
+	CHECK(in.stat_set[4]);
+	CHECK_EQ(in.stat[4], 123456);
+	/* a new target: config interrupt; one not below the RAM: refused */
+	CHECK_EQ(vballoon_set_target(b, 4), 0);
+	CHECK_EQ(config_signals, 1);
+	CHECK_EQ(vballoon_set_target(b, 8), -EINVAL);
+	d->ops->cfg_read(d, 0, cfg, 4);
+	CHECK_EQ(cfg[0], 1024);
+	/* save/restore and a hostile record */
+	CHECK_EQ(dev->ops->pause(dev, 0), 0);
+	{
+		ssize_t n = dev->ops->save(dev, rec, sizeof(rec));
+
+		CHECK_EQ(n, 24);
+		CHECK_EQ(dev->ops->restore(dev, rec, (size_t)n), 0);
+		memset(rec, 0xff, 4);		/* target_pages beyond the RAM */
+		CHECK_EQ(dev->ops->restore(dev, rec, (size_t)n), -EINVAL);
+		CHECK_EQ(dev->ops->restore(dev, rec, 3), -EINVAL);
+	}
+	dev->ops->resume(dev);
+	/* a writable descriptor on the inflate queue: NEEDS_RESET */
+	vqm_add(&q[0], (struct vqm_seg[]){ { pfns_gpa, 4, true } }, 1);
+	d->ops->notify(d, 0);
+	CHECK_EQ(resets, 1);
+	d->ops->reset(d);
+	dev->ops->destroy(dev);
+	vqm_free(&q[0]);
+}
+
 int main(void)
 {
 	log_threshold = LOG_ERR;
@@ -424,5 +543,6 @@ int main(void)
 	RUN(test_rng_rate_and_state);
 	RUN(test_vsock_guest_to_host);
 	RUN(test_vsock_host_to_guest);
+	RUN(test_balloon);
 	return test_summary();
 }
