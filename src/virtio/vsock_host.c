@@ -226,7 +226,8 @@ struct vconn *vsock_connect_host(struct vsock *v, uint32_t port, uint32_t guest_
 int vsock_flush(struct vsock *v, struct vconn *c)
 {
 	while (c->buf_len) {
-		ssize_t n = write(c->fd, c->buf + c->buf_off, c->buf_len);
+		/* MSG_NOSIGNAL: a host peer that went away is an error return, not a SIGPIPE */
+		ssize_t n = send(c->fd, c->buf + c->buf_off, c->buf_len, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;

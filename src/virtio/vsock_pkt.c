@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -165,7 +166,7 @@ static void guest_packet(struct vsock *v, struct vq_chain *ch)
 			int n = snprintf(ok, sizeof(ok), "OK %u\n", c->local_port);
 
 			/* a fresh socket's buffer takes a dozen bytes; if not, the client is broken */
-			if (write(c->fd, ok, (size_t)n) != n)
+			if (send(c->fd, ok, (size_t)n, MSG_NOSIGNAL) != n)
 				vsock_conn_reset(c);
 			else
 				c->state = VC_ESTABLISHED;

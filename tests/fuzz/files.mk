@@ -41,6 +41,10 @@ FUZZ_FLAGS += $(DECOMP_DEFS)
 FUZZ_TARGETS += gdb expect
 FUZZ_SRCS_gdb        := src/osdev/gdb_proto.c src/osdev/gdb_cmd.c
 FUZZ_SRCS_expect     := src/osdev/expect.c
+# virtio-vsock's packet path (hostile headers, credit, host sockets); seeds: tests/fuzz/seeds/vsock/.
+FUZZ_TARGETS += vsock
+FUZZ_SRCS_vsock      := $(FUZZ_SRCS_virtq) src/virtio/virtio_vsock.c src/virtio/vsock_pkt.c \
+			src/virtio/vsock_host.c src/core/evloop.c tests/unit/vq_mock.c
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE
