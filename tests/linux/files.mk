@@ -5,6 +5,8 @@
 # kimage checks the host-inflated bzImage against vmlinux without booting; boot and kaslr boot with
 # host-side decompression (the default), guestdecomp with the guest's own decompressor.
 LINUX_TESTS ?= kimage boot kaslr guestdecomp shell blk net smp2 smp4 acpioff clock api configfile
+# virtio-rng, vsock and balloon in one boot (tests/linux/t_vdevs.sh)
+LINUX_TESTS += vdevs
 
 check-linux: $(O)/ckvm $(O)/tests/unit/test_kimage
 	guest/build.sh
