@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <linux/virtio_vsock.h>
 
+#include "config.h"
 #include "core/evloop.h"
 #include "log.h"
 #include "test.h"
@@ -43,6 +44,40 @@ static void wire(struct virtio_dev *d)
 	d->needs_reset = fx_needs_reset;
 	d->features = FEATS;
 	resets = signals = 0;
+}
+
+/* ---- the options ---- */
+
+static int parse(const char *a, const char *b)
+{
+	static struct vm_config cfg;
+	char *argv[] = { "ckvm", "run", "--kernel", "/proc/self/exe", (char *)a, (char *)b, NULL };
+	enum config_action act;
+	char err[256];
+	int ret = config_parse(b ? 6 : 5, argv, &cfg, &act, err, sizeof(err));
+
+	if (!ret && !strcmp(a, "--balloon"))
+		ret = (int)cfg.balloon.size_mib;
+	return ret;
+}
+
+static void test_options(void)
+{
+	CHECK_EQ(parse("--rng", NULL), 0);
+	CHECK_EQ(parse("--rng=bytes_per_sec=100", NULL), 0);
+	CHECK_EQ(parse("--rng=bytes_per_sec=0", NULL), -EINVAL);
+	CHECK_EQ(parse("--rng=rate=5", NULL), -EINVAL);
+	CHECK_EQ(parse("--vsock", "cid=3,socket=/tmp/x"), 0);
+	CHECK_EQ(parse("--vsock", "cid=2,socket=/tmp/x"), -EINVAL);		/* the host's CID */
+	CHECK_EQ(parse("--vsock", "cid=3"), -EINVAL);
+	CHECK_EQ(parse("--vsock", "cid=3,cid=4,socket=/x"), -EINVAL);
+	CHECK_EQ(parse("--vsock", "cid=3,socket=/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), -EINVAL);
+	CHECK_EQ(parse("--balloon", "size=64"), 64);
+	CHECK_EQ(parse("--balloon", "size=256M,deflate_on_oom=on,stats=on"), 256);
+	CHECK_EQ(parse("--balloon", "size=512"), -EINVAL);	/* not below the default 512M */
+	CHECK_EQ(parse("--balloon", "size=1K"), -EINVAL);
+	CHECK_EQ(parse("--balloon", "size=4,stats=maybe"), -EINVAL);
+	CHECK_EQ(parse("--balloon", "size=4,,stats=on"), -EINVAL);
 }
 
 /* ---- rng ---- */
@@ -539,6 +574,7 @@ static void test_balloon(void)
 int main(void)
 {
 	log_threshold = LOG_ERR;
+	RUN(test_options);
 	RUN(test_rng_fill);
 	RUN(test_rng_rate_and_state);
 	RUN(test_vsock_guest_to_host);
