@@ -1,5 +1,6 @@
 /* vsockt: the guest end of ckvm's vsock test (busybox has no AF_VSOCK). Static, in the initramfs.
  *   vsockt listen PORT        accept one connection on PORT, copy what it sends to stdout until EOF
+ *                             ("CKVM-VSOCK-LISTEN PORT" on stderr once it listens)
  *   vsockt connect CID PORT   connect to CID:PORT, send stdin, half-close, wait for the peer's EOF
  * The address struct is spelled out here because musl's headers lack <linux/vm_sockets.h>.
  * Exit status 0 on success, 1 with a message on stderr otherwise. */
@@ -79,6 +80,8 @@ int main(int argc, char **argv)
 			return die("bind");
 		if (listen(s, 1) < 0)
 			return die("listen");
+		/* only now may the host connect: a CONNECT before the bind would be refused */
+		fprintf(stderr, "CKVM-VSOCK-LISTEN %s\n", argv[2]);
 		c = accept(s, NULL, NULL);
 		if (c < 0)
 			return die("accept");
