@@ -340,7 +340,9 @@ bool vsock_rx_process(struct vsock *v)
 				break;
 			v->rx_have_chain = true;
 		}
-		if (!next_ctrl(v, &h) && !(len = next_data(v, ch, &h)))
+		/* a host socket found at EOF by next_data owes the guest a SHUTDOWN now: no later
+		 * edge would come for it, so control packets get a second look */
+		if (!next_ctrl(v, &h) && !(len = next_data(v, ch, &h)) && !next_ctrl(v, &h))
 			break;		/* nothing to send: the chain waits for the next packet */
 		iov_copy(vq_chain_wr(ch), ch->nr_wr, &h, VSOCK_HDR_LEN, 0, true);
 		vq_push(&v->vq[RXQ], ch->head, (uint32_t)VSOCK_HDR_LEN + len);

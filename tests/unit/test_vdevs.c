@@ -24,7 +24,7 @@
 #define FEATS (1ULL << VIRTIO_F_VERSION_1)
 
 static int resets, signals;
-static uint32_t guest_fwd_cnt;	/* what the guest's packets say it consumed */
+static uint32_t guest_fwd_cnt, guest_flags;	/* what the guest's packets say it consumed */
 
 static void fx_signal_used(struct virtio_dev *d, uint16_t q)
 {
@@ -260,6 +260,7 @@ static void vfx_send(struct vfx *f, uint16_t op, uint32_t sport, uint32_t dport,
 	h->op = op;
 	h->buf_alloc = 65536;
 	h->fwd_cnt = guest_fwd_cnt;
+	h->flags = guest_flags;
 	if (len)
 		memcpy(vqm_host(t, pg), data, len);
 	if (len)
@@ -381,6 +382,24 @@ static void test_vsock_guest_to_host(void)
 	CHECK_EQ(vfx_recv(&f, &h, NULL, 0), 1);
 	CHECK_EQ(h.op, VIRTIO_VSOCK_OP_RST);
 	CHECK_EQ(h.dst_port, 1235);
+	/* the guest half-closes, the host closes: one service pass must tell the guest (no later
+	 * event would come for that socket) */
+	vfx_send(&f, VIRTIO_VSOCK_OP_REQUEST, 1236, 6000, NULL, 0, 0);
+	CHECK_EQ(vfx_recv(&f, &h, NULL, 0), 1);
+	CHECK_EQ(h.op, VIRTIO_VSOCK_OP_RESPONSE);
+	hfd = accept(lfd, NULL, NULL);
+	guest_flags = VIRTIO_VSOCK_SHUTDOWN_SEND;
+	vfx_send(&f, VIRTIO_VSOCK_OP_SHUTDOWN, 1236, 6000, NULL, 0, 0);
+	guest_flags = 0;
+	{
+		char c;
+
+		CHECK_EQ(read(hfd, &c, 1), 0);	/* the half-close reached the host */
+	}
+	close(hfd);
+	vsock_service(f.v);
+	CHECK_EQ(vfx_recv(&f, &h, NULL, 0), 1);
+	CHECK_EQ(h.op, VIRTIO_VSOCK_OP_SHUTDOWN);
 	close(lfd);
 	unlink(p);
 	CHECK_EQ(resets, 0);
