@@ -37,6 +37,7 @@ enum {
 	OPT_BOOT_TIMER, OPT_DEBUGCON, OPT_API_SOCK, OPT_KDECOMP, OPT_SECCOMP, OPT_SECCOMP_TRIGGER,
 	OPT_BIOS, OPT_FLOPPY,
 	OPT_GDB, OPT_GDB_WAIT, OPT_RESTORE, OPT_INCOMING,
+	OPT_RNG, OPT_VSOCK, OPT_BALLOON,
 	/* `ckvm test` only (test_opt) */
 	OPT_EXPECT, OPT_FAIL_ON, OPT_TIMEOUT, OPT_SCREEN_DUMP, OPT_REPORT, OPT_TEST_NAME, OPT_EXIT_PASS,
 };
@@ -81,6 +82,9 @@ static const struct option run_opts[] = {
 	{ "exit-pass", required_argument, NULL, OPT_EXIT_PASS },
 	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ "incoming", required_argument, NULL, OPT_INCOMING },
+	{ "rng", optional_argument, NULL, OPT_RNG },
+	{ "vsock", required_argument, NULL, OPT_VSOCK },
+	{ "balloon", required_argument, NULL, OPT_BALLOON },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -428,6 +432,12 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 		cfg->gdb = arg;
 		return gdb_stub_spec_check(arg, err, errlen);
 	case OPT_GDB_WAIT: cfg->gdb_wait = true; break;
+	case OPT_RNG:
+		return config_rng_parse(cfg, arg, err, errlen);
+	case OPT_VSOCK:
+		return config_vsock_parse(cfg, arg, err, errlen);
+	case OPT_BALLOON:
+		return config_balloon_parse(cfg, arg, err, errlen);
 	default:
 		return test_opt(&cfg->test, c, arg, err, errlen);
 	}
@@ -542,6 +552,7 @@ void config_print(const struct vm_config *c, FILE *f)
 			fprintf(f, ",mac=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 		fputc('\n', f);
 	}
+	config_vdevs_print(c, f);
 	fprintf(f, "seccomp=%s\n", c->seccomp == SANDBOX_KILL ? "kill" :
 		c->seccomp == SANDBOX_LOG ? "log" : "off");
 	if (c->gdb)
@@ -585,6 +596,10 @@ void config_usage(FILE *f)
 	      "                          instead of a kernel; it boots the disks\n"
 	      "  --floppy PATH           with --bios: a floppy image (360K..2.88M) as drive A:\n"
 	      "  --net tap=NAME[,mac=M]  virtio-net on a tap device, repeatable\n"
+	      "  --rng[=bytes_per_sec=N] virtio-rng fed by getrandom(), optionally rate-limited\n"
+	      "  --vsock cid=N,socket=PATH   virtio-vsock, Firecracker's hybrid mode: host clients\n"
+	      "                          connect to PATH, guest connections to port P reach PATH_P\n"
+	      "  --balloon size=N[M][,deflate_on_oom=on][,stats=on]   virtio-balloon, N MiB at boot\n"
 	      "  --no-acpi               no ACPI tables (MP table only)\n"
 	      "  --pv-off LIST           switch off KVM PV features: clock,eoi,unhalt,tlb-flush,\n"
 	      "                          send-ipi,steal-time,sched-yield,poll-control,async-pf,all\n"

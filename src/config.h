@@ -46,6 +46,25 @@ struct net_config {
 	bool mac_set;
 };
 
+/* --rng, --vsock, --balloon (config_vdevs.c) */
+struct rng_config {
+	bool on;
+	uint64_t bytes_per_sec;		/* 0 = unlimited */
+};
+
+struct vsock_config {
+	bool on;
+	uint32_t cid;			/* the guest's context id, >= 3 */
+	const char *socket;		/* host Unix socket PATH; guest connections go to PATH_<port> */
+};
+
+struct balloon_config {
+	bool on;
+	uint64_t size_mib;		/* target at boot */
+	bool deflate_on_oom, stats;
+	uint32_t stats_interval_s;	/* stats=on: 1 s; the API may set another */
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
@@ -89,6 +108,9 @@ struct vm_config {
 	const char *bios;	/* --bios [PATH]: firmware (SeaBIOS bios.bin) instead of a kernel */
 	const char *floppy;	/* --floppy PATH: with --bios, a RAM-disk floppy A: (fw_cfg floppyimg/) */
 	struct test_config test;	/* `ckvm test` only */
+	struct rng_config rng;
+	struct vsock_config vsock;
+	struct balloon_config balloon;
 	struct file_ids inputs;	/* kernel, initrd, disks by identity: outputs must not be one of them */
 	/* copies of --disk/--net/--debug-console values (argv stays untouched); room for every path
 	 * at PATH_MAX */
@@ -137,6 +159,14 @@ int config_parse_size(const char *s, uint64_t *out);
 /* A guest address: hexadecimal with a 0x prefix, else decimal. */
 int config_parse_addr(const char *s, uint64_t *out);
 void config_print(const struct vm_config *cfg, FILE *f);
+/* --rng[=bytes_per_sec=N], --vsock cid=N,socket=PATH, --balloon size=N[M],deflate_on_oom=on|off,
+ * stats=on|off (config_vdevs.c): 0 or -EINVAL with one line. arg NULL: a bare --rng. */
+int config_rng_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
+int config_vsock_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
+int config_balloon_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
+/* The checks that need the whole configuration (the balloon below --memory). */
+int config_vdevs_check(const struct vm_config *cfg, char *err, size_t errlen);
+void config_vdevs_print(const struct vm_config *cfg, FILE *f);
 void config_usage(FILE *f);
 
 /* --bios without a path: Debian's SeaBIOS (package seabios, scripts/deps.sh installs it). */

@@ -225,6 +225,8 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 	if (!cfg->acpi && cfg->cpus > MPTABLE_MAX_CPUS)
 		return config_fail(err, errlen, "--cpus %u with --no-acpi: the MP table lists at most %d CPUs",
 				   cfg->cpus, MPTABLE_MAX_CPUS);
+	if ((ret = config_vdevs_check(cfg, err, errlen)))
+		return ret;
 	return nets_check(cfg, err, errlen);
 }
 

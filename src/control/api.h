@@ -11,6 +11,7 @@
 
 struct vm_config;
 struct migrate_progress;
+struct vballoon_info;
 
 #define API_MAX_EXITS	64
 
@@ -43,6 +44,10 @@ struct api_vmm {
 	int (*migrate)(void *ctx, const char *url, unsigned downtime_ms, unsigned bandwidth_mbps,
 		       char *err, size_t errlen);
 	void (*migrate_progress)(void *ctx, struct migrate_progress *out);
+	/* The balloon (api_balloon.c): a new target and/or stats interval (-1: unchanged); its state.
+	 * -ENODEV without a balloon device. */
+	int (*balloon_set)(void *ctx, int64_t amount_mib, int64_t stats_interval_s);
+	int (*balloon_get)(void *ctx, struct vballoon_info *out);
 };
 
 struct api_options {

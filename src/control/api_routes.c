@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "control/api_balloon.h"
 #include "control/api_json.h"
 #include "log.h"
 
@@ -339,6 +340,11 @@ static const struct route routes[] = {
 	{ HTTP_PUT, "/snapshot/load", false, true, PREBOOT, api_snapshot_load },
 	{ HTTP_PUT, "/migrate", false, true, RUNNING, api_migrate_start },
 	{ HTTP_GET, "/migrate", false, false, RUNNING, api_migrate_get },
+	{ HTTP_PUT, "/balloon", false, true, PREBOOT, api_put_balloon },
+	{ HTTP_PATCH, "/balloon", false, true, RUNNING, api_patch_balloon },
+	{ HTTP_GET, "/balloon", false, false, ANYTIME, api_get_balloon },
+	{ HTTP_GET, "/balloon/statistics", false, false, RUNNING, api_get_balloon_stats },
+	{ HTTP_PATCH, "/balloon/statistics", false, true, RUNNING, api_patch_balloon_stats },
 };
 
 /* The request target's path: origin-form only, no query or fragment. */

@@ -4,3 +4,4 @@ SRCS += src/control/vmconf.c src/control/api_output.c src/control/config_file.c
 SRCS += src/control/api_cli.c src/control/ctl.c
 SRCS += src/control/api_snapshot.c
 SRCS += src/control/api_migrate.c
+SRCS += src/control/api_balloon.c

@@ -45,6 +45,7 @@ struct vmconf {
 	int ndrives;
 	struct vmconf_nic nics[CONFIG_MAX_NETS];
 	int nnics;
+	struct balloon_config balloon;	/* PUT /balloon (api_balloon.c) */
 };
 
 void vmconf_init(struct vmconf *vc);

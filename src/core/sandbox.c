@@ -112,10 +112,12 @@ static const unsigned long main_ioctls[] = { KVM_IRQ_IOCTLS, KVM_IOEVENTFD };
 /* vCPU: KVM_RUN, and the devices its exits reach: eventfd writes (irqfd, the disk worker's kick
  * is a condition variable), a queue's doorbell moved by a BAR move (KVM_IOEVENTFD, epoll_ctl of
  * the I/O loop), the software-KVM quirks (KVM_TRANSLATE, registers and events), pause points
- * (KVM_KVMCLOCK_CTRL), the IDE disk (dev/ata.c), whose PIO sectors move on the vCPU thread, and a
- * vhost-user disk's DRIVER_OK and reset, which talk to its back-end's socket. */
+ * (KVM_KVMCLOCK_CTRL), the IDE disk (dev/ata.c), whose PIO sectors move on the vCPU thread, a
+ * vhost-user disk's DRIVER_OK and reset, which talk to its back-end's socket, and virtio-rng, filled
+ * from a doorbell MMIO write. */
 static const int vcpu_sys[] = { __NR_epoll_ctl, __NR_preadv, __NR_pwritev, __NR_fdatasync,
 	__NR_sendmsg, __NR_recvmsg,
+	__NR_getrandom, __NR_timerfd_settime,
 };
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN, KVM_IRQ_IOCTLS, KVM_IOEVENTFD, KVM_TRANSLATE, KVM_GET_REGS, KVM_SET_REGS,
@@ -126,6 +128,8 @@ static const unsigned long vcpu_ioctls[] = {
 /* I/O loop: epoll, console input, tap frames (readv/writev), signalfd, eventfds. */
 static const int io_sys[] = {
 	__NR_epoll_wait, __NR_epoll_pwait, __NR_epoll_ctl, __NR_readv, __NR_close,
+	__NR_getrandom, __NR_timerfd_settime,	/* virtio-rng: its buffers, its rate-limit timer */
+	__NR_accept4, __NR_socket, __NR_connect, __NR_shutdown,	/* virtio-vsock's Unix sockets */
 };
 static const unsigned long io_ioctls[] = { KVM_IRQ_IOCTLS };
 
@@ -148,6 +152,7 @@ static const int api_sys[] = {
 	__NR_epoll_wait, __NR_epoll_pwait, __NR_epoll_ctl, __NR_accept4, __NR_recvfrom, __NR_shutdown,
 	__NR_close, __NR_open, __NR_openat, __NR_lseek, __NR_fcntl, __NR_ftruncate, __NR_stat,
 	__NR_lstat, __NR_statx, __NR_unlink, __NR_readv, __NR_fdatasync, __NR_getrandom,
+	__NR_timerfd_settime,	/* PATCH /balloon/statistics: the balloon's polling timer */
 };
 static const unsigned long api_ioctls[] = {
 	KVM_KVMCLOCK_CTRL, KVM_IRQ_IOCTLS, BLKGETSIZE64, FIONREAD,

@@ -26,8 +26,8 @@ FUZZ_SRCS_pci        := $(FUZZ_SRCS_virtq) src/dev/pci.c src/dev/msix.c src/virt
 FUZZ_SRCS_kboot      := src/boot/decompress.c src/arch/x86/bzimage_host.c src/arch/x86/kaslr.c
 FUZZ_SRCS_loaders    := src/arch/x86/bzimage.c src/arch/x86/elf.c src/arch/x86/raw.c \
 			src/arch/x86/e820.c src/core/guest_mem.c src/log.c $(FUZZ_SRCS_kboot)
-FUZZ_SRCS_config     := src/config.c src/config_sub.c src/config_check.c src/osdev/gdb_stub_spec.c src/backend/outfile.c $(FUZZ_SRCS_sandbox) \
-			src/backend/tap.c src/log.c src/core/guest_mem.c
+FUZZ_SRCS_config     := src/config.c src/config_sub.c src/config_check.c src/config_vdevs.c src/osdev/gdb_stub_spec.c \
+			src/backend/outfile.c $(FUZZ_SRCS_sandbox) src/backend/tap.c src/log.c src/core/guest_mem.c
 # Host-side bzImage decompression and loading; seeds from tests/unit/kimg_mock.c (gen_seeds kdecomp).
 FUZZ_TARGETS += kdecomp
 FUZZ_SRCS_kdecomp    := src/arch/x86/bzimage.c src/arch/x86/elf.c src/arch/x86/e820.c \
@@ -55,6 +55,10 @@ FUZZ_SRCS_snapshot   := src/core/snapshot_fmt.c src/arch/x86/cpu_state.c src/log
 # The live-migration stream receiver (seeds: tests/fuzz/seeds/migrate/).
 FUZZ_TARGETS += migrate
 FUZZ_SRCS_migrate    := src/core/migrate_stream.c src/core/snapshot_fmt.c src/core/guest_mem.c
+# virtio-vsock's packet path (hostile headers, credit, host sockets); seeds: tests/fuzz/seeds/vsock/.
+FUZZ_TARGETS += vsock
+FUZZ_SRCS_vsock      := $(FUZZ_SRCS_virtq) src/virtio/virtio_vsock.c src/virtio/vsock_pkt.c \
+			src/virtio/vsock_host.c src/core/evloop.c tests/unit/vq_mock.c
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 define FUZZ_RULE

@@ -19,6 +19,7 @@ UNIT_TESTS += gdb_stub
 UNIT_TESTS += vhost_user vhost_user_bad vhost_user_qsd
 UNIT_TESTS += snapshot_fmt
 UNIT_TESTS += migrate_stream
+UNIT_TESTS += vdevs
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
@@ -31,6 +32,7 @@ $(O)/tests/unit/test_vdevstate $(O)/tests/unit/test_vdevstate_net: $(O)/tests/un
 $(O)/tests/unit/test_vhost_user $(O)/tests/unit/test_vhost_user_bad: $(O)/tests/unit/vhu_fake.o
 # ... or to qemu-storage-daemon, driven through the driver-side queue mock.
 $(O)/tests/unit/test_vhost_user_qsd: $(O)/tests/unit/vq_mock.o
+$(O)/tests/unit/test_vdevs: $(O)/tests/unit/vq_mock.o
 # Host-decompression tests build their synthetic kernels with the compressors in kimg_mock.c.
 $(O)/tests/unit/test_kdecomp: $(O)/tests/unit/kimg_mock.o
 # ... and once against a decompress.c built as if libzstd were missing (linked ahead of libckvm.a).

@@ -16,6 +16,7 @@
 #include "core/vcpu.h"
 #include "core/vm_pause.h"
 #include "dev/i8042.h"
+#include "virtio/virtio_vdevs.h"
 #include "log.h"
 #include "virtio/virtio_net.h"
 
@@ -184,4 +185,6 @@ void board_api_ops(struct board *b, struct api_vmm *ops)
 	ops->snapshot = board_snapshot_api;
 	ops->migrate = board_migrate_api;
 	ops->migrate_progress = board_migrate_progress_api;
+	ops->balloon_set = board_balloon_set;	/* board_vdevs.c */
+	ops->balloon_get = board_balloon_get;
 }

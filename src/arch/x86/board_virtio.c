@@ -18,6 +18,7 @@
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_pci.h"
 #include "virtio/vhost_user_blk.h"
+#include "virtio/virtio_vdevs.h"
 
 #define SWAP_PAUSE_NS 1000000000LL	/* a disk's in-flight request gets 1 s to finish for a swap */
 
@@ -131,7 +132,7 @@ int board_virtio_create(struct board *b)
 	for (i = 0; i < b->cfg->nnets; i++)
 		if ((ret = nic_create(b, i)))
 			return ret;
-	return 0;
+	return board_vdevs_create(b, dev_register, vpci_add);	/* --rng, --vsock, --balloon */
 }
 
 int board_drive_swap(struct board *b, int idx, const char *path, char *err, size_t errlen)

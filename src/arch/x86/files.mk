@@ -7,3 +7,4 @@ SRCS += src/arch/x86/board_fw.c
 SRCS += src/arch/x86/cpu_state.c src/arch/x86/board_snapshot.c
 # Live migration (issue 10 item 3).
 SRCS += src/arch/x86/board_migrate.c
+SRCS += src/arch/x86/board_vdevs.c
