@@ -253,3 +253,13 @@ void log_timeline(const char *fmt, ...)
 	va_end(ap);
 	timeline_line(ns, what);
 }
+
+int errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}

@@ -19,6 +19,9 @@ void log_errno(enum log_level lvl, const char *sub, int err, const char *fmt, ..
 /* The calling thread's latest error message (without "ckvm: error: "), "" if none: lets the API
  * answer with the line a failing call logged. */
 const char *log_last_error(void);
+/* For functions that hand their caller a one-line reason instead of logging it: writes the message
+ * into err (errlen bytes, NUL-terminated, truncated to fit) and returns ret. */
+int errf(char *err, size_t errlen, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Send log lines to fd (a copy is kept; the caller closes fd) instead of stderr. 0 or -errno. */
 int log_set_output(int fd);
 /* Keep a private O_NONBLOCK description of stderr (a pipe or terminal) for the threads whose

@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "config.h"
+#include "log.h"
 
 _Static_assert(sizeof(struct snap_header) == 128, "the on-disk header is 128 bytes");
 _Static_assert(sizeof(struct snap_section_hdr) == 48, "the on-disk section header is 48 bytes");
@@ -155,17 +156,6 @@ int snap_finish(struct snap_writer *w, const struct snap_header *identity)
 	return 0;
 }
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 /* A name this format version knows: "vm", "mem", "vcpuN" (N < ncpus, no leading zero) or
  * "dev:NAME" (a device name of printable characters). Anything else is a newer or damaged file. */
@@ -206,52 +196,52 @@ int snap_parse(const void *buf, size_t len, struct snap_parsed *out, char *err, 
 
 	out->n = 0;
 	if (len < sizeof(h))
-		return fail(err, errlen, -EINVAL, "truncated: %zu bytes, shorter than the header", len);
+		return errf(err, errlen, -EINVAL, "truncated: %zu bytes, shorter than the header", len);
 	memcpy(&h, b, sizeof(h));
 	if (memcmp(h.magic, SNAP_MAGIC, sizeof(h.magic)))
-		return fail(err, errlen, -EINVAL, "not a ckvm snapshot (bad magic)");
+		return errf(err, errlen, -EINVAL, "not a ckvm snapshot (bad magic)");
 	if (h.header_crc != snap_crc32(0, &h, offsetof(struct snap_header, header_crc)))
-		return fail(err, errlen, -EBADMSG, "damaged: the header's checksum does not match");
+		return errf(err, errlen, -EBADMSG, "damaged: the header's checksum does not match");
 	if (h.format_version != SNAP_FORMAT_VERSION || h.header_len != sizeof(h))
-		return fail(err, errlen, -EPROTO, "format version %u (header %u bytes); this ckvm reads "
+		return errf(err, errlen, -EPROTO, "format version %u (header %u bytes); this ckvm reads "
 			    "version %u only", h.format_version, h.header_len, SNAP_FORMAT_VERSION);
 	if (!memchr(h.ckvm_version, 0, sizeof(h.ckvm_version)) || !memchr(h.cpu_vendor, 0, sizeof(h.cpu_vendor)))
-		return fail(err, errlen, -EINVAL, "damaged: unterminated strings in the header");
+		return errf(err, errlen, -EINVAL, "damaged: unterminated strings in the header");
 	if (h.ncpus == 0 || h.ncpus > SNAP_MAX_VCPUS)
-		return fail(err, errlen, -EINVAL, "damaged: %u vCPUs", h.ncpus);
+		return errf(err, errlen, -EINVAL, "damaged: %u vCPUs", h.ncpus);
 	if (h.nsections > SNAP_MAX_SECTIONS)
-		return fail(err, errlen, -EINVAL, "damaged: %u sections (at most %u)", h.nsections,
+		return errf(err, errlen, -EINVAL, "damaged: %u sections (at most %u)", h.nsections,
 			    SNAP_MAX_SECTIONS);
 	if (h.flags & ~SNAP_F_DIFF)
-		return fail(err, errlen, -EPROTO, "unknown flags 0x%x", h.flags);
+		return errf(err, errlen, -EPROTO, "unknown flags 0x%x", h.flags);
 	out->hdr = h;
 	off = sizeof(h);
 	for (i = 0; i < h.nsections; i++) {
 		left = len - off;
 		if (left < sizeof(s))
-			return fail(err, errlen, -EINVAL, "truncated: section %u of %u is missing", i + 1,
+			return errf(err, errlen, -EINVAL, "truncated: section %u of %u is missing", i + 1,
 				    h.nsections);
 		memcpy(&s, b + off, sizeof(s));
 		off += sizeof(s);
 		left -= sizeof(s);
 		if (!memchr(s.name, 0, sizeof(s.name)))
-			return fail(err, errlen, -EINVAL, "damaged: section %u's name is not terminated", i + 1);
+			return errf(err, errlen, -EINVAL, "damaged: section %u's name is not terminated", i + 1);
 		/* The name points into the caller's buffer, which outlives the parse result. */
 		if (s.len > left || ALIGN8(s.len) > left)
-			return fail(err, errlen, -EINVAL, "truncated: section \"%.31s\" needs %llu bytes, "
+			return errf(err, errlen, -EINVAL, "truncated: section \"%.31s\" needs %llu bytes, "
 				    "%zu are left", s.name, (unsigned long long)s.len, left);
 		if (s.crc != section_crc(&s, b + off))
-			return fail(err, errlen, -EBADMSG, "damaged: section \"%.31s\" fails its checksum",
+			return errf(err, errlen, -EBADMSG, "damaged: section \"%.31s\" fails its checksum",
 				    s.name);
 		if (!name_known(s.name, h.ncpus))
-			return fail(err, errlen, -EPROTO, "unknown section \"%.31s\" (a newer ckvm's, or "
+			return errf(err, errlen, -EPROTO, "unknown section \"%.31s\" (a newer ckvm's, or "
 				    "damaged)", s.name);
 		for (j = 0; j < out->n; j++)
 			if (!strcmp(out->sec[j].name, s.name))
-				return fail(err, errlen, -EINVAL, "damaged: section \"%.31s\" twice", s.name);
+				return errf(err, errlen, -EINVAL, "damaged: section \"%.31s\" twice", s.name);
 		for (j = (unsigned)s.len; j < ALIGN8((size_t)s.len); j++)
 			if (b[off + j])
-				return fail(err, errlen, -EBADMSG, "damaged: padding after section \"%.31s\"",
+				return errf(err, errlen, -EBADMSG, "damaged: padding after section \"%.31s\"",
 					    s.name);
 		out->sec[out->n].name = (const char *)(b + off - sizeof(s));	/* name is the first field */
 		out->sec[out->n].version = s.version;
@@ -261,7 +251,7 @@ int snap_parse(const void *buf, size_t len, struct snap_parsed *out, char *err, 
 		off += ALIGN8((size_t)s.len);
 	}
 	if (off != len)
-		return fail(err, errlen, -EINVAL, "damaged: %zu bytes after the last section", len - off);
+		return errf(err, errlen, -EINVAL, "damaged: %zu bytes after the last section", len - off);
 	return 0;
 }
 

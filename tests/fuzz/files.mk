@@ -54,7 +54,7 @@ FUZZ_TARGETS += snapshot
 FUZZ_SRCS_snapshot   := src/core/snapshot_fmt.c src/arch/x86/cpu_state.c src/log.c
 # The live-migration stream receiver (seeds: tests/fuzz/seeds/migrate/).
 FUZZ_TARGETS += migrate
-FUZZ_SRCS_migrate    := src/core/migrate_stream.c src/core/snapshot_fmt.c src/core/guest_mem.c
+FUZZ_SRCS_migrate    := src/core/migrate_stream.c src/core/snapshot_fmt.c src/core/guest_mem.c src/log.c
 # virtio-vsock's packet path (hostile headers, credit, host sockets); seeds: tests/fuzz/seeds/vsock/.
 FUZZ_TARGETS += vsock
 FUZZ_SRCS_vsock      := $(FUZZ_SRCS_virtq) src/virtio/virtio_vsock.c src/virtio/vsock_pkt.c \

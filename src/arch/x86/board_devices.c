@@ -43,8 +43,8 @@ static void debugcon_sink(void *out, const char *buf, size_t len)
 	serial_out_write(out, buf, len);
 }
 
-static int pio_add(struct board *b, uint64_t port, uint64_t len, const struct bus_ops *ops, void *dev,
-		   const char *name)
+int board_pio_add(struct board *b, uint64_t port, uint64_t len, const struct bus_ops *ops, void *dev,
+		  const char *name)
 {
 	int ret = bus_add(&b->vm.pio, port, len, ops, dev, name);
 
@@ -56,7 +56,7 @@ static int pio_add(struct board *b, uint64_t port, uint64_t len, const struct bu
 /* The registry owns d from here: pause, stop, save and destroy reach it through b->devs (its typed
  * pointer in struct board stays for the board's own calls). Names are fixed and unique, so a
  * failure is a bug, logged; the device is then left to process exit. */
-static int own(struct board *b, struct device *d)
+int board_own(struct board *b, struct device *d)
 {
 	int ret = devreg_add(&b->devs, d);
 
@@ -94,13 +94,13 @@ static int serial_create(struct board *b)
 		log_errno(LOG_ERR, NULL, ret, "serial port");
 		return ret;
 	}
-	if ((ret = own(b, uart_device(b->uart))))
+	if ((ret = board_own(b, uart_device(b->uart))))
 		return ret;
 	if ((ret = console_attach(b->console, b->uart))) {
 		log_errno(LOG_ERR, NULL, ret, "console input");
 		return ret;
 	}
-	return pio_add(b, PORT_COM1, UART_NR_PORTS, &uart_bus_ops, b->uart, "com1");
+	return board_pio_add(b, PORT_COM1, UART_NR_PORTS, &uart_bus_ops, b->uart, "com1");
 }
 
 static int legacy_create(struct board *b)
@@ -121,25 +121,25 @@ static int legacy_create(struct board *b)
 	int ret;
 
 	/* Each registered as soon as it exists, so an error path frees what was made. */
-	if ((ret = i8042_create(&b->i8042, &kc)) || (ret = own(b, i8042_device(b->i8042))) ||
-	    (ret = cmos_create(&b->cmos, &cc)) || (ret = own(b, cmos_device(b->cmos))) ||
+	if ((ret = i8042_create(&b->i8042, &kc)) || (ret = board_own(b, i8042_device(b->i8042))) ||
+	    (ret = cmos_create(&b->cmos, &cc)) || (ret = board_own(b, cmos_device(b->cmos))) ||
 	    (ret = acpi_pm_create(&b->acpi_pm, &vm->ops)) ||
-	    (ret = own(b, acpi_pm_device(b->acpi_pm))) ||
+	    (ret = board_own(b, acpi_pm_device(b->acpi_pm))) ||
 	    (b->cfg->test_exit && ((ret = test_exit_create(&b->test_exit, &vm->ops)) ||
-				   (ret = own(b, test_exit_device(b->test_exit)))))) {
+				   (ret = board_own(b, test_exit_device(b->test_exit)))))) {
 		log_errno(LOG_ERR, NULL, ret, "legacy devices");
 		return ret;
 	}
 	/* pio_add logs its own failure */
-	if ((ret = pio_add(b, PORT_I8042_DATA, I8042_NR_PORTS, &i8042_bus_ops, b->i8042, "i8042")) ||
-	    (ret = pio_add(b, PORT_CMOS, CMOS_NR_PORTS, &cmos_bus_ops, b->cmos, "cmos")) ||
-	    (ret = pio_add(b, PORT_ACPI_PM_BASE, ACPI_PM_RANGE_LEN, &acpi_pm_ops, b->acpi_pm, "acpi-pm")))
+	if ((ret = board_pio_add(b, PORT_I8042_DATA, I8042_NR_PORTS, &i8042_bus_ops, b->i8042, "i8042")) ||
+	    (ret = board_pio_add(b, PORT_CMOS, CMOS_NR_PORTS, &cmos_bus_ops, b->cmos, "cmos")) ||
+	    (ret = board_pio_add(b, PORT_ACPI_PM_BASE, ACPI_PM_RANGE_LEN, &acpi_pm_ops, b->acpi_pm, "acpi-pm")))
 		return ret;
 	if (b->cfg->test_exit)
-		ret = pio_add(b, PORT_TEST_EXIT, TEST_EXIT_NR_PORTS, &test_exit_bus_ops, b->test_exit,
+		ret = board_pio_add(b, PORT_TEST_EXIT, TEST_EXIT_NR_PORTS, &test_exit_bus_ops, b->test_exit,
 			      "test-exit");
 	if (b->cfg->test_exit && !ret)	/* and at QEMU's usual iobase (dev/test_exit.h) */
-		ret = pio_add(b, TEST_EXIT_QEMU_PORT, TEST_EXIT_QEMU_NR_PORTS, &test_exit_bus_ops, b->test_exit,
+		ret = board_pio_add(b, TEST_EXIT_QEMU_PORT, TEST_EXIT_QEMU_NR_PORTS, &test_exit_bus_ops, b->test_exit,
 			      "test-exit-f4");
 	return ret;
 }
@@ -153,14 +153,14 @@ static int debug_devices_create(struct board *b)
 
 	if (cfg->boot_timer) {
 		if ((ret = boot_timer_create(&b->boot_timer, NULL)) ||
-		    (ret = own(b, boot_timer_device(b->boot_timer))))
+		    (ret = board_own(b, boot_timer_device(b->boot_timer))))
 			goto fail;
 		/* --bios: the firmware's PCI window covers the page (layout.h); the port remains. */
 		ret = cfg->bios ? 0 : bus_add(&vm->mmio, LAYOUT_BOOT_TIMER_GPA, BOOT_TIMER_MMIO_LEN,
 					      &boot_timer_mmio_ops, b->boot_timer, "boot-timer");
 		if (ret)
 			log_errno(LOG_ERR, NULL, ret, "boot-timer at 0x%llx", LAYOUT_BOOT_TIMER_GPA);
-		if (ret || (ret = pio_add(b, PORT_BOOT_TIMER, BOOT_TIMER_NR_PORTS, &boot_timer_pio_ops,
+		if (ret || (ret = board_pio_add(b, PORT_BOOT_TIMER, BOOT_TIMER_NR_PORTS, &boot_timer_pio_ops,
 					  b->boot_timer, "boot-timer")))
 			return ret;
 	}
@@ -184,11 +184,11 @@ static int debug_devices_create(struct board *b)
 			goto fail;
 		dc.write_arg = b->debugcon_out;
 		if ((ret = debugcon_create(&b->debugcon, &dc)) ||
-		    (ret = own(b, debugcon_device(b->debugcon))))
+		    (ret = board_own(b, debugcon_device(b->debugcon))))
 			goto fail;
-		if ((ret = pio_add(b, PORT_DEBUGCON, DEBUGCON_NR_PORTS, &debugcon_bus_ops, b->debugcon,
+		if ((ret = board_pio_add(b, PORT_DEBUGCON, DEBUGCON_NR_PORTS, &debugcon_bus_ops, b->debugcon,
 				   "debugcon")) ||
-		    (ret = pio_add(b, PORT_DEBUGCON_SEABIOS, DEBUGCON_NR_PORTS, &debugcon_bus_ops, b->debugcon,
+		    (ret = board_pio_add(b, PORT_DEBUGCON_SEABIOS, DEBUGCON_NR_PORTS, &debugcon_bus_ops, b->debugcon,
 				   "debugcon")))
 			return ret;
 	}
@@ -196,7 +196,7 @@ static int debug_devices_create(struct board *b)
 	if (cfg->verbose) {
 		if ((ret = post_create(&b->post, NULL)))
 			goto fail;
-		if ((ret = pio_add(b, PORT_POST, POST_NR_PORTS, &post_bus_ops, b->post, "post")))
+		if ((ret = board_pio_add(b, PORT_POST, POST_NR_PORTS, &post_bus_ops, b->post, "post")))
 			return ret;
 	}
 	return 0;
@@ -224,9 +224,9 @@ static int pci_devices_create(struct board *b)
 	if (b->cfg->bios)
 		pci_host_set_ids(b->pci, 0x1b36, 0x0008, 0x1af4, 0x1100);
 	/* before the virtio functions: destroy (last first) frees them before their bus */
-	if ((ret = own(b, pci_host_device(b->pci))))
+	if ((ret = board_own(b, pci_host_device(b->pci))))
 		return ret;
-	if ((ret = pio_add(b, PORT_PCI_CONFIG, 8, &pci_cfg_io_ops, b->pci, "pci-config")))
+	if ((ret = board_pio_add(b, PORT_PCI_CONFIG, 8, &pci_cfg_io_ops, b->pci, "pci-config")))
 		return ret;
 	ret = bus_add(&vm->mmio, pc.mmio_gpa, pc.mmio_size, &pci_mmio_ops, b->pci,
 		      "pci-mmio");

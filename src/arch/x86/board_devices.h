@@ -18,6 +18,13 @@ int board_firmware_tables(struct board *b, uint64_t *rsdp_gpa);
 /* CPUID of vCPU id from KVM's supported table and the configuration. */
 int board_cpuid(struct board *b, const struct kvm_cpuid2 *supported, unsigned id,
 		struct kvm_cpuid2 *out);
+/* Port range [port, port+len) to dev on the board's PIO bus; 0 or -errno after one logged line. */
+struct bus_ops;
+struct device;
+int board_pio_add(struct board *b, uint64_t port, uint64_t len, const struct bus_ops *ops, void *dev,
+		  const char *name);
+/* d joins the registry (b->devs), which owns it from here; 0 or -errno after one logged line. */
+int board_own(struct board *b, struct device *d);
 /* Hook devices to the event loop before the I/O thread starts. */
 void board_devices_start(struct board *b);
 /* vCPUs are stopped: stop every registered device (devreg_stop: disk workers finish or are

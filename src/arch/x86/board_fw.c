@@ -13,6 +13,7 @@
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/board.h"
+#include "arch/x86/board_devices.h"
 #include "arch/x86/layout.h"
 #include "backend/blk_file.h"
 #include "dev/ata.h"
@@ -152,24 +153,6 @@ int board_fw_map_memory(struct board *b)
 	return set_slot(b, SLOT_FW_HIGH, LAYOUT_FW_HIGH_GPA, LAYOUT_FW_SIZE, b->bios_rom, ro);
 }
 
-static int pio_add(struct board *b, uint64_t port, uint64_t len, const struct bus_ops *ops, void *dev,
-		   const char *name)
-{
-	int ret = bus_add(&b->vm.pio, port, len, ops, dev, name);
-
-	if (ret)
-		log_errno(LOG_ERR, NULL, ret, "%s at port 0x%llx", name, (unsigned long long)port);
-	return ret;
-}
-
-static int own(struct board *b, struct device *d)
-{
-	int ret = devreg_add(&b->devs, d);
-
-	if (ret)
-		log_errno(LOG_ERR, NULL, ret, "device %s", d->name);
-	return ret;
-}
 
 int board_fw_ide_create(struct board *b)
 {
@@ -195,11 +178,11 @@ int board_fw_ide_create(struct board *b)
 		log_errno(LOG_ERR, NULL, ret, "IDE disks");
 		return ret == -EINVAL ? board_bad_input(b, ret) : ret;	/* EINVAL: smaller than a sector */
 	}
-	if ((ret = own(b, ata_device(b->ata))) ||
-	    (ret = pio_add(b, PORT_ATA_CMD, ATA_NR_CMD_PORTS, &ata_cmd_bus_ops, b->ata, "ide0")) ||
-	    (ret = pio_add(b, PORT_ATA_CTL, ATA_NR_CTL_PORTS, &ata_ctl_bus_ops, b->ata, "ide0-ctl")))
+	if ((ret = board_own(b, ata_device(b->ata))) ||
+	    (ret = board_pio_add(b, PORT_ATA_CMD, ATA_NR_CMD_PORTS, &ata_cmd_bus_ops, b->ata, "ide0")) ||
+	    (ret = board_pio_add(b, PORT_ATA_CTL, ATA_NR_CTL_PORTS, &ata_ctl_bus_ops, b->ata, "ide0-ctl")))
 		return ret;
-	if ((ret = ata_pci_create(&b->ata_pci)) || (ret = own(b, ata_pci_device(b->ata_pci))) ||
+	if ((ret = ata_pci_create(&b->ata_pci)) || (ret = board_own(b, ata_pci_device(b->ata_pci))) ||
 	    (ret = pci_add_device(b->pci, ata_pci_dev(b->ata_pci))))
 		log_errno(LOG_ERR, NULL, ret, "PCI IDE function");
 	return ret;
@@ -275,11 +258,11 @@ int board_fw_create(struct board *b)
 	struct fw_cfg_config fc = { .dma = true, .gm = &b->vm.gm };
 	int ret;
 
-	if ((ret = port92_create(&b->port92, &b->vm.ops)) || (ret = own(b, port92_device(b->port92))) ||
-	    (ret = pio_add(b, PORT_SYS_CTRL_A, PORT92_NR_PORTS, &port92_bus_ops, b->port92, "port92")))
+	if ((ret = port92_create(&b->port92, &b->vm.ops)) || (ret = board_own(b, port92_device(b->port92))) ||
+	    (ret = board_pio_add(b, PORT_SYS_CTRL_A, PORT92_NR_PORTS, &port92_bus_ops, b->port92, "port92")))
 		goto fail;
-	if ((ret = fw_cfg_create(&b->fw_cfg, &fc)) || (ret = own(b, fw_cfg_device(b->fw_cfg))) ||
-	    (ret = pio_add(b, PORT_FW_CFG, FW_CFG_NR_PORTS, &fw_cfg_bus_ops, b->fw_cfg, "fw_cfg")))
+	if ((ret = fw_cfg_create(&b->fw_cfg, &fc)) || (ret = board_own(b, fw_cfg_device(b->fw_cfg))) ||
+	    (ret = board_pio_add(b, PORT_FW_CFG, FW_CFG_NR_PORTS, &fw_cfg_bus_ops, b->fw_cfg, "fw_cfg")))
 		goto fail;
 	if ((ret = fw_items(b, b->fw_cfg)))
 		goto fail;

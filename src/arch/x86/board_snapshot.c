@@ -43,17 +43,6 @@ struct mem_rec {
 	struct mem_region_rec r[GM_MAX_REGIONS];
 };
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 /* The device list's digest: a snapshot restores only onto the same devices in the same order. */
 static uint32_t devlist_crc(const struct devreg *r)
@@ -106,7 +95,7 @@ static int save_devices(struct board *b, struct snap_writer *w, char *err, size_
 		snprintf(name, sizeof(name), "dev:%.27s", d->name);
 		for (;;) {
 			if (!(p = snap_section_begin(w, name, 1, cap)))
-				return fail(err, errlen, w->err, "device %s: %s", d->name, strerror(-w->err));
+				return errf(err, errlen, w->err, "device %s: %s", d->name, strerror(-w->err));
 			n = device_save(d, p, cap);
 			if (n != -ENOSPC || cap >= (16u << 20))
 				break;
@@ -116,7 +105,7 @@ static int save_devices(struct board *b, struct snap_writer *w, char *err, size_
 			cap *= 4;
 		}
 		if (n < 0)
-			return fail(err, errlen, (int)n, "device %s (%s) cannot save its state: %s", d->name,
+			return errf(err, errlen, (int)n, "device %s (%s) cannot save its state: %s", d->name,
 				    d->ops->kind, strerror((int)-n));
 		snap_section_end(w, (size_t)n);
 	}
@@ -139,7 +128,7 @@ static int flush_disks(struct board *b, char *err, size_t errlen)
 		if (fd >= 0)
 			close(fd);
 		if (ret)
-			return fail(err, errlen, ret, "disk %s: flush: %s", dc->path, strerror(-ret));
+			return errf(err, errlen, ret, "disk %s: flush: %s", dc->path, strerror(-ret));
 	}
 	return 0;
 }
@@ -152,18 +141,18 @@ int board_state_build(struct board *b, struct snap_writer *w, char *err, size_t 
 
 	for (unsigned i = 0; i < b->vm.ncpus && !ret; i++)
 		if ((ret = x86_vcpu_state_save(&b->vm.vcpus[i], w)))
-			fail(err, errlen, ret, "vCPU %u: cannot read its state: %s", i, strerror(-ret));
+			errf(err, errlen, ret, "vCPU %u: cannot read its state: %s", i, strerror(-ret));
 	if (!ret && (ret = x86_vm_state_save(&b->vm, w)))
-		fail(err, errlen, ret, "cannot read the VM's interrupt controllers and clock: %s",
+		errf(err, errlen, ret, "cannot read the VM's interrupt controllers and clock: %s",
 		     strerror(-ret));
 	if (!ret)
 		ret = save_devices(b, w, err, errlen);
 	mem_layout(&b->vm.gm, &m);
 	if (!ret && (ret = snap_section_add(w, "mem", MEM_SECTION_VERSION, &m, sizeof(m))))
-		fail(err, errlen, ret, "state: %s", strerror(-ret));
+		errf(err, errlen, ret, "state: %s", strerror(-ret));
 	identity(b, &h);
 	if (!ret && (ret = snap_finish(w, &h)))
-		fail(err, errlen, ret, "state: %s", strerror(-ret));
+		errf(err, errlen, ret, "state: %s", strerror(-ret));
 	return ret;
 }
 
@@ -194,10 +183,10 @@ int board_snapshot(struct board *b, const char *state_path, const char *mem_path
 	int ret = 0;
 
 	if (!b->devs_paused)
-		return fail(err, errlen, -EBUSY, "the VM is not paused (PATCH /vm {\"state\": \"Paused\"} "
+		return errf(err, errlen, -EBUSY, "the VM is not paused (PATCH /vm {\"state\": \"Paused\"} "
 			    "first)");
 	if (diff && (!snap_ram_dirty_on() || strcmp(mem_path, last_mem)))
-		return fail(err, errlen, -EINVAL, "a Diff snapshot updates the RAM file of the previous "
+		return errf(err, errlen, -EINVAL, "a Diff snapshot updates the RAM file of the previous "
 			    "snapshot this ckvm took (%s): take a Full one first, or give that file",
 			    last_mem[0] ? last_mem : "none yet");
 	if ((ret = flush_disks(b, err, errlen)))
@@ -207,19 +196,19 @@ int board_snapshot(struct board *b, const char *state_path, const char *mem_path
 	mem_layout(&b->vm.gm, &m);
 	/* RAM first: a state file that exists always has its RAM file complete beside it. */
 	if (!ret && diff && (ret = snap_ram_write_diff(&b->vm, mem_path, &written)))
-		fail(err, errlen, ret, "memory file %s: %s", mem_path, strerror(-ret));
+		errf(err, errlen, ret, "memory file %s: %s", mem_path, strerror(-ret));
 	if (!ret && !diff) {
 		/* logging from before the RAM is read: a page written later is in the next Diff */
 		if ((ret = snap_ram_dirty_start(&b->vm)))
-			fail(err, errlen, ret, "KVM dirty logging: %s", strerror(-ret));
+			errf(err, errlen, ret, "KVM dirty logging: %s", strerror(-ret));
 		if (!ret && (ret = snap_ram_write_full(&b->vm, mem_path, &written)))
-			fail(err, errlen, ret, "memory file %s: %s", mem_path, strerror(-ret));
+			errf(err, errlen, ret, "memory file %s: %s", mem_path, strerror(-ret));
 	}
 	if (!ret)
 		snprintf(last_mem, sizeof(last_mem), "%s", mem_path);
 	t1 = vm_clock_ns();
 	if (!ret && (ret = snap_file_write(state_path, w.buf, w.len)))
-		fail(err, errlen, ret, "state file %s: %s", state_path, strerror(-ret));
+		errf(err, errlen, ret, "state file %s: %s", state_path, strerror(-ret));
 	if (!ret)
 		log_info("snapshot", "%s snapshot: %zu bytes of state, %llu KiB of %llu MiB of RAM "
 			 "written (%s) in %.1f ms (RAM %.1f ms)", diff ? "Diff" : "Full", w.len,
@@ -282,46 +271,46 @@ static int restore_check(struct board *b, const struct snap_parsed *p, char *err
 
 	identity(b, &mine);
 	if (strcmp(p->hdr.cpu_vendor, mine.cpu_vendor))
-		return fail(err, errlen, -EINVAL, "taken on a %s CPU, this host has a %s one",
+		return errf(err, errlen, -EINVAL, "taken on a %s CPU, this host has a %s one",
 			    p->hdr.cpu_vendor, mine.cpu_vendor);
 	if (p->hdr.ncpus != mine.ncpus || p->hdr.ram_bytes != mine.ram_bytes)
-		return fail(err, errlen, -EINVAL, "taken of a VM with %u vCPUs and %llu MiB of RAM; give "
+		return errf(err, errlen, -EINVAL, "taken of a VM with %u vCPUs and %llu MiB of RAM; give "
 			    "the same --cpus and --memory (now %u and %llu MiB)", p->hdr.ncpus,
 			    (unsigned long long)(p->hdr.ram_bytes >> 20), mine.ncpus,
 			    (unsigned long long)(mine.ram_bytes >> 20));
 	if (p->hdr.devlist_crc != mine.devlist_crc)
-		return fail(err, errlen, -EINVAL, "taken of a VM with other devices; give the same "
+		return errf(err, errlen, -EINVAL, "taken of a VM with other devices; give the same "
 			    "--disk, --net and device options as the snapshotted VM had");
 	if (p->hdr.flags & SNAP_F_DIFF)
-		return fail(err, errlen, -EINVAL, "a Diff snapshot cannot be restored on its own");
+		return errf(err, errlen, -EINVAL, "a Diff snapshot cannot be restored on its own");
 	for (unsigned i = 0; i < mine.ncpus; i++) {
 		snprintf(name, sizeof(name), "vcpu%u", i);
 		if (!(s = snap_find(p, name)))
-			return fail(err, errlen, -EINVAL, "no state for vCPU %u", i);
+			return errf(err, errlen, -EINVAL, "no state for vCPU %u", i);
 		if (s->version != X86_VCPU_STATE_VERSION)
-			return fail(err, errlen, -EPROTO, "vCPU state version %u, this ckvm reads %u",
+			return errf(err, errlen, -EPROTO, "vCPU state version %u, this ckvm reads %u",
 				    s->version, X86_VCPU_STATE_VERSION);
 		if ((ret = x86_vcpu_state_check(s->data, s->len, err, errlen)))
 			return ret;
 	}
 	if (!(s = snap_find(p, "vm")) || s->version != X86_VM_STATE_VERSION)
-		return fail(err, errlen, -EINVAL, "no VM state (version %u)", X86_VM_STATE_VERSION);
+		return errf(err, errlen, -EINVAL, "no VM state (version %u)", X86_VM_STATE_VERSION);
 	if ((ret = x86_vm_state_check(s->data, s->len, err, errlen)))
 		return ret;
 	mem_layout(&b->vm.gm, &want);
 	if (!(s = snap_find(p, "mem")) || s->version != MEM_SECTION_VERSION || s->len != sizeof(m))
-		return fail(err, errlen, -EINVAL, "no memory layout (version %u)", MEM_SECTION_VERSION);
+		return errf(err, errlen, -EINVAL, "no memory layout (version %u)", MEM_SECTION_VERSION);
 	memcpy(&m, s->data, sizeof(m));
 	if (memcmp(&m, &want, sizeof(m)))
-		return fail(err, errlen, -EINVAL, "its RAM layout differs from this VM's");
+		return errf(err, errlen, -EINVAL, "its RAM layout differs from this VM's");
 	devreg_for_each(&b->devs, d) {
 		snprintf(name, sizeof(name), "dev:%.27s", d->name);
 		if (!snap_find(p, name))
-			return fail(err, errlen, -EINVAL, "no state for device %s", d->name);
+			return errf(err, errlen, -EINVAL, "no state for device %s", d->name);
 		ndev++;
 	}
 	if (p->n != mine.ncpus + 2 + ndev)
-		return fail(err, errlen, -EINVAL, "it holds state of devices this VM does not have");
+		return errf(err, errlen, -EINVAL, "it holds state of devices this VM does not have");
 	return 0;
 }
 
@@ -336,9 +325,9 @@ static int map_ram(struct board *b, const char *mem_path, char *err, size_t errl
 	int fd = open(mem_path, O_RDONLY | O_CLOEXEC), ret = 0;
 
 	if (fd < 0)
-		return fail(err, errlen, -errno, "memory file %s: %s", mem_path, strerror(errno));
+		return errf(err, errlen, -errno, "memory file %s: %s", mem_path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != gm->ram_bytes) {
-		ret = fail(err, errlen, -EINVAL, "memory file %s: not a regular file of %llu bytes "
+		ret = errf(err, errlen, -EINVAL, "memory file %s: not a regular file of %llu bytes "
 			   "(the snapshot's RAM)", mem_path, (unsigned long long)gm->ram_bytes);
 		goto out;
 	}
@@ -347,7 +336,7 @@ static int map_ram(struct board *b, const char *mem_path, char *err, size_t errl
 			       MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, (off_t)off);
 
 		if (p == MAP_FAILED) {
-			ret = fail(err, errlen, -errno, "memory file %s: mmap: %s", mem_path, strerror(errno));
+			ret = errf(err, errlen, -errno, "memory file %s: mmap: %s", mem_path, strerror(errno));
 			goto out;
 		}
 		off += gm->r[i].len;
@@ -385,7 +374,7 @@ static int restore_apply(struct board *b, const struct snap_parsed *p, const cha
 		if (!ret && used != s->len)
 			ret = -EINVAL;
 		if (ret)
-			return fail(err, errlen, ret, "device %s (%s): its saved state is refused (%s)",
+			return errf(err, errlen, ret, "device %s (%s): its saved state is refused (%s)",
 				    d->name, d->ops->kind, strerror(-ret));
 	}
 	return 0;
@@ -428,7 +417,7 @@ int board_state_apply(struct board *b, const void *buf, size_t len, char *err, s
 	int ret;
 
 	if (!p)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return errf(err, errlen, -ENOMEM, "out of memory");
 	if (!(ret = snap_parse(buf, len, p, err, errlen)) && !(ret = restore_check(b, p, err, errlen)))
 		ret = restore_apply(b, p, NULL, err, errlen);
 	free(p);

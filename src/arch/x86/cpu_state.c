@@ -57,17 +57,6 @@ struct vm_fixed {
 	struct kvm_clock_data clock;
 };
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 static int cap(int fd, long c)
 {
@@ -195,15 +184,15 @@ int x86_vcpu_state_check(const void *data, size_t len, char *err, size_t errlen)
 	struct vcpu_fixed f;
 
 	if (len < sizeof(f))
-		return fail(err, errlen, -EINVAL, "vCPU state: %zu bytes, shorter than its fixed part", len);
+		return errf(err, errlen, -EINVAL, "vCPU state: %zu bytes, shorter than its fixed part", len);
 	memcpy(&f, data, sizeof(f));
 	if (f.nmsrs > MAX_MSRS || f.xsave_len > MAX_XSAVE)
-		return fail(err, errlen, -EINVAL, "vCPU state: %u MSRs, %u XSAVE bytes", f.nmsrs, f.xsave_len);
+		return errf(err, errlen, -EINVAL, "vCPU state: %u MSRs, %u XSAVE bytes", f.nmsrs, f.xsave_len);
 	if (len != sizeof(f) + f.nmsrs * sizeof(struct kvm_msr_entry) + f.xsave_len)
-		return fail(err, errlen, -EINVAL, "vCPU state: %zu bytes do not match its counts", len);
+		return errf(err, errlen, -EINVAL, "vCPU state: %zu bytes do not match its counts", len);
 	if ((f.flags & VS_XSAVE) != (f.xsave_len ? VS_XSAVE : 0) ||
 	    (f.xsave_len && f.xsave_len < sizeof(struct kvm_xsave)))
-		return fail(err, errlen, -EINVAL, "vCPU state: XSAVE area of %u bytes", f.xsave_len);
+		return errf(err, errlen, -EINVAL, "vCPU state: XSAVE area of %u bytes", f.xsave_len);
 	return 0;
 }
 
@@ -217,7 +206,7 @@ static int tsc_rate(struct vcpu *v, uint32_t want_khz, char *err, size_t errlen)
 		return 0;
 	if (ioctl(v->fd, KVM_SET_TSC_KHZ, (unsigned long)want_khz) == 0)
 		return 0;
-	return fail(err, errlen, -ERANGE, "the snapshot's TSC runs at %u kHz, this host's at %d kHz, "
+	return errf(err, errlen, -ERANGE, "the snapshot's TSC runs at %u kHz, this host's at %d kHz, "
 		    "and KVM here cannot set the snapshot's rate (%s)", want_khz, have, strerror(errno));
 }
 
@@ -233,15 +222,15 @@ int x86_vcpu_state_restore(struct vcpu *v, const void *data, size_t len, char *e
 		return ret;
 	memcpy(&f, p, sizeof(f));
 	if (f.xsave_len && f.xsave_len != (uint32_t)vm_xsave_len(v->vm))
-		return fail(err, errlen, -EINVAL, "vCPU %u: XSAVE area of %u bytes, this host's is %d "
+		return errf(err, errlen, -EINVAL, "vCPU %u: XSAVE area of %u bytes, this host's is %d "
 			    "(a different CPU)", v->id, f.xsave_len, vm_xsave_len(v->vm));
 	if ((f.flags & VS_LAPIC) != (v->vm->irqchip ? VS_LAPIC : 0))
-		return fail(err, errlen, -EINVAL, "vCPU %u: the snapshot %s an in-kernel LAPIC", v->id,
+		return errf(err, errlen, -EINVAL, "vCPU %u: the snapshot %s an in-kernel LAPIC", v->id,
 			    v->vm->irqchip ? "has no" : "has");
 	if ((f.flags & VS_TSC_KHZ) && (ret = tsc_rate(v, f.tsc_khz, err, errlen)))
 		return ret;
 	if (!(m = calloc(1, sizeof(*m) + f.nmsrs * sizeof(m->entries[0]))))
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return errf(err, errlen, -ENOMEM, "out of memory");
 	m->nmsrs = f.nmsrs;
 	memcpy(m->entries, p + sizeof(f), f.nmsrs * sizeof(m->entries[0]));
 	/* QEMU's order: special registers before the MSRs (EFER, APIC base), the LAPIC before the MSRs
@@ -279,7 +268,7 @@ int x86_vcpu_state_restore(struct vcpu *v, const void *data, size_t len, char *e
 #undef SET
 	free(m);
 	if (what && *what)
-		fail(err, errlen, ret, "vCPU %u: %s: %s", v->id, what, strerror(-ret));
+		errf(err, errlen, ret, "vCPU %u: %s: %s", v->id, what, strerror(-ret));
 	return what ? ret : 0;
 }
 
@@ -315,14 +304,14 @@ int x86_vm_state_check(const void *data, size_t len, char *err, size_t errlen)
 	struct vm_fixed f;
 
 	if (len != sizeof(f))
-		return fail(err, errlen, -EINVAL, "VM state: %zu bytes, expected %zu", len, sizeof(f));
+		return errf(err, errlen, -EINVAL, "VM state: %zu bytes, expected %zu", len, sizeof(f));
 	memcpy(&f, data, sizeof(f));
 	if (f.flags & ~(uint32_t)(VM_IRQCHIP | VM_PIT) || ((f.flags & VM_PIT) && !(f.flags & VM_IRQCHIP)))
-		return fail(err, errlen, -EINVAL, "VM state: unknown flags 0x%x", f.flags);
+		return errf(err, errlen, -EINVAL, "VM state: unknown flags 0x%x", f.flags);
 	if ((f.flags & VM_IRQCHIP) && (f.pic_master.chip_id != KVM_IRQCHIP_PIC_MASTER ||
 				       f.pic_slave.chip_id != KVM_IRQCHIP_PIC_SLAVE ||
 				       f.ioapic.chip_id != KVM_IRQCHIP_IOAPIC))
-		return fail(err, errlen, -EINVAL, "VM state: interrupt controllers out of order");
+		return errf(err, errlen, -EINVAL, "VM state: interrupt controllers out of order");
 	return 0;
 }
 
@@ -336,14 +325,14 @@ int x86_vm_state_restore(struct vm *vm, const void *data, size_t len, char *err,
 		return ret;
 	memcpy(&f, data, sizeof(f));
 	if (!!(f.flags & VM_IRQCHIP) != vm->irqchip)
-		return fail(err, errlen, -EINVAL, "the snapshot %s in-kernel interrupt controllers",
+		return errf(err, errlen, -EINVAL, "the snapshot %s in-kernel interrupt controllers",
 			    vm->irqchip ? "has no" : "has");
 	if ((f.flags & VM_IRQCHIP) && (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &f.pic_master) < 0 ||
 				       ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &f.pic_slave) < 0 ||
 				       ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &f.ioapic) < 0))
-		return fail(err, errlen, -errno, "KVM_SET_IRQCHIP: %s", strerror(errno));
+		return errf(err, errlen, -errno, "KVM_SET_IRQCHIP: %s", strerror(errno));
 	if ((f.flags & VM_PIT) && ioctl(vm->vm_fd, KVM_SET_PIT2, &f.pit) < 0)
-		return fail(err, errlen, -errno, "KVM_SET_PIT2: %s", strerror(errno));
+		return errf(err, errlen, -errno, "KVM_SET_PIT2: %s", strerror(errno));
 	/* KVM_CLOCK_REALTIME: KVM adds the wall time since the save, so the guest sees the gap as time
 	 * that passed (its timers fire, its clock is right) rather than a clock that stood still. */
 	c.clock = f.clock.clock;
@@ -354,6 +343,6 @@ int x86_vm_state_restore(struct vm *vm, const void *data, size_t len, char *err,
 	}
 	if (ioctl(vm->vm_fd, KVM_SET_CLOCK, &c) < 0 &&
 	    !(c.flags && (c.flags = 0, ioctl(vm->vm_fd, KVM_SET_CLOCK, &c) == 0)))
-		return fail(err, errlen, -errno, "KVM_SET_CLOCK: %s", strerror(errno));
+		return errf(err, errlen, -errno, "KVM_SET_CLOCK: %s", strerror(errno));
 	return 0;
 }
