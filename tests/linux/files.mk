@@ -10,8 +10,8 @@ LINUX_TESTS ?= kimage boot kaslr guestdecomp shell blk net smp4 acpioff clock ap
 	       migrate vdevs
 # Only into the default list, not into one given on the command line or in the environment:
 # vublk (issue 12) a disk served by qemu-storage-daemon over vhost-user; biosdisk (issue 9) SeaBIOS
-# boots a GRUB disk image (tests/linux/mkdisk.sh) to the boot markers, ACPI via fw_cfg (one long boot:
-# GRUB and the kernel's decompressor run emulated on a software-KVM host).
+# boots a GRUB disk image (tests/linux/mkdisk.sh) to the boot markers, ACPI via fw_cfg (~160 s on the
+# 2-core software-KVM host, where GRUB and the kernel's decompressor run emulated).
 ifeq ($(origin LINUX_TESTS),file)
 LINUX_TESTS += vublk biosdisk
 endif

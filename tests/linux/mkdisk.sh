@@ -3,8 +3,9 @@
 # an MBR partition table (sfdisk) with one active FAT12 partition at 1 MiB (mkfs.fat inside the
 # image), the kernel and initramfs copied in with mtools, and a Debian bootloader:
 #   grub      GRUB's i386-pc boot.img in the MBR and a core.img (grub-mkimage: biosdisk, part_msdos,
-#             fat, linux, with an embedded config that loads the kernel) in the gap before the
-#             partition, the two pieces grub-install writes on a BIOS disk;
+#             fat, with an embedded config that loads the kernel) in the gap before the partition,
+#             the two pieces grub-install writes on a BIOS disk, and the linux module with its
+#             dependencies in the partition's /boot/grub/i386-pc, where grub-install puts them;
 #   syslinux  syslinux.cfg + `syslinux --install --offset` into the partition and mbr.bin in the MBR.
 # Nothing is mounted and no loop device is used. Both images boot under QEMU + SeaBIOS; on a
 # software-KVM host only grub does (syslinux 6 services interrupts in 32-bit protected mode and
@@ -24,7 +25,7 @@ grubdir=/usr/lib/grub/i386-pc
 mbr=/usr/lib/syslinux/mbr/mbr.bin
 
 case $loader in
-grub)		tools="sfdisk mkfs.fat mcopy grub-mkimage"; need=$grubdir/boot.img ;;
+grub)		tools="sfdisk mkfs.fat mcopy mmd grub-mkimage"; need=$grubdir/boot.img ;;
 syslinux)	tools="sfdisk mkfs.fat mcopy syslinux"; need=$mbr ;;
 *)		echo "mkdisk: unknown loader '$loader'; $usage" >&2; exit 2 ;;
 esac
@@ -61,16 +62,36 @@ MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$kernel" ::/bzImage
 MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$initrd" ::/initrd.cpio
 
 if [ "$loader" = grub ]; then
-	# The config is built into core.img, so the partition needs no /boot/grub; GRUB prints through
+	# The config is built into core.img, so the partition needs no grub.cfg; GRUB prints through
 	# the BIOS (SeaBIOS's serial console), the kernel on console=ttyS0.
 	cat >"$tmp/early.cfg" <<-END
 	set root=(hd0,msdos1)
+	insmod linux
 	linux /bzImage $append
 	initrd /initrd.cpio
 	boot
 	END
+	# core.img holds only what finds the partition; the linux module is loaded from the file
+	# system. For i386-pc grub-mkimage always LZMA-compresses the core (-C is ignored there), and
+	# linux pulls in normal, net, video and more (~300 KB): decompressing them in GRUB's emulated
+	# protected mode took ~50 s on a software-KVM host, reading the same modules ~10 s.
 	grub-mkimage -O i386-pc -o "$tmp/core.img" -c "$tmp/early.cfg" -p '(hd0,msdos1)/boot/grub' \
-		biosdisk part_msdos fat linux boot
+		biosdisk part_msdos fat
+	# linux and everything it depends on, from the GRUB build's own dependency list.
+	mods=linux todo=linux
+	while [ -n "$todo" ]; do
+		set -- $todo
+		todo=
+		for m; do
+			for d in $(sed -n "s/^$m://p" "$grubdir/moddep.lst"); do
+				case " $mods " in *" $d "*) ;; *) mods="$mods $d" todo="$todo $d" ;; esac
+			done
+		done
+	done
+	MTOOLS_SKIP_CHECK=1 mmd -i "$img" ::/boot ::/boot/grub ::/boot/grub/i386-pc
+	for m in $mods; do
+		MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$grubdir/$m.mod" ::/boot/grub/i386-pc/
+	done
 	# core.img goes to sector 1 (boot.img's default kernel sector); its first sector, diskboot,
 	# loads the rest from sector 2 on (grub-mkimage fills in the sector count).
 	[ $(( $(stat -c %s "$tmp/core.img") / 512 + 1 )) -lt "$start" ] ||
