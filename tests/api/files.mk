@@ -19,7 +19,7 @@ check-api: api-guests $(O)/ckvm
 FUZZ_TARGETS += api
 FUZZ_SRCS_api := src/control/http.c src/control/api_routes.c src/control/api_json.c src/control/api_balloon.c \
 		 src/control/vmconf.c src/control/api_output.c src/config.c src/config_sub.c \
-		 src/config_check.c src/config_vdevs.c src/log.c src/backend/outfile.c src/backend/tap.c $(FUZZ_SRCS_sandbox) \
+		 src/config_check.c src/config_vdevs.c src/config_print.c src/log.c src/backend/outfile.c src/backend/tap.c $(FUZZ_SRCS_sandbox) \
 		 src/osdev/gdb_stub_spec.c src/core/guest_mem.c
 FUZZ_SRCS_api += src/control/api_snapshot.c
 FUZZ_SRCS_api += src/control/api_migrate.c

@@ -26,7 +26,7 @@ FUZZ_SRCS_pci        := $(FUZZ_SRCS_virtq) src/dev/pci.c src/dev/msix.c src/virt
 FUZZ_SRCS_kboot      := src/boot/decompress.c src/arch/x86/bzimage_host.c src/arch/x86/kaslr.c
 FUZZ_SRCS_loaders    := src/arch/x86/bzimage.c src/arch/x86/elf.c src/arch/x86/raw.c \
 			src/arch/x86/e820.c src/core/guest_mem.c src/log.c $(FUZZ_SRCS_kboot)
-FUZZ_SRCS_config     := src/config.c src/config_sub.c src/config_check.c src/config_vdevs.c src/osdev/gdb_stub_spec.c \
+FUZZ_SRCS_config     := src/config.c src/config_sub.c src/config_check.c src/config_vdevs.c src/config_print.c src/osdev/gdb_stub_spec.c \
 			src/backend/outfile.c $(FUZZ_SRCS_sandbox) src/backend/tap.c src/log.c src/core/guest_mem.c
 # Host-side bzImage decompression and loading; seeds from tests/unit/kimg_mock.c (gen_seeds kdecomp).
 FUZZ_TARGETS += kdecomp
