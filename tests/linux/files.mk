@@ -6,8 +6,8 @@
 # host-side decompression (the default), guestdecomp with the guest's own decompressor.
 # smp2 is opt-in (LINUX_TESTS=smp2): smp4 and configfile (2 vCPUs) cover what it checks, and the
 # default suite has to stay near 30 minutes on a 2-core software-KVM host.
-LINUX_TESTS ?= kimage boot kaslr guestdecomp shell blk net smp4 acpioff clock api configfile gdb snapshot \
-	       migrate vdevs
+LINUX_TESTS ?= kimage boot kaslr guestdecomp shell blk net smp4 acpioff clock api configfile gdb snapmig \
+	       vdevs
 # Only into the default list, not into one given on the command line or in the environment:
 # vublk (issue 12) a disk served by qemu-storage-daemon over vhost-user; biosdisk (issue 9) SeaBIOS
 # boots a GRUB disk image (tests/linux/mkdisk.sh) to the boot markers, ACPI via fw_cfg (~160 s on the
