@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gm_add_region(&gm, 0, RAM, ram0);
 		gm_add_region(&gm, 1 << 20, RAM, ram1);
 	}
-	if (mig_receive(mem_read, &m, &gm, 1, &state, &len, &st, err, sizeof(err)))
+	if (mig_receive(mem_read, &m, &gm, 1, NULL, &state, &len, &st, err, sizeof(err)))
 		return 0;
 	(void)snap_parse(state, len, &p, err, sizeof(err));
 	free(state);

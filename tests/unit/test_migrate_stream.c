@@ -69,7 +69,7 @@ static int receive(size_t len, uint8_t **state, size_t *slen, char *err, size_t 
 	struct memsrc m = { stream, len, 0 };
 	struct mig_in_stats st;
 
-	return mig_receive(mem_read, &m, &gm, 1, state, slen, &st, err, errlen);
+	return mig_receive(mem_read, &m, &gm, 1, NULL, state, slen, &st, err, errlen);
 }
 
 static void test_roundtrip(void)
