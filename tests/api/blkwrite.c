@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define QSIZE		8
-#define NWRITES		2000
+#define NWRITES		3000
 #define GAP		1500		/* loop turns between writes (emulated ring 0: ms each): seconds in all */
 #define NSECT		16384u		/* 8 MiB */
 #define STRIDE		2053u
