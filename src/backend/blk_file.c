@@ -35,6 +35,7 @@ struct blk_file {
  * order on both ends), under writers_lock. */
 static struct blk_file *mig_files[MAX_LOCKED];
 static int mig_nfiles;
+static bool mig_tracking;	/* a write takes writers_lock only while this is on */
 
 uint64_t blk_iov_len(const struct iovec *iov, int iovcnt)
 {
@@ -95,6 +96,9 @@ static int blk_file_preadv(struct blk_backend *b, struct iovec *iov, int iovcnt,
  * a bit and then reads the block either reads the new data or sees the bit again. */
 static void mark_dirty(struct blk_file *f, uint64_t off, uint64_t len)
 {
+	/* a write that misses the switch-on is in the all-dirty start */
+	if (!__atomic_load_n(&mig_tracking, __ATOMIC_ACQUIRE))
+		return;
 	pthread_mutex_lock(&writers_lock);
 	if (f->dirty && len)
 		for (uint64_t i = off / BLK_MIG_BLOCK; i <= (off + len - 1) / BLK_MIG_BLOCK &&
@@ -295,6 +299,7 @@ int blk_file_mig_track(bool on)
 			free(mig_files[i]->dirty);
 			mig_files[i]->dirty = NULL;
 		}
+	__atomic_store_n(&mig_tracking, on && !ret, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&writers_lock);
 	return ret;
 }

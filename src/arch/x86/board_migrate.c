@@ -128,8 +128,7 @@ static int send_pending(struct board *b, struct mig_out *o, uint64_t *sent)
  * each unmarked before it is read. */
 static int send_disks(struct mig_out *o)
 {
-	uint64_t sizes[1];
-	int n = blk_file_mig_count(sizes, 0), ret = 0;
+	int n = blk_file_mig_count(NULL, 0), ret = 0;
 	uint8_t *buf;
 
 	if (!mig.disks || !n)
