@@ -3,6 +3,8 @@
 # 1, 2, 3, ...; it moves between two ckvm processes over a unix socket and over tcp loopback and
 # must go on at the next number on the destination's console. A destination killed mid-stream and
 # a bit flipped in the stream (tests/api/migproxy.py in the middle) leave the source running.
+# --migrate-disks: the blkwrite guest (tests/api/blkwrite.c) writes numbered sectors while its
+# local image is streamed; the destination's image must equal a run never migrated.
 
 # dest NAME ARGS...: a destination in the background (dpid), its console $work/NAME.log; the
 # count guest unless $dkernel says another
