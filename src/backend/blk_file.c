@@ -27,8 +27,15 @@ static bool defer_locks;
 struct blk_file {
 	struct blk_backend b;
 	int fd;
+	uint64_t *dirty;	/* --migrate-disks: one bit a BLK_MIG_BLOCK, under writers_lock */
 	char path[];
 };
+
+/* --migrate-disks: the writable images in opening order (the same --disk options give the same
+ * order on both ends), under writers_lock. */
+static struct blk_file *mig_files[MAX_LOCKED];
+static int mig_nfiles;
+static bool mig_tracking;	/* a write takes writers_lock only while this is on */
 
 uint64_t blk_iov_len(const struct iovec *iov, int iovcnt)
 {
@@ -85,11 +92,32 @@ static int blk_file_preadv(struct blk_backend *b, struct iovec *iov, int iovcnt,
 	return blk_file_xfer(((struct blk_file *)b)->fd, iov, iovcnt, off, false);
 }
 
+/* The blocks [off, off+len) changed: marked after the write is done, so a migration that clears
+ * a bit and then reads the block either reads the new data or sees the bit again. */
+static void mark_dirty(struct blk_file *f, uint64_t off, uint64_t len)
+{
+	/* a write that misses the switch-on is in the all-dirty start */
+	if (!__atomic_load_n(&mig_tracking, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&writers_lock);
+	if (f->dirty && len)
+		for (uint64_t i = off / BLK_MIG_BLOCK; i <= (off + len - 1) / BLK_MIG_BLOCK &&
+		     i < (f->b.size_bytes + BLK_MIG_BLOCK - 1) / BLK_MIG_BLOCK; i++)
+			f->dirty[i / 64] |= 1ULL << (i % 64);
+	pthread_mutex_unlock(&writers_lock);
+}
+
 static int blk_file_pwritev(struct blk_backend *b, struct iovec *iov, int iovcnt, uint64_t off)
 {
+	uint64_t len = blk_iov_len(iov, iovcnt);
+	int ret;
+
 	if (b->readonly)
 		return -EROFS;
-	return blk_file_xfer(((struct blk_file *)b)->fd, iov, iovcnt, off, true);
+	ret = blk_file_xfer(((struct blk_file *)b)->fd, iov, iovcnt, off, true);
+	/* a failed write may have written part: it is sent again too */
+	mark_dirty((struct blk_file *)b, off, len);
+	return ret;
 }
 
 static int blk_file_flush(struct blk_backend *b)
@@ -107,6 +135,10 @@ static void blk_file_close(struct blk_backend *b)
 	for (int i = 0; i < MAX_LOCKED; i++)
 		if (writers[i] == f->fd + 1)
 			writers[i] = 0;
+	for (int i = 0; i < mig_nfiles; i++)
+		if (mig_files[i] == f)
+			mig_files[i] = NULL;
+	free(f->dirty);
 	pthread_mutex_unlock(&writers_lock);
 	close(f->fd);
 	free(f);
@@ -193,6 +225,8 @@ int blk_file_open(struct blk_backend **out, const char *path, bool readonly)
 			writers[i] = fd + 1;
 			break;
 		}
+	if (!readonly && mig_nfiles < MAX_LOCKED)
+		mig_files[mig_nfiles++] = f;
 	pthread_mutex_unlock(&writers_lock);
 	f->b = (struct blk_backend){ .ops = &blk_file_ops, .size_bytes = size, .readonly = readonly,
 				     .name = f->path };
@@ -217,6 +251,139 @@ int blk_file_writers_lock(bool take)
 	for (int i = 0; i < MAX_LOCKED && !ret; i++)
 		if (writers[i] && fcntl(writers[i] - 1, F_OFD_SETLK, &fl))
 			ret = errno == EACCES ? -EAGAIN : -errno;
+	pthread_mutex_unlock(&writers_lock);
+	return ret;
+}
+
+/* ---- --migrate-disks ---- */
+
+static uint64_t nblocks(const struct blk_file *f)
+{
+	return (f->b.size_bytes + BLK_MIG_BLOCK - 1) / BLK_MIG_BLOCK;
+}
+
+int blk_file_mig_count(uint64_t *sizes, int max)
+{
+	int n;
+
+	pthread_mutex_lock(&writers_lock);
+	for (n = 0; n < mig_nfiles && mig_files[n]; n++)
+		if (n < max)
+			sizes[n] = mig_files[n]->b.size_bytes;
+	pthread_mutex_unlock(&writers_lock);
+	return n;
+}
+
+int blk_file_mig_track(bool on)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&writers_lock);
+	for (int i = 0; i < mig_nfiles && mig_files[i]; i++) {
+		struct blk_file *f = mig_files[i];
+		size_t words = (size_t)((nblocks(f) + 63) / 64);
+
+		free(f->dirty);
+		f->dirty = NULL;
+		if (!on)
+			continue;
+		if (!(f->dirty = malloc(words * 8 + 8))) {
+			ret = -ENOMEM;
+			continue;
+		}
+		/* every block is "dirty" at first: the first pass sends the whole image */
+		memset(f->dirty, 0xff, words * 8);
+	}
+	if (ret)
+		for (int i = 0; i < mig_nfiles && mig_files[i]; i++) {
+			free(mig_files[i]->dirty);
+			mig_files[i]->dirty = NULL;
+		}
+	__atomic_store_n(&mig_tracking, on && !ret, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&writers_lock);
+	return ret;
+}
+
+uint64_t blk_file_mig_dirty(void)
+{
+	uint64_t n = 0;
+
+	pthread_mutex_lock(&writers_lock);
+	for (int i = 0; i < mig_nfiles && mig_files[i]; i++)
+		for (uint64_t b = 0; mig_files[i]->dirty && b < nblocks(mig_files[i]); b++)
+			n += mig_files[i]->dirty[b / 64] >> (b % 64) & 1;
+	pthread_mutex_unlock(&writers_lock);
+	return n;
+}
+
+int blk_file_mig_next(int disk, uint64_t *block, void *buf, uint32_t *len)
+{
+	struct blk_file *f;
+	uint64_t b, off;
+	int fd;
+
+	pthread_mutex_lock(&writers_lock);
+	f = disk < mig_nfiles ? mig_files[disk] : NULL;
+	for (b = *block; f && f->dirty && b < nblocks(f); b++)
+		if (f->dirty[b / 64] >> (b % 64) & 1)
+			break;
+	if (!f || !f->dirty || b >= nblocks(f)) {
+		pthread_mutex_unlock(&writers_lock);
+		return 0;
+	}
+	/* cleared before the read: a guest write after this sets it again */
+	f->dirty[b / 64] &= ~(1ULL << (b % 64));
+	off = b * BLK_MIG_BLOCK;
+	*len = (uint32_t)(f->b.size_bytes - off < BLK_MIG_BLOCK ? f->b.size_bytes - off : BLK_MIG_BLOCK);
+	fd = f->fd;
+	pthread_mutex_unlock(&writers_lock);
+	*block = b;
+	for (uint32_t at = 0; at < *len;) {
+		ssize_t n = pread(fd, (uint8_t *)buf + at, *len - at, (off_t)(off + at));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		at += (uint32_t)n;
+	}
+	return 1;
+}
+
+int blk_file_mig_write(int disk, uint64_t off, const void *buf, uint32_t len)
+{
+	struct blk_file *f;
+	int fd;
+
+	pthread_mutex_lock(&writers_lock);
+	f = disk >= 0 && disk < mig_nfiles ? mig_files[disk] : NULL;
+	fd = f ? f->fd : -1;
+	/* the stream's checks, once more where the file is: nothing outside the image */
+	if (f && (off > f->b.size_bytes || len > f->b.size_bytes - off))
+		fd = -1;
+	pthread_mutex_unlock(&writers_lock);
+	if (fd < 0)
+		return -EINVAL;
+	for (uint32_t at = 0; at < len;) {
+		ssize_t n = pwrite(fd, (const uint8_t *)buf + at, len - at, (off_t)(off + at));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		at += (uint32_t)n;
+	}
+	return 0;
+}
+
+int blk_file_mig_sync(void)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&writers_lock);
+	for (int i = 0; i < mig_nfiles && !ret; i++)
+		if (mig_files[i] && fsync(mig_files[i]->fd))
+			ret = -errno;
 	pthread_mutex_unlock(&writers_lock);
 	return ret;
 }

@@ -37,6 +37,20 @@ int blk_file_open(struct blk_backend **out, const char *path, bool readonly);
  * every writable image opened (-EAGAIN when another process holds one), else unlock them. */
 void blk_file_defer_locks(void);
 int blk_file_writers_lock(bool take);
+/* --migrate-disks (board_migrate.c): the writable images, in opening order, are streamed in
+ * blocks of BLK_MIG_BLOCK bytes. count: their number (sizes filled up to max). track(true): every
+ * block dirty (the first pass sends all), then each guest write marks its blocks once done;
+ * track(false) stops and frees that. dirty: the blocks marked. next: the first marked block of
+ * disk at or after *block, unmarked, read into buf (BLK_MIG_BLOCK bytes; *len: less at the end
+ * of the image): 1, 0 when none is left, or -errno. The destination: write (-EINVAL outside
+ * the image) and sync (fsync) the images. Any thread. */
+#define BLK_MIG_BLOCK (64u * 1024)
+int blk_file_mig_count(uint64_t *sizes, int max);
+int blk_file_mig_track(bool on);
+uint64_t blk_file_mig_dirty(void);
+int blk_file_mig_next(int disk, uint64_t *block, void *buf, uint32_t *len);
+int blk_file_mig_write(int disk, uint64_t off, const void *buf, uint32_t len);
+int blk_file_mig_sync(void);
 /* A zero-filled RAM disk of size_bytes (multiple of 512). 0 or -errno. */
 int blk_mem_create(struct blk_backend **out, uint64_t size_bytes, bool readonly);
 /* The RAM disk's bytes (tests inspect them). */

@@ -42,7 +42,7 @@ struct api_vmm {
 			size_t errlen);
 	/* PUT /migrate: start a live migration (board_migrate.h); GET /migrate: its progress. */
 	int (*migrate)(void *ctx, const char *url, unsigned downtime_ms, unsigned bandwidth_mbps,
-		       char *err, size_t errlen);
+		       bool disks, char *err, size_t errlen);
 	void (*migrate_progress)(void *ctx, struct migrate_progress *out);
 	/* The balloon (api_balloon.c): a new target and/or stats interval (-1: unchanged); its state.
 	 * -ENODEV without a balloon device. */

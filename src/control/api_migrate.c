@@ -1,4 +1,5 @@
-/* Live migration over the API: PUT /migrate {destination_url, downtime_ms, bandwidth_mbps} starts
+/* Live migration over the API: PUT /migrate {destination_url, downtime_ms, bandwidth_mbps,
+ * migrate_disks} starts
  * it on the board's migration thread (board_migrate.h) and answers at once; GET /migrate reports
  * its progress (state, round, bytes, remaining pages, downtime). API thread, a->lock held. */
 #include "control/api_int.h"
@@ -16,20 +17,22 @@ void api_migrate_start(struct api *a, const char *id, struct json_object *body, 
 {
 	char url[256], err[512] = "";
 	uint64_t downtime = 300, bw = 0;
+	bool disks = false;
 	const struct jfield f[] = {
 		{ "destination_url", JF_STRING, true, url, sizeof(url) - 1, 0, 0, NULL },
 		{ "downtime_ms", JF_U64, false, &downtime, 0, 1, 60000, NULL },
 		{ "bandwidth_mbps", JF_U64, false, &bw, 0, 0, 1000000, NULL },
+		{ "migrate_disks", JF_BOOL, false, &disks, 0, 0, 0, NULL },
 	};
 	int ret;
 
 	(void)id;
-	if (api_json_fields(body, "migrate", f, 3, err, sizeof(err)))
+	if (api_json_fields(body, "migrate", f, 4, err, sizeof(err)))
 		return api_reply_fault(rep, 400, "%s", err);
 	if (strncmp(url, "tcp:", 4) && strncmp(url, "unix:", 5))
 		return api_reply_fault(rep, 400, "migrate: destination_url must be tcp:HOST:PORT or "
 				       "unix:PATH");
-	ret = a->vmm.migrate ? a->vmm.migrate(a->vmm.ctx, url, (unsigned)downtime, (unsigned)bw, err,
+	ret = a->vmm.migrate ? a->vmm.migrate(a->vmm.ctx, url, (unsigned)downtime, (unsigned)bw, disks, err,
 					      sizeof(err)) : -ENOTSUP;
 	if (ret)
 		return api_reply_fault(rep, 400, "migrate: %s", err[0] ? err : strerror(-ret));

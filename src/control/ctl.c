@@ -30,7 +30,7 @@ static const struct {
 	{ "ctrl-alt-del", "PUT", "/actions", "{\"action_type\":\"SendCtrlAltDel\"}", "the keystrokes" },
 	{ "flush-metrics", "PUT", "/actions", "{\"action_type\":\"FlushMetrics\"}", "one metrics line now" },
 	{ "snapshot", "PUT", "/snapshot/create", NULL, "--to DIR [--diff]: the paused VM into DIR/state, DIR/mem" },
-	{ "migrate", "PUT", "/migrate", NULL, "--to tcp:HOST:PORT|unix:PATH [--downtime-ms N] [--bandwidth-mbps N]" },
+	{ "migrate", "PUT", "/migrate", NULL, "--to tcp:HOST:PORT|unix:PATH [--downtime-ms N] [--bandwidth-mbps N] [--migrate-disks]" },
 	{ "migrate-status", "GET", "/migrate", NULL, "the live migration's progress" },
 };
 
@@ -168,6 +168,7 @@ static char *snapshot_body(const char *dir, bool diff)
 struct migrate_args {
 	const char *to;
 	unsigned long downtime_ms, bandwidth_mbps;
+	bool disks;	/* --migrate-disks */
 };
 
 static int migrate_arg(const char *opt, const char *val, struct migrate_args *m)
@@ -205,6 +206,8 @@ static char *migrate_body(const struct migrate_args *m)
 	json_object_object_add(o, "destination_url", json_object_new_string(m->to));
 	json_object_object_add(o, "downtime_ms", json_object_new_int64((int64_t)m->downtime_ms));
 	json_object_object_add(o, "bandwidth_mbps", json_object_new_int64((int64_t)m->bandwidth_mbps));
+	if (m->disks)
+		json_object_object_add(o, "migrate_disks", json_object_new_boolean(1));
 	out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return out;
@@ -215,7 +218,7 @@ int ctl_main(int argc, char **argv)
 	const char *sock = NULL, *cmd = NULL, *to = NULL, *body;
 	char *snap_body = NULL;
 	bool diff = false;
-	struct migrate_args mig = { NULL, 300, 0 };
+	struct migrate_args mig = { NULL, 300, 0, false };
 	struct reply r = { 0 };
 	struct json_object *o;
 	size_t i;
@@ -233,6 +236,8 @@ int ctl_main(int argc, char **argv)
 			to = argv[++a];
 		} else if (cmd && !strcmp(cmd, "snapshot") && !strcmp(argv[a], "--diff")) {
 			diff = true;
+		} else if (cmd && !strcmp(cmd, "migrate") && !strcmp(argv[a], "--migrate-disks")) {
+			mig.disks = true;
 		} else if (cmd && !strcmp(cmd, "migrate") && a + 1 < argc &&
 			   (!strcmp(argv[a], "--to") || !strcmp(argv[a], "--downtime-ms") ||
 			    !strcmp(argv[a], "--bandwidth-mbps"))) {

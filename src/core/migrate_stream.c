@@ -22,6 +22,7 @@
 
 _Static_assert(sizeof(struct mig_hello) == 32, "the hello is 32 bytes on the wire");
 _Static_assert(sizeof(struct mig_rec) == 16, "a record header is 16 bytes on the wire");
+_Static_assert(sizeof(struct mig_disk_hdr) == 16, "a disk block header is 16 bytes on the wire");
 
 #define OUT_BUF (1u << 20)	/* records gathered before a write */
 
@@ -181,6 +182,19 @@ int mig_out_state(struct mig_out *o, const void *state, size_t len)
 	return put(o, state, len);
 }
 
+int mig_out_disk(struct mig_out *o, uint32_t disk, uint64_t off, const void *data, uint32_t len)
+{
+	struct mig_disk_hdr d = { .disk = disk, .len = len, .off = off };
+	struct mig_rec r = { .type = MIG_REC_DISK, .arg = sizeof(d) + (uint64_t)len };
+
+	if (!len || len > MIG_DISK_MAX_BLOCK)
+		return -EINVAL;
+	r.crc = snap_crc32(rec_crc(&r, &d, sizeof(d)), data, len);
+	if (put(o, &r, sizeof(r)) || put(o, &d, sizeof(d)))
+		return o->err;
+	return put(o, data, len);
+}
+
 /* ---- receiver ---- */
 
 ssize_t mig_read_fd(void *ctx, void *buf, size_t len)
@@ -230,8 +244,60 @@ static int hello_check(const struct mig_hello *h, const struct guest_mem *gm, ui
 	return 0;
 }
 
+/* A DISK record (its header r read): the block header checked against the destination's images
+ * before any data is read, the data against the CRC before it is written. */
+static int receive_disk(mig_read_fn rd, void *ctx, const struct mig_rec *r,
+			const struct mig_disks *disks, struct mig_in_stats *st, char *err, size_t errlen)
+{
+	struct mig_disk_hdr d;
+	uint8_t *buf;
+	int ret;
+
+	if (!disks || !disks->n)
+		return fail(err, errlen, -EINVAL, "the source sends its disks (--migrate-disks) but "
+			    "this VM has no writable --disk");
+	if (r->arg <= sizeof(d) || r->arg > sizeof(d) + MIG_DISK_MAX_BLOCK)
+		return fail(err, errlen, -EBADMSG, "damaged stream: a disk record of %llu bytes",
+			    (unsigned long long)r->arg);
+	if ((ret = read_exact(rd, ctx, &d, sizeof(d), st)))
+		return fail(err, errlen, ret, "stream cut inside a disk record (%s): no VM started "
+			    "from a partial stream", strerror(-ret));
+	if (d.len != r->arg - sizeof(d))
+		return fail(err, errlen, -EBADMSG, "damaged stream: a disk block of %u bytes in a "
+			    "record of %llu", d.len, (unsigned long long)r->arg);
+	if (d.disk >= disks->n)
+		return fail(err, errlen, -EINVAL, "the source sends disk %u; this VM has %u writable "
+			    "--disk images: give the same disks", d.disk, disks->n);
+	if (d.off > disks->sizes[d.disk] || d.len > disks->sizes[d.disk] - d.off)
+		return fail(err, errlen, -EINVAL, "the source's disk %u is larger than this one "
+			    "(%llu bytes at %llu; it has %llu): give an image of the same size",
+			    d.disk, (unsigned long long)d.len, (unsigned long long)d.off,
+			    (unsigned long long)disks->sizes[d.disk]);
+	if (!(buf = malloc(d.len)))
+		return fail(err, errlen, -ENOMEM, "out of memory for a disk block");
+	if ((ret = read_exact(rd, ctx, buf, d.len, st))) {
+		free(buf);
+		return fail(err, errlen, ret, "stream cut inside a disk block (%s): no VM started "
+			    "from a partial stream", strerror(-ret));
+	}
+	if (r->crc != snap_crc32(rec_crc(r, &d, sizeof(d)), buf, d.len)) {
+		free(buf);
+		return fail(err, errlen, -EBADMSG, "damaged stream: disk %u's block at %llu fails its "
+			    "checksum", d.disk, (unsigned long long)d.off);
+	}
+	ret = disks->write(disks->ctx, d.disk, d.off, buf, d.len);
+	free(buf);
+	if (ret)
+		return fail(err, errlen, ret, "writing disk %u at %llu: %s", d.disk,
+			    (unsigned long long)d.off, strerror(-ret));
+	st->disk_blocks++;
+	st->disk_bytes += d.len;
+	return 0;
+}
+
 int mig_receive(mig_read_fn rd, void *ctx, const struct guest_mem *gm, uint32_t ncpus,
-		uint8_t **state, size_t *state_len, struct mig_in_stats *st, char *err, size_t errlen)
+		const struct mig_disks *disks, uint8_t **state, size_t *state_len,
+		struct mig_in_stats *st, char *err, size_t errlen)
 {
 	static const uint8_t zero[MIG_PAGE];
 	uint8_t page[MIG_PAGE];
@@ -254,6 +320,11 @@ int mig_receive(mig_read_fn rd, void *ctx, const struct guest_mem *gm, uint32_t 
 				    strerror(-ret));
 		if (r.type == MIG_REC_STATE)
 			break;
+		if (r.type == MIG_REC_DISK) {
+			if ((ret = receive_disk(rd, ctx, &r, disks, st, err, errlen)))
+				return ret;
+			continue;
+		}
 		if (r.type != MIG_REC_PAGE && r.type != MIG_REC_ZERO)
 			return fail(err, errlen, -EBADMSG, "damaged stream: record type %u after %llu "
 				    "bytes", r.type, (unsigned long long)st->bytes);

@@ -185,6 +185,7 @@ static const unsigned long snapshot_ioctls[] = {
 static const int migrate_sys[] = {
 	__NR_socket, __NR_connect, __NR_setsockopt, __NR_clone, __NR_clone3, __NR_set_robust_list,
 	__NR_rseq, __NR_nanosleep, __NR_clock_nanosleep,
+	__NR_pread64,	/* --migrate-disks: the images' dirty blocks read */
 };
 #ifdef SANDBOX_SANITIZER
 static const int san_sys[] = {

@@ -41,3 +41,16 @@ $(API_DIR)/count-qemu.elf: tests/api/count.S $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o \
 		$(GUEST_DIR)/pvh64.o
+
+# blkwrite (tests/api/migrate.sh's --migrate-disks guest): a C guest on the guests tier's crt64.
+$(API_DIR)/blkwrite.elf: tests/api/blkwrite.c tests/guests/cguest.h $(GUEST_DIR)/crt64.o tests/guests/guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -Itests/guests -c -o $(API_DIR)/blkwrite.o $<
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $(GUEST_DIR)/crt64.o \
+		$(API_DIR)/blkwrite.o
+api-guests: $(API_DIR)/blkwrite.elf
+# bench/migrate.sh's QEMU side for the dirty guest, as count-qemu.elf above
+$(API_DIR)/dirty-qemu.elf: tests/api/dirty.S $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh64.o tests/guests/guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o \
+		$(GUEST_DIR)/pvh64.o

@@ -3,6 +3,8 @@
 # 1, 2, 3, ...; it moves between two ckvm processes over a unix socket and over tcp loopback and
 # must go on at the next number on the destination's console. A destination killed mid-stream and
 # a bit flipped in the stream (tests/api/migproxy.py in the middle) leave the source running.
+# --migrate-disks: the blkwrite guest (tests/api/blkwrite.c) writes numbered sectors while its
+# local image is streamed; the destination's image must equal a run never migrated.
 
 # dest NAME ARGS...: a destination in the background (dpid), its console $work/NAME.log; the
 # count guest unless $dkernel says another
@@ -121,3 +123,56 @@ T=migdirty-sequence; wait_more "$work/g-dst.log" 3 && r=$(seq_ok "$work/g-src.lo
 	bad "${r:-no numbers on the destination}"
 T=migdirty-no-stale-page; grep -q STALE "$work/g-dst.log" "$work/g-src.log" && bad "a page came over stale" || ok
 kill -TERM "$dpid"; dest_status >/dev/null
+
+echo "--- --migrate-disks (blkwrite guest: numbered sectors written while it migrates)"
+# Local images: the source's and the destination's are different files with different stale
+# contents; a run never migrated, from a copy of the source's image, is the reference.
+head -c 8M /dev/urandom >"$work/k-src.img"; cp "$work/k-src.img" "$work/k-ref.img"
+head -c 8M /dev/urandom >"$work/k-dst.img"; cp "$work/k-dst.img" "$work/k-bad.img"
+K="run --kernel $gdir/blkwrite.elf --memory 128M --test-exit"
+"$ckvm" $K --disk "path=$work/k-ref.img" --serial "file=$work/k-ref.log" </dev/null >/dev/null 2>&1 & refpid=$!
+T=migdisk-start; start $K --disk "path=$work/k-src.img" --serial "file=$work/k-src.log" --api-sock "$S" &&
+	wait_more "$work/k-src.log" 20 && ok || bad "no numbers"
+# ctl_migrate URL ARGS...: `ckvm ctl migrate` until the destination listens (bounded)
+ctl_migrate() {
+	local url=$1; shift
+	for _ in $(seq 100); do
+		"$ckvm" ctl --api-sock "$S" migrate --to "$url" "$@" >/dev/null 2>"$work/ctl.err" && return 0
+		grep -q 'cannot connect' "$work/ctl.err" || return 1
+		sleep 0.05
+	done
+	return 1
+}
+# first one bit flipped in a disk block's data: refused, the source keeps writing
+dkernel=$gdir/blkwrite.elf dest k-dst-bad --incoming "unix:$work/real.sock" --test-exit --disk "path=$work/k-bad.img"
+python3 "$here/migproxy.py" "$work/proxy.sock" "$work/real.sock" flipdisk 100 & ppid=$!
+for _ in $(seq 100); do [ -S "$work/proxy.sock" ] && [ -S "$work/real.sock" ] && break; sleep 0.05; done
+T=migdisk-flip-ctl; ctl_migrate "unix:$work/proxy.sock" --migrate-disks && ok || bad "$(cat "$work/ctl.err")"
+T=migdisk-flip-dest-exits; dest_status; rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] && ok "status $rc" || bad "status $rc"
+T=migdisk-flip-clear-line; grep -q "damaged stream: disk 0's block at [0-9]* fails its checksum" "$work/k-dst-bad.err" &&
+	ok "$(grep -o 'damaged.*' "$work/k-dst-bad.err")" || bad "$(cat "$work/k-dst-bad.err")"
+T=migdisk-flip-reported; mig_state failed && ok || bad "$BODY"
+wait "$ppid" 2>/dev/null
+n=$(grep -cE '^[0-9]+$' "$work/k-src.log")
+T=migdisk-flip-keeps-writing; wait_more "$work/k-src.log" $((n + 5)) && ok || bad "stopped at $n"
+# then the real one, mid-way through the writes
+dkernel=$gdir/blkwrite.elf dest k-dst --incoming "unix:$work/mig.sock" --test-exit --disk "path=$work/k-dst.img"
+T=migdisk-ctl; ctl_migrate "unix:$work/mig.sock" --migrate-disks && ok || bad "$(cat "$work/ctl.err")"
+T=migdisk-source-exits; stopped 0
+T=migdisk-blocks-sent; b=$(grep -o 'migrated to .*' "$work/err" | grep -o '[0-9]* disk blocks' | cut -d' ' -f1)
+[ "${b:-0}" -ge 128 ] && ok "$(grep -o 'migrated to .*' "$work/err" | sed 's/.*: //')" || bad "${b:-no} disk blocks"
+n=$(grep -cE '^[0-9]+$' "$work/k-src.log")
+T=migdisk-mid-way; grep -q DONE "$work/k-src.log" && bad "the guest finished on the source" || ok "source to $n"
+# the guest finishes on the destination (bounded: a loaded host runs it slowly)
+for _ in $(seq 1200); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$dpid" 2>/dev/null && kill -KILL "$dpid"; wait "$dpid"; rc=$?
+T=migdisk-dest-finishes; [ $rc -eq 43 ] && grep -q DONE "$work/k-dst.log" && ok || bad "status $rc: $(tail -n 2 "$work/k-dst.err")"
+T=migdisk-sequence; r=$(seq_ok "$work/k-src.log" "$work/k-dst.log") && ok || bad "$r"
+for _ in $(seq 1200); do kill -0 "$refpid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$refpid" 2>/dev/null && kill -KILL "$refpid"; wait "$refpid"; rc=$?
+T=migdisk-reference; [ $rc -eq 43 ] && ok || bad "the unmigrated run: status $rc"
+T=migdisk-image-equal; r=$(cmp "$work/k-dst.img" "$work/k-ref.img" 2>&1) && ok "cmp: destination = never-migrated run" ||
+	bad "$r"
+T=migdisk-stale-differs; cmp -s "$work/k-src.img" "$work/k-ref.img" && bad "the source image has the later writes" ||
+	ok "the source's own image stopped at the switch-over"

@@ -1,6 +1,8 @@
 /* libFuzzer target: the live-migration stream receiver (core/migrate_stream.c) and the state it
  * hands back (core/snapshot_fmt.c's parser), as a destination reads them from a hostile socket.
- * Guest RAM is two small regions with a hole between them: ASan catches any write outside. */
+ * Guest RAM is two small regions with a hole between them: ASan catches any write outside. Two
+ * disks (--migrate-disks' DISK records) are exact-size heap buffers: ASan catches a block written
+ * past one, and the write callback aborts on a block the receiver should have refused. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,20 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define RAM (64 << 10)
+
+static const uint64_t disk_sizes[2] = { 3 * 4096 + 512, 64 << 10 };
+static uint8_t *disks[2];
+
+static int disk_write(void *ctx, uint32_t disk, uint64_t off, const void *data, uint32_t len)
+{
+	(void)ctx;
+	if (disk >= 2 || off > disk_sizes[disk] || len > disk_sizes[disk] - off)
+		abort();	/* the receiver's checks let a block outside its image through */
+	memcpy(disks[disk] + off, data, len);
+	return 0;
+}
+
+static const struct mig_disks fdisks = { 2, disk_sizes, disk_write, NULL };
 
 struct memsrc {
 	const uint8_t *p;
@@ -48,8 +64,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ram1 = malloc(RAM);
 		gm_add_region(&gm, 0, RAM, ram0);
 		gm_add_region(&gm, 1 << 20, RAM, ram1);
+		disks[0] = malloc(disk_sizes[0]);
+		disks[1] = malloc(disk_sizes[1]);
 	}
-	if (mig_receive(mem_read, &m, &gm, 1, &state, &len, &st, err, sizeof(err)))
+	if (mig_receive(mem_read, &m, &gm, 1, &fdisks, &state, &len, &st, err, sizeof(err)))
 		return 0;
 	(void)snap_parse(state, len, &p, err, sizeof(err));
 	free(state);

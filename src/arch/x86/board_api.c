@@ -162,9 +162,9 @@ static int board_snapshot_api(void *ctx, const char *state_path, const char *mem
 }
 
 static int board_migrate_api(void *ctx, const char *url, unsigned downtime_ms, unsigned bw_mbps,
-			     char *err, size_t errlen)
+			     bool disks, char *err, size_t errlen)
 {
-	return board_migrate_start(ctx, url, downtime_ms, bw_mbps, err, errlen);
+	return board_migrate_start(ctx, url, downtime_ms, bw_mbps, disks, err, errlen);
 }
 
 static void board_migrate_progress_api(void *ctx, struct migrate_progress *out)

@@ -45,6 +45,8 @@ static struct {
 	char url[256];
 	unsigned downtime_ms;
 	uint64_t bw_limit;
+	bool disks;			/* --migrate-disks: stream the writable images */
+	uint64_t disk_blocks;		/* blocks sent */
 	unsigned long *pend[GM_MAX_REGIONS];	/* dirty pages not sent yet */
 } mig = { .lock = PTHREAD_MUTEX_INITIALIZER, .p = { .state = "none" } };
 
@@ -122,6 +124,35 @@ static int send_pending(struct board *b, struct mig_out *o, uint64_t *sent)
 	return mig_out_flush(o);
 }
 
+/* --migrate-disks: every block of the writable images marked dirty (all of them the first time),
+ * each unmarked before it is read. */
+static int send_disks(struct mig_out *o)
+{
+	int n = blk_file_mig_count(NULL, 0), ret = 0;
+	uint8_t *buf;
+
+	if (!mig.disks || !n)
+		return 0;
+	if (!(buf = malloc(BLK_MIG_BLOCK)))
+		return -ENOMEM;
+	for (int d = 0; d < n && !ret && !o->err; d++) {
+		uint32_t len;
+
+		for (uint64_t blk = 0; (ret = blk_file_mig_next(d, &blk, buf, &len)) == 1; blk++) {
+			if (mig_out_disk(o, (uint32_t)d, blk * BLK_MIG_BLOCK, buf, len))
+				break;
+			if (!(++mig.disk_blocks & 63) && aborted()) {
+				free(buf);
+				return -ECANCELED;
+			}
+		}
+	}
+	free(buf);
+	if (ret < 0)
+		return ret;
+	return mig_out_flush(o);
+}
+
 /* The destination's 8 bytes, within CONFIRM_TIMEOUT_MS. */
 static int wait_confirm(int fd)
 {
@@ -165,6 +196,9 @@ static int switchover_locked(struct board *b, struct mig_out *o, uint64_t *sent,
 	/* Shared storage: what the guest wrote is on the disk before the destination reads it. */
 	if ((ret = board_flush_disks(b, err, errlen)))
 		return ret;
+	/* --migrate-disks: the devices are paused and flushed, the last blocks go */
+	if ((ret = send_disks(o)))
+		return snprintf(err, errlen, "sending the disks: %s", strerror(-ret)), ret;
 	if ((ret = blk_file_writers_lock(false)))	/* the destination takes them */
 		return snprintf(err, errlen, "cannot release the disks' locks: %s", strerror(-ret)), ret;
 	snap_writer_init(&w);
@@ -212,6 +246,7 @@ static void *migrate_thread(void *arg)
 
 	board_api_ops(b, &ops);
 	if ((ret = mig_out_init(&o, mig.fd, mig.bw_limit)) ||
+	    (mig.disks && (ret = blk_file_mig_track(true))) ||
 	    (ret = board_dirty_log_start(b)) || (ret = collect(b, false, &count))) {
 		snprintf(err, sizeof(err), "cannot start: %s", strerror(-ret));
 		goto out;
@@ -223,6 +258,10 @@ static void *migrate_thread(void *arg)
 	mig_out_hello(&o, b->vm.gm.ram_bytes, b->vm.ncpus);
 	if ((ret = send_all(b, &o, &sent))) {
 		snprintf(err, sizeof(err), "sending RAM: %s", strerror(-ret));
+		goto out;
+	}
+	if ((ret = send_disks(&o))) {
+		snprintf(err, sizeof(err), "sending the disks: %s", strerror(-ret));
 		goto out;
 	}
 	bw = o.bytes * 1000000000ULL / (uint64_t)(vm_clock_ns() - t0 + 1);
@@ -238,11 +277,16 @@ static void *migrate_thread(void *arg)
 		pthread_mutex_unlock(&mig.lock);
 		set_phase("dirty", round, o.bytes, count);
 		/* what is left goes in the pause if it fits the downtime target at this bandwidth */
-		if (count * (PAGE + 16) <= bw * mig.downtime_ms / 1000)
+		if (count * (PAGE + 16) + (mig.disks ? blk_file_mig_dirty() : 0) *
+		    (BLK_MIG_BLOCK + 32) <= bw * mig.downtime_ms / 1000)
 			break;
 		tr = vm_clock_ns();
 		if ((ret = send_pending(b, &o, &sent))) {
 			snprintf(err, sizeof(err), "sending RAM: %s", strerror(-ret));
+			goto out;
+		}
+		if ((ret = send_disks(&o))) {
+			snprintf(err, sizeof(err), "sending the disks: %s", strerror(-ret));
 			goto out;
 		}
 		bw = (o.bytes - before) * 1000000000ULL / (uint64_t)(vm_clock_ns() - tr + 1);
@@ -267,6 +311,8 @@ out:
 	mig.running = false;
 	pthread_mutex_unlock(&mig.lock);
 	mig_out_free(&o);
+	if (mig.disks)
+		blk_file_mig_track(false);
 	shutdown(mig.fd, SHUT_RDWR);
 	close(mig.fd);
 	for (int i = 0; i < GM_MAX_REGIONS; i++) {
@@ -274,8 +320,9 @@ out:
 		mig.pend[i] = NULL;
 	}
 	if (!ret) {
-		log_info("migrate", "migrated to %s: %u rounds, %llu pages, %llu KiB in %llu ms, "
-			 "downtime %.1f ms", mig.url, round, (unsigned long long)sent,
+		log_info("migrate", "migrated to %s: %u rounds, %llu pages, %llu disk blocks, %llu KiB "
+			 "in %llu ms, downtime %.1f ms", mig.url, round, (unsigned long long)sent,
+			 (unsigned long long)mig.disk_blocks,
 			 (unsigned long long)(mig.p.bytes >> 10), (unsigned long long)mig.p.total_ms,
 			 (double)mig.p.downtime_us / 1000);
 		vm_stop(&b->vm, VM_STOP_USER, 0, "migrated: the destination runs the VM");
@@ -291,7 +338,7 @@ out:
 }
 
 int board_migrate_start(struct board *b, const char *url, unsigned downtime_ms,
-			unsigned bandwidth_mbps, char *err, size_t errlen)
+			unsigned bandwidth_mbps, bool disks, char *err, size_t errlen)
 {
 	int fd, ret;
 
@@ -307,6 +354,9 @@ int board_migrate_start(struct board *b, const char *url, unsigned downtime_ms,
 	}
 	if (b->devs_stopped)
 		return snprintf(err, errlen, "the VM is stopping"), -ESHUTDOWN;
+	if (disks && !blk_file_mig_count(NULL, 0))
+		return snprintf(err, errlen, "--migrate-disks: this VM has no writable --disk image"),
+		       -EINVAL;
 	if ((fd = mig_connect(url, err, errlen)) < 0)
 		return fd;
 	pthread_mutex_lock(&mig.lock);
@@ -318,6 +368,8 @@ int board_migrate_start(struct board *b, const char *url, unsigned downtime_ms,
 	mig.b = b;
 	mig.downtime_ms = downtime_ms;
 	mig.bw_limit = (uint64_t)bandwidth_mbps * 1000000 / 8;
+	mig.disks = disks;
+	mig.disk_blocks = 0;
 	mig.running = true;
 	pthread_mutex_unlock(&mig.lock);
 	if ((ret = -pthread_create(&mig.thread, NULL, migrate_thread, b))) {
@@ -327,8 +379,8 @@ int board_migrate_start(struct board *b, const char *url, unsigned downtime_ms,
 		return snprintf(err, errlen, "cannot start the migration thread: %s", strerror(-ret)), ret;
 	}
 	mig.started = true;
-	log_info("migrate", "migrating to %s (downtime target %u ms%s)", url, downtime_ms,
-		 bandwidth_mbps ? ", bandwidth limited" : "");
+	log_info("migrate", "migrating to %s (downtime target %u ms%s%s)", url, downtime_ms,
+		 bandwidth_mbps ? ", bandwidth limited" : "", disks ? ", with the disks" : "");
 	return 0;
 }
 
@@ -362,8 +414,16 @@ void board_migrate_before_create(const struct vm_config *cfg)
 		blk_file_defer_locks();	/* the source holds them until the switch-over */
 }
 
+static int write_disk(void *ctx, uint32_t disk, uint64_t off, const void *data, uint32_t len)
+{
+	(void)ctx;
+	return blk_file_mig_write((int)disk, off, data, len);
+}
+
 int board_migrate_incoming(struct board *b)
 {
+	uint64_t sizes[64];
+	struct mig_disks disks = { .sizes = sizes, .write = write_disk };
 	struct guest_mem *gm = &b->vm.gm;
 	struct mig_in_stats st;
 	uint8_t *state = NULL;
@@ -384,7 +444,14 @@ int board_migrate_incoming(struct board *b)
 	/* What board_create loaded (kernel, tables) goes: RAM is the source's, zero where not sent. */
 	for (int i = 0; i < gm->nr; i++)
 		madvise(gm->r[i].hva, gm->r[i].len, MADV_DONTNEED);
-	ret = mig_receive(mig_read_fd, &fd, gm, b->vm.ncpus, &state, &len, &st, err, sizeof(err));
+	disks.n = (uint32_t)blk_file_mig_count(sizes, 64);
+	if (disks.n > 64)
+		disks.n = 64;
+	ret = mig_receive(mig_read_fd, &fd, gm, b->vm.ncpus, &disks, &state, &len, &st, err,
+			  sizeof(err));
+	/* --migrate-disks: the blocks are on the destination's disks before it says it runs */
+	if (!ret && st.disk_blocks && (ret = blk_file_mig_sync()))
+		snprintf(err, sizeof(err), "cannot sync the disks: %s", strerror(-ret));
 	if (!ret)
 		ret = board_state_apply(b, state, len, err, sizeof(err));
 	free(state);
@@ -410,8 +477,9 @@ int board_migrate_incoming(struct board *b)
 			break;
 		vnet_announce(n);
 	}
-	log_info("migrate", "received %llu pages + %llu zero pages, %llu KiB in %.1f ms; resuming",
-		 (unsigned long long)st.pages, (unsigned long long)st.zero_pages,
+	log_info("migrate", "received %llu pages + %llu zero pages, %llu disk blocks, %llu KiB in "
+		 "%.1f ms; resuming", (unsigned long long)st.pages, (unsigned long long)st.zero_pages,
+		 (unsigned long long)st.disk_blocks,
 		 (unsigned long long)(st.bytes >> 10), (double)(vm_clock_ns() - t0) / 1e6);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef CKVM_X86_BOARD_MIGRATE_H
 #define CKVM_X86_BOARD_MIGRATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/migrate.h"
@@ -12,9 +13,10 @@ struct board;
 /* Source, API thread: connect to url and start the migration thread (all RAM while the guest
  * runs, rounds of dirty pages, pause, the rest and the state, the destination's confirmation,
  * then the VM stops and ckvm exits 0; any failure resumes the guest here). bandwidth_mbps 0: no
- * limit. 0 or -errno with one sentence in err (nothing started). */
+ * limit. disks (--migrate-disks): the writable images go too, with dirty-block tracking. 0 or
+ * -errno with one sentence in err (nothing started). */
 int board_migrate_start(struct board *b, const char *url, unsigned downtime_ms,
-			unsigned bandwidth_mbps, char *err, size_t errlen);
+			unsigned bandwidth_mbps, bool disks, char *err, size_t errlen);
 void board_migrate_progress(struct board *b, struct migrate_progress *out);
 /* Main thread, once board_run returned: a migration still going is abandoned (the guest is
  * gone) and its thread joined. */
