@@ -19,6 +19,7 @@
 
 #include "core/guest_mem.h"
 #include "core/snapshot_fmt.h"
+#include "log.h"
 
 _Static_assert(sizeof(struct mig_hello) == 32, "the hello is 32 bytes on the wire");
 _Static_assert(sizeof(struct mig_rec) == 16, "a record header is 16 bytes on the wire");
@@ -26,17 +27,6 @@ _Static_assert(sizeof(struct mig_disk_hdr) == 16, "a disk block header is 16 byt
 
 #define OUT_BUF (1u << 20)	/* records gathered before a write */
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 static int64_t now_ns(void)
 {
@@ -230,14 +220,14 @@ static int hello_check(const struct mig_hello *h, const struct guest_mem *gm, ui
 		       char *err, size_t errlen)
 {
 	if (memcmp(h->magic, MIG_MAGIC, sizeof(h->magic)))
-		return fail(err, errlen, -EINVAL, "not a ckvm migration stream (bad magic)");
+		return errf(err, errlen, -EINVAL, "not a ckvm migration stream (bad magic)");
 	if (h->crc != snap_crc32(0, h, offsetof(struct mig_hello, crc)))
-		return fail(err, errlen, -EBADMSG, "damaged stream: the hello's checksum does not match");
+		return errf(err, errlen, -EBADMSG, "damaged stream: the hello's checksum does not match");
 	if (h->version != MIG_VERSION || h->page_size != MIG_PAGE)
-		return fail(err, errlen, -EPROTO, "stream version %u (pages of %u bytes); this ckvm "
+		return errf(err, errlen, -EPROTO, "stream version %u (pages of %u bytes); this ckvm "
 			    "reads version %u only", h->version, h->page_size, MIG_VERSION);
 	if (h->ram_bytes != gm->ram_bytes || h->ncpus != ncpus)
-		return fail(err, errlen, -EINVAL, "the source VM has %u vCPUs and %llu MiB of RAM; give "
+		return errf(err, errlen, -EINVAL, "the source VM has %u vCPUs and %llu MiB of RAM; give "
 			    "the same --cpus and --memory (now %u and %llu MiB)", h->ncpus,
 			    (unsigned long long)(h->ram_bytes >> 20), ncpus,
 			    (unsigned long long)(gm->ram_bytes >> 20));
@@ -254,41 +244,41 @@ static int receive_disk(mig_read_fn rd, void *ctx, const struct mig_rec *r,
 	int ret;
 
 	if (!disks || !disks->n)
-		return fail(err, errlen, -EINVAL, "the source sends its disks (--migrate-disks) but "
+		return errf(err, errlen, -EINVAL, "the source sends its disks (--migrate-disks) but "
 			    "this VM has no writable --disk");
 	if (r->arg <= sizeof(d) || r->arg > sizeof(d) + MIG_DISK_MAX_BLOCK)
-		return fail(err, errlen, -EBADMSG, "damaged stream: a disk record of %llu bytes",
+		return errf(err, errlen, -EBADMSG, "damaged stream: a disk record of %llu bytes",
 			    (unsigned long long)r->arg);
 	if ((ret = read_exact(rd, ctx, &d, sizeof(d), st)))
-		return fail(err, errlen, ret, "stream cut inside a disk record (%s): no VM started "
+		return errf(err, errlen, ret, "stream cut inside a disk record (%s): no VM started "
 			    "from a partial stream", strerror(-ret));
 	if (d.len != r->arg - sizeof(d))
-		return fail(err, errlen, -EBADMSG, "damaged stream: a disk block of %u bytes in a "
+		return errf(err, errlen, -EBADMSG, "damaged stream: a disk block of %u bytes in a "
 			    "record of %llu", d.len, (unsigned long long)r->arg);
 	if (d.disk >= disks->n)
-		return fail(err, errlen, -EINVAL, "the source sends disk %u; this VM has %u writable "
+		return errf(err, errlen, -EINVAL, "the source sends disk %u; this VM has %u writable "
 			    "--disk images: give the same disks", d.disk, disks->n);
 	if (d.off > disks->sizes[d.disk] || d.len > disks->sizes[d.disk] - d.off)
-		return fail(err, errlen, -EINVAL, "the source's disk %u is larger than this one "
+		return errf(err, errlen, -EINVAL, "the source's disk %u is larger than this one "
 			    "(%llu bytes at %llu; it has %llu): give an image of the same size",
 			    d.disk, (unsigned long long)d.len, (unsigned long long)d.off,
 			    (unsigned long long)disks->sizes[d.disk]);
 	if (!(buf = malloc(d.len)))
-		return fail(err, errlen, -ENOMEM, "out of memory for a disk block");
+		return errf(err, errlen, -ENOMEM, "out of memory for a disk block");
 	if ((ret = read_exact(rd, ctx, buf, d.len, st))) {
 		free(buf);
-		return fail(err, errlen, ret, "stream cut inside a disk block (%s): no VM started "
+		return errf(err, errlen, ret, "stream cut inside a disk block (%s): no VM started "
 			    "from a partial stream", strerror(-ret));
 	}
 	if (r->crc != snap_crc32(rec_crc(r, &d, sizeof(d)), buf, d.len)) {
 		free(buf);
-		return fail(err, errlen, -EBADMSG, "damaged stream: disk %u's block at %llu fails its "
+		return errf(err, errlen, -EBADMSG, "damaged stream: disk %u's block at %llu fails its "
 			    "checksum", d.disk, (unsigned long long)d.off);
 	}
 	ret = disks->write(disks->ctx, d.disk, d.off, buf, d.len);
 	free(buf);
 	if (ret)
-		return fail(err, errlen, ret, "writing disk %u at %llu: %s", d.disk,
+		return errf(err, errlen, ret, "writing disk %u at %llu: %s", d.disk,
 			    (unsigned long long)d.off, strerror(-ret));
 	st->disk_blocks++;
 	st->disk_bytes += d.len;
@@ -310,12 +300,12 @@ int mig_receive(mig_read_fn rd, void *ctx, const struct guest_mem *gm, uint32_t 
 	*state = NULL;
 	*state_len = 0;
 	if ((ret = read_exact(rd, ctx, &h, sizeof(h), st)))
-		return fail(err, errlen, ret, "stream ended before its hello: %s", strerror(-ret));
+		return errf(err, errlen, ret, "stream ended before its hello: %s", strerror(-ret));
 	if ((ret = hello_check(&h, gm, ncpus, err, errlen)))
 		return ret;
 	for (;;) {
 		if ((ret = read_exact(rd, ctx, &r, sizeof(r), st)))
-			return fail(err, errlen, ret, "stream cut after %llu pages (%s): no VM started "
+			return errf(err, errlen, ret, "stream cut after %llu pages (%s): no VM started "
 				    "from a partial stream", (unsigned long long)(st->pages + st->zero_pages),
 				    strerror(-ret));
 		if (r.type == MIG_REC_STATE)
@@ -326,22 +316,22 @@ int mig_receive(mig_read_fn rd, void *ctx, const struct guest_mem *gm, uint32_t 
 			continue;
 		}
 		if (r.type != MIG_REC_PAGE && r.type != MIG_REC_ZERO)
-			return fail(err, errlen, -EBADMSG, "damaged stream: record type %u after %llu "
+			return errf(err, errlen, -EBADMSG, "damaged stream: record type %u after %llu "
 				    "bytes", r.type, (unsigned long long)st->bytes);
 		/* the address is checked before its page is read: a bad one never gets a buffer */
 		if (r.arg % MIG_PAGE || gm_span(gm, r.arg) < MIG_PAGE)
-			return fail(err, errlen, -EBADMSG, "damaged stream: page address 0x%llx is not a "
+			return errf(err, errlen, -EBADMSG, "damaged stream: page address 0x%llx is not a "
 				    "page of guest RAM", (unsigned long long)r.arg);
 		if (r.type == MIG_REC_PAGE &&
 		    (ret = read_exact(rd, ctx, page, MIG_PAGE, st)))
-			return fail(err, errlen, ret, "stream cut inside a page (%s): no VM started from "
+			return errf(err, errlen, ret, "stream cut inside a page (%s): no VM started from "
 				    "a partial stream", strerror(-ret));
 		if (r.crc != rec_crc(&r, r.type == MIG_REC_PAGE ? page : NULL,
 				     r.type == MIG_REC_PAGE ? MIG_PAGE : 0))
-			return fail(err, errlen, -EBADMSG, "damaged stream: the page at 0x%llx fails its "
+			return errf(err, errlen, -EBADMSG, "damaged stream: the page at 0x%llx fails its "
 				    "checksum", (unsigned long long)r.arg);
 		if ((ret = gm_write(gm, r.arg, r.type == MIG_REC_PAGE ? page : zero, MIG_PAGE)))
-			return fail(err, errlen, ret, "page 0x%llx: %s", (unsigned long long)r.arg,
+			return errf(err, errlen, ret, "page 0x%llx: %s", (unsigned long long)r.arg,
 				    strerror(-ret));
 		if (r.type == MIG_REC_PAGE)
 			st->pages++;
@@ -349,18 +339,18 @@ int mig_receive(mig_read_fn rd, void *ctx, const struct guest_mem *gm, uint32_t 
 			st->zero_pages++;
 	}
 	if (r.arg == 0 || r.arg > SNAP_MAX_FILE)
-		return fail(err, errlen, -EBADMSG, "damaged stream: a device state of %llu bytes",
+		return errf(err, errlen, -EBADMSG, "damaged stream: a device state of %llu bytes",
 			    (unsigned long long)r.arg);
 	if (!(buf = malloc((size_t)r.arg)))
-		return fail(err, errlen, -ENOMEM, "out of memory for the device state");
+		return errf(err, errlen, -ENOMEM, "out of memory for the device state");
 	if ((ret = read_exact(rd, ctx, buf, (size_t)r.arg, st))) {
 		free(buf);
-		return fail(err, errlen, ret, "stream cut inside the device state (%s): no VM started "
+		return errf(err, errlen, ret, "stream cut inside the device state (%s): no VM started "
 			    "from a partial stream", strerror(-ret));
 	}
 	if (r.crc != rec_crc(&r, buf, (size_t)r.arg)) {
 		free(buf);
-		return fail(err, errlen, -EBADMSG, "damaged stream: the device state fails its checksum");
+		return errf(err, errlen, -EBADMSG, "damaged stream: the device state fails its checksum");
 	}
 	*state = buf;
 	*state_len = (size_t)r.arg;
@@ -377,7 +367,7 @@ static int parse_url(const char *url, struct sockaddr_storage *ss, socklen_t *sl
 		struct sockaddr_un *un = (struct sockaddr_un *)ss;
 
 		if (!url[5] || strlen(url + 5) >= sizeof(un->sun_path))
-			return fail(err, errlen, -EINVAL, "%s: a unix socket path of 1 to %zu bytes", url,
+			return errf(err, errlen, -EINVAL, "%s: a unix socket path of 1 to %zu bytes", url,
 				    sizeof(un->sun_path) - 1);
 		un->sun_family = AF_UNIX;
 		strcpy(un->sun_path, url + 5);
@@ -391,24 +381,24 @@ static int parse_url(const char *url, struct sockaddr_storage *ss, socklen_t *sl
 		unsigned long port;
 
 		if (!colon || (size_t)(colon - (url + 4)) >= sizeof(host))
-			return fail(err, errlen, -EINVAL, "%s: expected tcp:HOST:PORT", url);
+			return errf(err, errlen, -EINVAL, "%s: expected tcp:HOST:PORT", url);
 		memcpy(host, url + 4, (size_t)(colon - (url + 4)));
 		host[colon - (url + 4)] = '\0';
 		errno = 0;
 		port = strtoul(colon + 1, &end, 10);
 		if (!colon[1] || *end || errno || port == 0 || port > 65535)
-			return fail(err, errlen, -EINVAL, "%s: the port must be 1-65535", url);
+			return errf(err, errlen, -EINVAL, "%s: the port must be 1-65535", url);
 		in->sin_family = AF_INET;
 		in->sin_port = htons((uint16_t)port);
 		if (!host[0] || !strcmp(host, "localhost"))
 			strcpy(host, host[0] ? "127.0.0.1" : "0.0.0.0");
 		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
-			return fail(err, errlen, -EINVAL, "%s: the host must be an IPv4 address or "
+			return errf(err, errlen, -EINVAL, "%s: the host must be an IPv4 address or "
 				    "localhost", url);
 		*sl = sizeof(*in);
 		return 0;
 	}
-	return fail(err, errlen, -EINVAL, "%s: expected tcp:HOST:PORT or unix:PATH", url);
+	return errf(err, errlen, -EINVAL, "%s: expected tcp:HOST:PORT or unix:PATH", url);
 }
 
 static void timeouts(int fd)
@@ -429,13 +419,13 @@ int mig_listen_accept(const char *url, char *err, size_t errlen)
 	if ((ret = parse_url(url, &ss, &sl, err, errlen)))
 		return ret;
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return fail(err, errlen, -errno, "%s: socket: %s", url, strerror(errno));
+		return errf(err, errlen, -errno, "%s: socket: %s", url, strerror(errno));
 	if (ss.ss_family == AF_INET)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	else if (!lstat(((struct sockaddr_un *)&ss)->sun_path, &st) && S_ISSOCK(st.st_mode))
 		unlink(((struct sockaddr_un *)&ss)->sun_path);	/* a stale socket, never a file */
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1) < 0) {
-		ret = fail(err, errlen, -errno, "%s: cannot listen: %s", url, strerror(errno));
+		ret = errf(err, errlen, -errno, "%s: cannot listen: %s", url, strerror(errno));
 		close(fd);
 		return ret;
 	}
@@ -447,7 +437,7 @@ int mig_listen_accept(const char *url, char *err, size_t errlen)
 	if (ss.ss_family == AF_UNIX)
 		unlink(((struct sockaddr_un *)&ss)->sun_path);
 	if (c < 0)
-		return fail(err, errlen, ret, "%s: accept: %s", url, strerror(-ret));
+		return errf(err, errlen, ret, "%s: accept: %s", url, strerror(-ret));
 	timeouts(c);
 	return c;
 }
@@ -461,10 +451,10 @@ int mig_connect(const char *url, char *err, size_t errlen)
 	if ((ret = parse_url(url, &ss, &sl, err, errlen)))
 		return ret;
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return fail(err, errlen, -errno, "%s: socket: %s", url, strerror(errno));
+		return errf(err, errlen, -errno, "%s: socket: %s", url, strerror(errno));
 	timeouts(fd);
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
-		ret = fail(err, errlen, -errno, "%s: cannot connect: %s", url, strerror(errno));
+		ret = errf(err, errlen, -errno, "%s: cannot connect: %s", url, strerror(errno));
 		close(fd);
 		return ret;
 	}
