@@ -31,7 +31,7 @@ static void getopt_reset(void)
 
 static void check_config(const struct vm_config *c)
 {
-	assert(c->kernel);
+	assert(!!c->kernel != !!c->bios);	/* --bios boots the disks: no kernel with it */
 	assert(c->memory_bytes >= (16u << 20) && !(c->memory_bytes & 0xfff));
 	assert(c->cpus >= 1);	/* the upper bound is the host KVM's, checked by config_check_host */
 	assert(c->ndisks >= 0 && c->ndisks <= CONFIG_MAX_DISKS);
