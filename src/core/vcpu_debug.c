@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/vcpu.h"
+#include "core/vm_pause.h"
 #include "core/vm.h"
 #include "log.h"
 
@@ -57,20 +58,6 @@ void vm_debug_destroy(struct vm *vm)
 	free(d);
 }
 
-static struct timespec abs_after(int64_t ns)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);	/* vm->stopped uses the default clock */
-	ts.tv_sec += (time_t)(ns / 1000000000LL);
-	ts.tv_nsec += (long)(ns % 1000000000LL);
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 /* vm->lock held: ask every vCPU to park; a vCPU in KVM_RUN is kicked out. */
 static void halt_locked(struct vm *vm, int except)
 {
@@ -83,7 +70,7 @@ static void halt_locked(struct vm *vm, int except)
 int vm_debug_halt(struct vm *vm, int64_t timeout_ns)
 {
 	struct vm_debug *d = vm->dbg;
-	struct timespec until = abs_after(timeout_ns);
+	struct timespec until = vm_wait_deadline(timeout_ns);
 	int ret = 0;
 
 	pthread_mutex_lock(&vm->lock);

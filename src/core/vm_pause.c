@@ -21,8 +21,7 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* vm->stopped waits on CLOCK_REALTIME (default condattr): an absolute time ns from now. */
-static struct timespec abs_after(int64_t ns)
+struct timespec vm_wait_deadline(int64_t ns)
 {
 	struct timespec ts;
 
@@ -48,7 +47,7 @@ static unsigned vcpus_started(const struct vm *vm)
 int vm_pause(struct vm *vm, int64_t timeout_ns, uint64_t *latency_ns)
 {
 	int64_t t0 = now_ns(), waited;
-	struct timespec until = abs_after(timeout_ns);
+	struct timespec until = vm_wait_deadline(timeout_ns);
 	unsigned i, want;
 	int ret = 0;
 

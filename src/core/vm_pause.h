@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 struct vm;
 struct vcpu;
@@ -26,6 +27,8 @@ struct vm_pause {
  * VM is stopping, -EAGAIN when no vCPU runs yet. Pausing a paused VM is a no-op. Any thread but a
  * vCPU thread. */
 int vm_pause(struct vm *vm, int64_t timeout_ns, uint64_t *latency_ns);
+/* The absolute time ns from now for waits on vm->stopped (CLOCK_REALTIME, the default condattr). */
+struct timespec vm_wait_deadline(int64_t ns);
 /* Let the parked vCPUs run again; a no-op when not paused. */
 int vm_resume(struct vm *vm);
 bool vm_paused(struct vm *vm);
