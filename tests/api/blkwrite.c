@@ -38,13 +38,10 @@ static int fail(const char *why)
 
 int guest_main(void)
 {
-	if (vio_probe(&vio, VIRTIO_BLK_ID) != VIO_OK)
-		return fail("no virtio-blk device");
-	vio_wr8(&vio, C_STATUS, 0);
-	if (!vio_negotiate(&vio))
-		return fail("FEATURES_OK refused");
-	if (vio_start_queue0(&vio, descs, &avail, &used) < QSIZE)
-		return fail("queue too small");
+	const char *why = vio_setup(&vio, VIRTIO_BLK_ID, descs, &avail, &used);
+
+	if (why)
+		return fail(why);
 	puts_serial("READY\n");
 	for (uint32_t i = 1; i <= NWRITES; i++) {
 		int polls;

@@ -45,13 +45,10 @@ static int fail(const char *why)
 
 int guest_main(void)
 {
-	if (vio_probe(&vio, VIRTIO_BLK_ID) != VIO_OK)
-		return fail("no virtio-blk device");
-	vio_wr8(&vio, C_STATUS, 0);
-	if (!vio_negotiate(&vio))
-		return fail("FEATURES_OK refused");
-	if (vio_start_queue0(&vio, descs, &avail, &used) < QSIZE)
-		return fail("queue too small");
+	const char *why = vio_setup(&vio, VIRTIO_BLK_ID, descs, &avail, &used);
+
+	if (why)
+		return fail(why);
 
 	hdr = (struct req_hdr){ .type = 0 /* VIRTIO_BLK_T_IN */, .sector = 0 };
 	data[0] = 0x5a;

@@ -5,6 +5,7 @@
 #ifndef CGUEST_H
 #define CGUEST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define COM1		0x3f8
@@ -250,6 +251,21 @@ static inline uint16_t vio_start_queue0(const struct vio *v, struct desc *d, str
 	vio_wr16(v, C_Q_ENABLE, 1);
 	vio_wr8(v, C_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	return max;
+}
+
+/* The plain drivers' whole bring-up of the first device with id: probe, reset, negotiate, queue 0
+ * of QSIZE entries, DRIVER_OK. NULL, or what failed (for the guest's FAIL line). */
+static inline const char *vio_setup(struct vio *v, uint32_t id, struct desc *d, struct avail *a,
+				    struct used *u)
+{
+	if (vio_probe(v, id) != VIO_OK)
+		return "no virtio device";
+	vio_wr8(v, C_STATUS, 0);
+	if (!vio_negotiate(v))
+		return "FEATURES_OK refused";
+	if (vio_start_queue0(v, d, a, u) < QSIZE)
+		return "queue too small";
+	return NULL;
 }
 #endif
 
