@@ -3,23 +3,19 @@
 #ifndef CKVM_VHOST_USER_BLK_H
 #define CKVM_VHOST_USER_BLK_H
 
-#include "core/device.h"
 #include "core/evloop.h"
 #include "core/guest_mem.h"
-#include "virtio/virtio.h"
-
-struct vublk;
+#include "virtio/vhost_user_dev.h"
 
 struct vublk_config {
-	const struct guest_mem *gm;	/* shared RAM (memfd regions), else create fails */
+	const struct guest_mem *gm;	/* shared RAM (memfd regions), else activation fails */
 	const char *socket;		/* the back-end's listening socket */
 	const char *name;		/* log and device name, e.g. "vblk0" */
 	struct evloop *ev;		/* watches the connection for the back-end's death */
 };
 
-/* Connect, negotiate, read config space. 0 or -errno with one log line. */
-int vublk_create(struct vublk **out, const struct vublk_config *cfg);
-struct virtio_dev *vublk_virtio(struct vublk *b);
-struct device *vublk_device(struct vublk *b);
+/* Connect, negotiate, read config space. 0 or -errno with one log line. Then vudev_virtio() and
+ * vudev_device() give the device to the board. */
+int vublk_create(struct vudev **out, const struct vublk_config *cfg);
 
 #endif

@@ -54,14 +54,14 @@ static int vhost_user_disk_create(struct board *b, const struct disk_config *dc,
 				  int *slot)
 {
 	struct vublk_config vc = { .gm = &b->vm.gm, .socket = dc->path, .name = name, .ev = b->ev };
-	struct vublk *vu;
+	struct vudev *vu;
 	int ret;
 
 	if ((ret = vublk_create(&vu, &vc)))	/* it said why in one line */
 		return ret == -ENOMEM ? ret : board_bad_input(b, ret);
-	if ((ret = dev_register(b, vublk_device(vu))))
+	if ((ret = dev_register(b, vudev_device(vu))))
 		return ret;
-	return vpci_add(b, vublk_virtio(vu), dc->path, slot);
+	return vpci_add(b, vudev_virtio(vu), dc->path, slot);
 }
 
 static int disk_create(struct board *b, int i)
