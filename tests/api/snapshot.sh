@@ -57,6 +57,12 @@ T=restore-registers-ram; grep -q MISMATCH "$work/c2.log" && bad "the count in RA
 T=restore-again; api PATCH /vm '{"state":"Paused"}' && "$ckvm" ctl --api-sock "$S" snapshot --to "$work/snap2" \
 	>/dev/null 2>&1 && ok || bad "a restored VM cannot be snapshotted again"
 kill -KILL "$vmpid"; wait "$vmpid" 2>/dev/null; vmpid=
+# shared RAM (a memfd, as vhost-user needs) is filled from the memory file, not replaced by a mapping
+T=restore-shared; start run --kernel "$gdir/count.elf" --memory 128M,shared=on --serial "file=$work/c4.log" \
+	--restore "$work/snapdir" --api-sock "$S" && wait_more "$work/c4.log" 5 &&
+	r=$(seq_ok "$work/c1.log" "$work/c4.log") && ! grep -q MISMATCH "$work/c4.log" && ok "continued after $last" ||
+	bad "${r:-no numbers after a restore into shared RAM}"
+kill -KILL "$vmpid"; wait "$vmpid" 2>/dev/null; vmpid=
 
 echo "--- PUT /snapshot/load"
 T=load-start; start --api-sock "$S" && ok || bad "no socket"

@@ -314,14 +314,42 @@ static int restore_check(struct board *b, const struct snap_parsed *p, char *err
 	return 0;
 }
 
+/* Shared RAM (a memfd a vhost-user back-end maps too) must stay that memfd: the file's data is
+ * copied into it instead, extent by extent (the file is sparse: holes are zero pages already). */
+static int copy_ram(int fd, uint64_t off, uint8_t *hva, uint64_t len)
+{
+	const uint64_t base = off, end = off + len;
+
+	while (off < end) {
+		off_t data = lseek(fd, (off_t)off, SEEK_DATA), hole;
+
+		if (data < 0)
+			return errno == ENXIO ? 0 : -errno;	/* ENXIO: only holes from here on */
+		if ((uint64_t)data >= end)
+			return 0;
+		if ((hole = lseek(fd, data, SEEK_HOLE)) < 0)
+			return -errno;
+		for (uint64_t at = (uint64_t)data, stop = (uint64_t)hole < end ? (uint64_t)hole : end; at < stop;) {
+			ssize_t n = pread(fd, hva + (at - base), stop - at, (off_t)at);
+
+			if (n <= 0)
+				return n < 0 ? -errno : -EIO;
+			at += (uint64_t)n;
+		}
+		off = (uint64_t)hole;
+	}
+	return 0;
+}
+
 /* Guest RAM becomes a private mapping of the RAM file, over the anonymous RAM KVM's slots already
  * point at (same addresses, so the slots stay valid): pages are read when first touched, and
- * guest writes stay in this process. */
+ * guest writes stay in this process. Shared RAM is filled from the file instead (copy_ram). */
 static int map_ram(struct board *b, const char *mem_path, char *err, size_t errlen)
 {
 	struct guest_mem *gm = &b->vm.gm;
 	struct stat st;
 	uint64_t off = 0;
+	bool file_backed = false;
 	int fd = open(mem_path, O_RDONLY | O_CLOEXEC), ret = 0;
 
 	if (fd < 0)
@@ -332,16 +360,23 @@ static int map_ram(struct board *b, const char *mem_path, char *err, size_t errl
 		goto out;
 	}
 	for (int i = 0; i < gm->nr; i++) {
-		void *p = mmap(gm->r[i].hva, gm->r[i].len, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, (off_t)off);
+		bool shared = gm->r[i].fd >= 0;
+		void *p = shared ? gm->r[i].hva : mmap(gm->r[i].hva, gm->r[i].len, PROT_READ | PROT_WRITE,
+						       MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, (off_t)off);
 
 		if (p == MAP_FAILED) {
 			ret = errf(err, errlen, -errno, "memory file %s: mmap: %s", mem_path, strerror(errno));
 			goto out;
 		}
+		if (shared && (ret = copy_ram(fd, off, gm->r[i].hva, gm->r[i].len))) {
+			ret = errf(err, errlen, ret, "memory file %s: read: %s", mem_path, strerror(-ret));
+			goto out;
+		}
 		off += gm->r[i].len;
+		file_backed |= !shared;
 	}
-	snap_ram_file_backed();
+	if (file_backed)
+		snap_ram_file_backed();
 out:
 	close(fd);	/* the mappings keep the file */
 	return ret;
