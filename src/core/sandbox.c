@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <ucontext.h>
@@ -289,6 +290,9 @@ static void on_sigsys(int sig, siginfo_t *si, void *uctx)
 
 /* ---- compiling the filters (main thread, before other threads) ---- */
 
+/* The socket families a role may open: vsock's and vhost-user's Unix sockets, migration's TCP. */
+static const int sock_domains[] = { AF_UNIX, AF_INET, AF_INET6 };
+
 static int add_rules(scmp_filter_ctx ctx, const struct sandbox_list *l, uint8_t *seen, pid_t pid)
 {
 	int ret = 0;
@@ -304,6 +308,11 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_list *l, uint8_t 
 		if (nr == __NR_tgkill)	/* a kick, a re-raise: this process's threads only */
 			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)pid, 0));
+		else if (nr == __NR_socket)	/* stream sockets of Unix, IPv4, IPv6: no raw, packet, netlink */
+			for (size_t d = 0; d < sizeof(sock_domains) / sizeof(sock_domains[0]) && !ret; d++)
+				ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2,
+						       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock_domains[d]),
+						       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM));
 		else if (nr == __NR_mmap || nr == __NR_mprotect)	/* never executable memory */
 			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));

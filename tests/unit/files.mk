@@ -20,6 +20,7 @@ UNIT_TESTS += vhost_user vhost_user_bad vhost_user_qsd
 UNIT_TESTS += snapshot_fmt
 UNIT_TESTS += migrate_stream
 UNIT_TESTS += vdevs
+UNIT_TESTS += sandbox
 UNIT_BINS   = $(UNIT_TESTS:%=$(O)/tests/unit/test_%)
 
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/libckvm.a
