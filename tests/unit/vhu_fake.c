@@ -3,10 +3,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 static int recv_exact(int fd, void *buf, size_t len, struct got *g)
 {
@@ -157,3 +160,30 @@ int fake_count_fds(void)
 	return n;
 }
 
+
+/* fake_listen's thread: f->fd is the listening socket until the connection replaces it. */
+static void *fake_accept_main(void *arg)
+{
+	struct fake *f = arg;
+	struct pollfd p = { .fd = f->fd, .events = POLLIN };
+	int l = f->fd;
+
+	f->fd = poll(&p, 1, 5000) == 1 ? accept4(l, NULL, NULL, SOCK_CLOEXEC) : -1;
+	close(l);
+	return f->fd < 0 ? NULL : fake_main(f);
+}
+
+int fake_listen(struct fake *f, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 1)) {
+		if (l >= 0)
+			close(l);
+		return -errno;
+	}
+	f->fd = l;
+	return -pthread_create(&f->thread, NULL, fake_accept_main, f);
+}

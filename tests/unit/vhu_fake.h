@@ -9,7 +9,7 @@
 
 #include "virtio/vhost_user.h"
 
-#define FAKE_MAX_STEPS 16
+#define FAKE_MAX_STEPS 32	/* a two-queue device's set-up, activation and reset */
 
 enum reply_kind { R_NONE, R_U64, R_RAW, R_HANG, R_CLOSE };
 
@@ -46,5 +46,9 @@ struct step *fake_add(struct fake *f, uint32_t req, enum reply_kind kind, uint64
 void fake_raw(struct step *s, uint32_t req, uint32_t flags, uint32_t size, const void *payload,
 	      size_t payload_len);
 int fake_count_fds(void);
+/* The same back-end behind a listening socket at path, for code that connects by itself (a
+ * device's create): the thread accepts one connection (within 5 s), then runs the script. Stop it
+ * with fake_stop(f, c) where c is any closed connection (the device closes its own). */
+int fake_listen(struct fake *f, const char *path);
 
 #endif
