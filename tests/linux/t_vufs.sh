@@ -41,7 +41,9 @@ else
 	wait "$CPID"; RC=$?
 	SECS=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
 	lines=$(grep -c "closed the connection" "$WORK/$T.stderr")
-	names=" $(marker CKVM-VUFS-LS)"
+	list=$(marker CKVM-VUFS-LS)	# "input.bin output.txt " (one space after each name)
+	names=" $list"
+	list=${list% }
 	dead=$(marker CKVM-VUFS-DEAD)	# the device's status byte as the guest's sysfs shows it
 	case $dead in 0x[0-9a-f]*[!0-9a-f]*) needs_reset=0 ;; 0x[0-9a-f]*) needs_reset=$((dead & 0x40)) ;; *) needs_reset=0 ;; esac
 	if [ "$RC" -eq 124 ]; then
@@ -65,6 +67,6 @@ else
 	elif [ "$RC" -ne 0 ]; then
 		bad "exit status $RC"
 	else
-		ok "virtiofsd: sha256 matched, guest write read by the host, listing '$(echo $names)'; killed: one line, NEEDS_RESET in the guest, the access after it $(marker CKVM-VUFS-AFTER), power-off status 0, ${SECS}s"
+		ok "virtiofsd: sha256 matched, guest write read by the host, listing '$list'; killed: one line, NEEDS_RESET in the guest, the access after it $(marker CKVM-VUFS-AFTER), power-off status 0, ${SECS}s"
 	fi
 fi
