@@ -166,25 +166,24 @@ static unsigned vudev_stop(struct device *d, int64_t deadline_ns)
 	return 0;
 }
 
-/* The back-end holds the queues' state (requests in flight, its ring positions, its open files)
- * and keeps running while the VM is paused: ckvm can neither save that nor hand it to another
- * process, so a snapshot or a migration of a VM with such a device is refused with this line
- * ("device vfs0 (vhost-user-fs) cannot save its state: Operation not supported"). */
-static ssize_t vudev_save(struct device *d, void *buf, size_t cap)
-{
-	(void)d; (void)buf; (void)cap;
-	return -ENOTSUP;
-}
-
 static void vudev_dev_destroy(struct device *d)
 {
 	vudev_free(device_of(d, struct vudev, dev));
 }
 
+/* A snapshot or a migration would need the back-end's own state and its rings' positions, which
+ * vhost-user has no message to hand over while the back-end runs: refused, and the snapshot's
+ * error names the device. */
+static ssize_t vudev_save(struct device *d, void *buf, size_t cap)
+{
+	(void)d; (void)buf; (void)cap;
+	return -EOPNOTSUPP;
+}
+
 static const struct device_ops vudev_dev_ops = {
 	.state_version = 1,
-	.stop = vudev_stop,
 	.save = vudev_save,
+	.stop = vudev_stop,
 	.destroy = vudev_dev_destroy,
 };
 

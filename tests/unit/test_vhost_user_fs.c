@@ -73,11 +73,9 @@ static int create(struct fake *f, struct vudev **u, const char *tag, uint16_t nr
 
 static void stop(struct fake *f, struct vudev *u)
 {
-	struct vhu_conn closed = { .fd = -1 };
-
 	if (u)
 		vudev_device(u)->ops->destroy(vudev_device(u));
-	fake_stop(f, &closed);
+	fake_stop(f, NULL);
 	unlink(sock);
 }
 
