@@ -38,6 +38,7 @@ enum {
 	OPT_BIOS, OPT_FLOPPY,
 	OPT_GDB, OPT_GDB_WAIT, OPT_RESTORE, OPT_INCOMING,
 	OPT_RNG, OPT_VSOCK, OPT_BALLOON,
+	OPT_FS,
 	/* `ckvm test` only (test_opt) */
 	OPT_EXPECT, OPT_FAIL_ON, OPT_TIMEOUT, OPT_SCREEN_DUMP, OPT_REPORT, OPT_TEST_NAME, OPT_EXIT_PASS,
 };
@@ -85,6 +86,7 @@ static const struct option run_opts[] = {
 	{ "rng", optional_argument, NULL, OPT_RNG },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "balloon", required_argument, NULL, OPT_BALLOON },
+	{ "fs", required_argument, NULL, OPT_FS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -438,6 +440,8 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 		return config_vsock_parse(cfg, arg, err, errlen);
 	case OPT_BALLOON:
 		return config_balloon_parse(cfg, arg, err, errlen);
+	case OPT_FS:
+		return config_fs_parse(cfg, arg, err, errlen);
 	default:
 		return test_opt(&cfg->test, c, arg, err, errlen);
 	}
@@ -449,7 +453,8 @@ static int parse_run_opt(struct vm_config *cfg, int c, char *arg, char *err, siz
 static bool opt_repeatable(int c)
 {
 	return c == OPT_DISK || c == OPT_NET || c == OPT_PV_OFF || c == OPT_VERBOSE ||
-	       c == OPT_EXPECT || c == OPT_FAIL_ON;
+	       c == OPT_EXPECT || c == OPT_FAIL_ON ||
+	       c == OPT_FS;
 }
 
 int config_parse(int argc, char **argv, struct vm_config *cfg, enum config_action *action,

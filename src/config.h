@@ -58,6 +58,16 @@ struct vsock_config {
 	const char *socket;		/* host Unix socket PATH; guest connections go to PATH_<port> */
 };
 
+/* --fs tag=NAME,socket=PATH[,queues=N][,queue_size=N]: virtio-fs served by a vhost-user back-end
+ * (virtiofsd). Strings inline: a socket path longer than a Unix address could not be connected. */
+#define CONFIG_MAX_FS 4
+struct fs_config {
+	char tag[37];			/* 1-36 bytes: the name the guest mounts */
+	char socket[108];		/* sizeof(sockaddr_un.sun_path) */
+	uint16_t queues;		/* request queues (besides hiprio), default 1 */
+	uint16_t queue_size;		/* 0: the device's default */
+};
+
 struct balloon_config {
 	bool on;
 	uint64_t size_mib;		/* target at boot */
@@ -111,6 +121,8 @@ struct vm_config {
 	struct rng_config rng;
 	struct vsock_config vsock;
 	struct balloon_config balloon;
+	struct fs_config fs[CONFIG_MAX_FS];	/* --fs, in command-line order */
+	int nfs;
 	struct file_ids inputs;	/* kernel, initrd, disks by identity: outputs must not be one of them */
 	/* copies of --disk/--net/--debug-console values (argv stays untouched); room for every path
 	 * at PATH_MAX */
@@ -167,6 +179,8 @@ int config_balloon_parse(struct vm_config *cfg, const char *arg, char *err, size
 /* The checks that need the whole configuration (the balloon below --memory). */
 int config_vdevs_check(const struct vm_config *cfg, char *err, size_t errlen);
 void config_vdevs_print(const struct vm_config *cfg, FILE *f);
+/* One --fs argument (config_sub.c): appends a file system device; 0 or -EINVAL with one line. */
+int config_fs_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
 void config_usage(FILE *f);
 
 /* --bios without a path: Debian's SeaBIOS (package seabios, scripts/deps.sh installs it). */

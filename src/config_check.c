@@ -177,6 +177,34 @@ static int ide_check(const struct vm_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* Every vhost-user device: its back-end maps guest RAM, which must then be a shared memfd. dev
+ * names the device as given ("--disk vhost_user=on,socket=PATH"). */
+static int vhost_user_mem_check(const struct vm_config *cfg, const char *dev, char *err, size_t errlen)
+{
+	if (cfg->memory_shared)
+		return 0;
+	return config_fail(err, errlen, "%s: needs --memory SIZE,shared=on (the back-end maps guest RAM)",
+			   dev);
+}
+
+/* --fs: the tags name what the guest mounts, so two alike would hide one. */
+static int fs_check(const struct vm_config *cfg, char *err, size_t errlen)
+{
+	char dev[200];
+	int i, j;
+
+	for (i = 0; i < cfg->nfs; i++) {
+		for (j = 0; j < i; j++)
+			if (!strcmp(cfg->fs[i].tag, cfg->fs[j].tag))
+				return config_fail(err, errlen, "--fs tag=%s: two file systems with one tag (the "
+						   "guest mounts by tag)", cfg->fs[i].tag);
+		snprintf(dev, sizeof(dev), "--fs tag=%s,socket=%s", cfg->fs[i].tag, cfg->fs[i].socket);
+		if (vhost_user_mem_check(cfg, dev, err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 {
 	struct stat kst, st;
@@ -185,6 +213,8 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 	if (cfg->gdb_wait && !cfg->gdb)
 		return config_fail(err, errlen, "--gdb-wait needs --gdb tcp:ADDR:PORT|unix:PATH");
 	if ((ret = ide_check(cfg, err, errlen)))
+		return ret;
+	if ((ret = fs_check(cfg, err, errlen)))
 		return ret;
 	if (cfg->bios) {
 		if ((ret = bios_check(cfg, err, errlen)))
@@ -209,9 +239,11 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 		return ret;
 	for (i = 0; i < cfg->ndisks; i++) {
 		if (cfg->disks[i].vhost_user) {	/* a socket, not an image: the back-end opens that */
-			if (!cfg->memory_shared)
-				return config_fail(err, errlen, "--disk vhost_user=on,socket=%s: needs --memory "
-						   "SIZE,shared=on (the back-end maps guest RAM)", cfg->disks[i].path);
+			char dev[PATH_MAX + 32];
+
+			snprintf(dev, sizeof(dev), "--disk vhost_user=on,socket=%s", cfg->disks[i].path);
+			if (vhost_user_mem_check(cfg, dev, err, errlen))
+				return -EINVAL;
 			continue;
 		}
 		if ((ret = input_add(cfg, "disk", cfg->disks[i].path, WHAT_DISK, !cfg->disks[i].readonly,

@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 
+#include "virtio/vhost_user_fs.h"
+
 
 void config_print(const struct vm_config *c, FILE *f)
 {
@@ -47,6 +49,9 @@ void config_print(const struct vm_config *c, FILE *f)
 			fprintf(f, ",mac=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 		fputc('\n', f);
 	}
+	for (i = 0; i < c->nfs; i++)
+		fprintf(f, "fs=tag=%s,socket=%s,queues=%u,queue_size=%u\n", c->fs[i].tag, c->fs[i].socket,
+			c->fs[i].queues, c->fs[i].queue_size ? c->fs[i].queue_size : VUFS_QUEUE_SIZE_DEFAULT);
 	config_vdevs_print(c, f);
 	fprintf(f, "seccomp=%s\n", c->seccomp == SANDBOX_KILL ? "kill" :
 		c->seccomp == SANDBOX_LOG ? "log" : "off");
@@ -95,6 +100,9 @@ void config_usage(FILE *f)
 	      "  --vsock cid=N,socket=PATH   virtio-vsock, Firecracker's hybrid mode: host clients\n"
 	      "                          connect to PATH, guest connections to port P reach PATH_P\n"
 	      "  --balloon size=N[M][,deflate_on_oom=on][,stats=on]   virtio-balloon, N MiB at boot\n"
+	      "  --fs tag=NAME,socket=PATH[,queues=N][,queue_size=N]   virtio-fs served by a vhost-user\n"
+	      "                          back-end (virtiofsd) at PATH; needs --memory SIZE,shared=on;\n"
+	      "                          repeatable (at most 4)\n"
 	      "  --no-acpi               no ACPI tables (MP table only)\n"
 	      "  --pv-off LIST           switch off KVM PV features: clock,eoi,unhalt,tlb-flush,\n"
 	      "                          send-ipi,steal-time,sched-yield,poll-control,async-pf,all\n"
@@ -126,8 +134,8 @@ void config_usage(FILE *f)
 	      "  --serial stdio|none|file=PATH   where the captured output is also copied (default stdout)\n"
 	      "  Test exit status: 0 pass, 6 expect not met, 8 fail-on, 10 crash, 12 timeout,\n"
 	      "  14 interrupted, (V<<1)|1 test-exit; 1, 2, 4 as for run.\n\n"
-	      "Numbers are decimal (addresses also 0x hex). Only --disk, --net, --pv-off and --verbose\n"
-	      "may be given more than once. An output file is never one of the VM's inputs.\n"
+	      "Numbers are decimal (addresses also 0x hex). Only --disk, --net, --fs, --pv-off and\n"
+	      "--verbose may be given more than once. An output file is never one of the VM's inputs.\n"
 	      "Console: Ctrl-A x quits, Ctrl-A h help.\n"
 	      "Exit status: 0 guest powered off/rebooted, 1 bad usage or input, 2 host error,\n"
 	      "             3 guest crashed (triple fault, unhandled instruction), 4 forbidden system\n"

@@ -3,6 +3,7 @@
  * kind of mistake. Values are copied into the config's string buffer. Main thread. */
 #include "config.h"
 #include "backend/tap.h"
+#include "virtio/vhost_user_fs.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -343,5 +344,81 @@ int config_memory_opts(struct vm_config *cfg, const char *arg, char *size, size_
 				   "shared=off)", arg);
 	cfg->memory_shared = shared || huge;
 	cfg->memory_hugepages = huge;
+	return 0;
+}
+
+/* --fs tag=NAME,socket=PATH[,queues=N][,queue_size=N]: virtio-fs whose queues a vhost-user back-end
+ * (virtiofsd) serves. Unique tags and shared memory are checked with the whole (config_check.c). */
+enum { FS_TAG, FS_SOCKET, FS_QUEUES, FS_QUEUE_SIZE };	/* index in fs_keys[] */
+static const char *const fs_keys[] = { "tag", "socket", "queues", "queue_size" };
+
+/* A number in [min, max] from kv's value; -EINVAL with one line naming the key. */
+static int fs_number(const struct kv *kv, uint64_t min, uint64_t max, uint64_t *out, char *err,
+		     size_t errlen)
+{
+	char buf[24];
+
+	if (kv->val_len <= 0 || kv->val_len >= (int)sizeof(buf))
+		return config_fail(err, errlen, "--fs %.*s=%.*s: expected a number from %llu to %llu",
+				   kv->key_len, kv->key, SHOWN(kv->val_len), kv->val,
+				   (unsigned long long)min, (unsigned long long)max);
+	memcpy(buf, kv->val, (size_t)kv->val_len);
+	buf[kv->val_len] = '\0';
+	if (config_parse_u64(buf, min, max, out))
+		return config_fail(err, errlen, "--fs %.*s=%s: expected a number from %llu to %llu",
+				   kv->key_len, kv->key, buf, (unsigned long long)min, (unsigned long long)max);
+	return 0;
+}
+
+int config_fs_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	struct fs_config *fs = &cfg->fs[cfg->nfs];
+	const char *pos = arg;
+	uint64_t v;
+	unsigned seen = 0;
+	struct kv kv;
+	bool first;
+	int k;
+
+	if (cfg->nfs == CONFIG_MAX_FS)
+		return config_fail(err, errlen, "--fs: at most %d file system devices", CONFIG_MAX_FS);
+	memset(fs, 0, sizeof(*fs));
+	fs->queues = 1;
+	for (first = true; kv_next(&pos, &kv); first = false) {
+		if ((k = kv_key(&kv, first, "--fs", fs_keys, 4, &seen, err, errlen)) < 0)
+			return k;
+		switch (k) {
+		case FS_TAG:
+			/* the guest's mount source; config space holds it without a NUL when 36 long */
+			if (!kv.val_len || kv.val_len > VUFS_TAG_MAX)
+				return config_fail(err, errlen, "--fs tag=%.*s: the tag must have 1 to %d bytes",
+						   SHOWN(kv.val_len), kv.val, VUFS_TAG_MAX);
+			memcpy(fs->tag, kv.val, (size_t)kv.val_len);
+			break;
+		case FS_SOCKET:
+			if (!kv.val_len || kv.val_len >= (int)sizeof(fs->socket))
+				return config_fail(err, errlen, "--fs socket=%.*s: the path must have 1 to %zu "
+						   "bytes (a Unix socket address)", SHOWN(kv.val_len), kv.val,
+						   sizeof(fs->socket) - 1);
+			memcpy(fs->socket, kv.val, (size_t)kv.val_len);
+			break;
+		case FS_QUEUES:
+			if (fs_number(&kv, 1, VUFS_MAX_REQUEST_QUEUES, &v, err, errlen))
+				return -EINVAL;
+			fs->queues = (uint16_t)v;
+			break;
+		case FS_QUEUE_SIZE:
+			if (fs_number(&kv, 2, VUFS_QUEUE_SIZE_MAX, &v, err, errlen))
+				return -EINVAL;
+			if (v & (v - 1))
+				return config_fail(err, errlen, "--fs queue_size=%llu: not a power of two",
+						   (unsigned long long)v);
+			fs->queue_size = (uint16_t)v;
+			break;
+		}
+	}
+	if (!fs->tag[0] || !fs->socket[0])
+		return config_fail(err, errlen, "--fs %s: tag=NAME and socket=PATH are both required", arg);
+	cfg->nfs++;
 	return 0;
 }

@@ -171,8 +171,18 @@ static void vudev_dev_destroy(struct device *d)
 	vudev_free(device_of(d, struct vudev, dev));
 }
 
+/* A snapshot or a migration would need the back-end's own state and its rings' positions, which
+ * vhost-user has no message to hand over while the back-end runs: refused, and the snapshot's
+ * error names the device. */
+static ssize_t vudev_save(struct device *d, void *buf, size_t cap)
+{
+	(void)d; (void)buf; (void)cap;
+	return -EOPNOTSUPP;
+}
+
 static const struct device_ops vudev_dev_ops = {
 	.state_version = 1,
+	.save = vudev_save,
 	.stop = vudev_stop,
 	.destroy = vudev_dev_destroy,
 };
@@ -182,7 +192,8 @@ int vudev_create(struct vudev **out, const struct vudev_kind *k, const struct vu
 	struct vudev *u;
 	int ret;
 
-	if (!cfg->num_queues || cfg->num_queues > VUDEV_MAX_QUEUES)
+	if (!cfg->num_queues || cfg->num_queues > VUDEV_MAX_QUEUES ||
+	    (cfg->queue_size & (cfg->queue_size - 1)))
 		return -EINVAL;
 	if (!(u = calloc(1, sizeof(*u))))
 		return -ENOMEM;
@@ -193,8 +204,8 @@ int vudev_create(struct vudev **out, const struct vudev_kind *k, const struct vu
 	u->nq = cfg->num_queues;
 	u->ev = cfg->ev;
 	u->vdev = (struct virtio_dev){ .ops = &vudev_ops, .name = cfg->name, .device_id = k->device_id,
-		.num_queues = u->nq, .queue_size_max = k->queue_size, .vq = u->vq, .gm = cfg->gm,
-		.external_doorbells = true };
+		.num_queues = u->nq, .queue_size_max = cfg->queue_size ? cfg->queue_size : k->queue_size,
+		.vq = u->vq, .gm = cfg->gm, .external_doorbells = true };
 	u->dev_ops = vudev_dev_ops;
 	u->dev_ops.kind = k->kind;
 	device_init(&u->dev, &u->dev_ops, cfg->name);

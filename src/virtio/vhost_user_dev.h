@@ -35,6 +35,7 @@ struct vudev_config {
 	const char *name;		/* log and device name, e.g. "vblk0" */
 	struct evloop *ev;		/* watches the connection for the back-end's death */
 	uint16_t num_queues;		/* queues the device has (at most VUDEV_MAX_QUEUES) */
+	uint16_t queue_size;		/* largest queue offered (a power of two); 0: the kind's */
 };
 
 struct vudev;

@@ -101,3 +101,26 @@ restore_refused restore-other-memory 'same --cpus and --memory' run --kernel "$g
 	--restore "$work/snapdir"
 cp "$work/snapdir/state" "$work/shape/state"; head -c 4096 "$work/snapdir/mem" > "$work/shape/mem"
 restore_refused restore-short-mem 'memory file' $C --restore "$work/shape"
+
+echo "--- a VM with a vhost-user file system: its snapshot is refused, the VM runs on"
+# virtiofsd (qemu-system-common) serves --fs; the back-end's queue state cannot be saved.
+if [ -x /usr/lib/qemu/virtiofsd ]; then
+	mkdir -p "$work/vfs-share"
+	/usr/lib/qemu/virtiofsd --socket-path="$work/vfs.sock" -o source="$work/vfs-share" -o cache=none \
+		-o sandbox=chroot >"$work/vfsd.log" 2>&1 &
+	fpid=$!
+	for _ in $(seq 100); do [ -S "$work/vfs.sock" ] && break; sleep 0.05; done
+	T=snap-vufs-start; start run --kernel "$gdir/count.elf" --memory 128M,shared=on \
+		--fs "tag=t,socket=$work/vfs.sock" --serial "file=$work/v1.log" --api-sock "$S" &&
+		wait_more "$work/v1.log" 5 && ok || bad "no numbers"
+	T=snap-vufs-pause; api PATCH /vm '{"state":"Paused"}'; expect 204
+	T=snap-vufs-refused; api PUT /snapshot/create "{\"snapshot_path\":\"$work/v.state\",\"mem_file_path\":\"$work/v.mem\"}"
+	expect 400 'device vfs0 \(vhost-user-fs\) cannot save its state'
+	T=snap-vufs-no-state-file; [ ! -e "$work/v.state" ] && ok || bad "a state file was written"
+	T=snap-vufs-runs-on; api PATCH /vm '{"state":"Resumed"}'; n=$(grep -cE '^[0-9]+$' "$work/v1.log")
+	wait_more "$work/v1.log" $((n + 5)) && ok || bad "the guest stopped at $n"
+	kill -TERM "$vmpid"; T=snap-vufs-exit; stopped 0
+	kill -KILL "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null
+else
+	T=snap-vufs; bad "/usr/lib/qemu/virtiofsd missing (scripts/deps.sh test installs qemu-system-common)"
+fi

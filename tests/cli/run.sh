@@ -211,6 +211,26 @@ T=vublk-readonly;      run --kernel "$K" --memory 64M,shared=on --disk "vhost_us
 refused "vhost_user=on takes socket=PATH only"
 T=vublk-no-backend;    run --kernel "$K" --memory 64M,shared=on --disk "vhost_user=on,socket=$work/vu.sock" --test-exit --serial none
 refused "vhost-user: error: cannot connect to the back-end at .*vu.sock: No such file or directory"
+echo "--- --fs tag=NAME,socket=PATH (issue 12: virtio-fs over vhost-user)"
+T=vufs-print;          run --kernel "$K" --memory 64M,shared=on --fs "tag=share,socket=$work/fs.sock" --fs "tag=b,socket=$work/fs2.sock,queues=2,queue_size=256" --print-config
+if [ "$RC" -eq 0 ] && grep -qx "fs=tag=share,socket=$work/fs.sock,queues=1,queue_size=128" "$work/out" &&
+   grep -qx "fs=tag=b,socket=$work/fs2.sock,queues=2,queue_size=256" "$work/out"; then ok; else bad "status $RC"; fi
+T=vufs-needs-shared;   run --kernel "$K" --fs "tag=share,socket=$work/fs.sock" --print-config
+refused "--fs tag=share,socket=.*: needs --memory SIZE,shared=on"
+T=vufs-tag-37;         run --kernel "$K" --memory 64M,shared=on --fs "tag=abcdefghijklmnopqrstuvwxyz01234567890,socket=$work/fs.sock" --print-config
+refused "--fs tag=.*: the tag must have 1 to 36 bytes"
+T=vufs-tag-twice;      run --kernel "$K" --memory 64M,shared=on --fs "tag=a,socket=$work/fs.sock" --fs "tag=a,socket=$work/fs2.sock" --print-config
+refused "--fs tag=a: two file systems with one tag"
+T=vufs-no-socket;      run --kernel "$K" --memory 64M,shared=on --fs tag=a --print-config
+refused "--fs tag=a: tag=NAME and socket=PATH are both required"
+T=vufs-queue-size;     run --kernel "$K" --memory 64M,shared=on --fs "tag=a,socket=$work/fs.sock,queue_size=100" --print-config
+refused "--fs queue_size=100: not a power of two"
+T=vufs-queues;         run --kernel "$K" --memory 64M,shared=on --fs "tag=a,socket=$work/fs.sock,queues=16" --print-config
+refused "--fs queues=16: expected a number from 1 to 15"
+T=vufs-five;           run --kernel "$K" --memory 64M,shared=on --fs tag=a,socket=/a --fs tag=b,socket=/b --fs tag=c,socket=/c --fs tag=d,socket=/d --fs tag=e,socket=/e --print-config
+refused "--fs: at most 4 file system devices"
+T=vufs-no-backend;     run --kernel "$K" --memory 64M,shared=on --fs "tag=a,socket=$work/fs.sock" --test-exit --serial none
+refused "vhost-user: error: cannot connect to the back-end at .*fs.sock: No such file or directory"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -14,6 +14,8 @@ LINUX_TESTS ?= kimage boot kaslr guestdecomp shell blk net smp4 acpioff clock ap
 # 2-core software-KVM host, where GRUB and the kernel's decompressor run emulated).
 ifeq ($(origin LINUX_TESTS),file)
 LINUX_TESTS += vublk biosdisk
+# vufs (issue 12): a host directory shared by virtiofsd over vhost-user (virtio-fs), its death.
+LINUX_TESTS += vufs
 endif
 
 check-linux: $(O)/ckvm $(O)/tests/unit/test_kimage

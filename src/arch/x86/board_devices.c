@@ -5,6 +5,7 @@
  *   port 0xe9, 0x402 debug console (--debug-console)       port 0x80 POST codes (with --verbose)
  *   port 0x504 + MMIO 0xfe000000 (4 KiB) boot timer (--boot-timer)
  *   MMIO 0xc0000000 + 512 MiB: PCI BARs; 00:00.0 host bridge, then virtio-blk disks, virtio-net
+ *   cards, virtio-fs (--fs), the small virtio devices (board_vdevs.c)
  * Runs on the main thread during setup. */
 #include "arch/x86/board_devices.h"
 

@@ -18,6 +18,7 @@
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_pci.h"
 #include "virtio/vhost_user_blk.h"
+#include "virtio/vhost_user_fs.h"
 #include "virtio/virtio_vdevs.h"
 
 #define SWAP_PAUSE_NS 1000000000LL	/* a disk's in-flight request gets 1 s to finish for a swap */
@@ -122,6 +123,25 @@ static int nic_create(struct board *b, int i)
 	return vpci_add(b, vnet_virtio(net), nc->tap, NULL);
 }
 
+/* --fs tag=NAME,socket=PATH: virtio-fs whose queues the back-end at PATH (virtiofsd) serves. */
+static int fs_create(struct board *b, int i)
+{
+	const struct fs_config *fc = &b->cfg->fs[i];
+	static char names[CONFIG_MAX_FS][16];
+	struct vufs_config vc = { .gm = &b->vm.gm, .socket = fc->socket, .tag = fc->tag, .ev = b->ev,
+		.request_queues = fc->queues, .queue_size = fc->queue_size };
+	struct vudev *vu;
+	int ret;
+
+	snprintf(names[i], sizeof(names[i]), "vfs%d", i);
+	vc.name = names[i];
+	if ((ret = vufs_create(&vu, &vc)))	/* it said why in one line */
+		return ret == -ENOMEM ? ret : board_bad_input(b, ret);
+	if ((ret = dev_register(b, vudev_device(vu))))
+		return ret;
+	return vpci_add(b, vudev_virtio(vu), fc->socket, NULL);
+}
+
 int board_virtio_create(struct board *b)
 {
 	int i, ret;
@@ -131,6 +151,9 @@ int board_virtio_create(struct board *b)
 			return ret;
 	for (i = 0; i < b->cfg->nnets; i++)
 		if ((ret = nic_create(b, i)))
+			return ret;
+	for (i = 0; i < b->cfg->nfs; i++)
+		if ((ret = fs_create(b, i)))
 			return ret;
 	return board_vdevs_create(b, dev_register, vpci_add);	/* --rng, --vsock, --balloon */
 }
