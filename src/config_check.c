@@ -106,17 +106,34 @@ static int raw_check(const struct vm_config *cfg, const struct stat *kst, char *
 	return 0;
 }
 
+/* A vhost-user device's back-end maps guest RAM through the memfds SET_MEM_TABLE hands it: private
+ * RAM has none. opt: "--disk", "--net"... */
+static int vhost_user_check(const struct vm_config *cfg, const char *opt, const char *sock, char *err,
+			    size_t errlen)
+{
+	if (!cfg->memory_shared)
+		return config_fail(err, errlen, "%s vhost_user=on,socket=%s: needs --memory SIZE,shared=on "
+				   "(the back-end maps guest RAM)", opt, sock);
+	return 0;
+}
+
 static int nets_check(const struct vm_config *cfg, char *err, size_t errlen)
 {
 	const struct net_config *a, *b;
-	int i, j;
+	int i, j, ret;
 
 	for (i = 0; i < cfg->nnets; i++) {
+		if (cfg->nets[i].vhost_user &&
+		    (ret = vhost_user_check(cfg, "--net", cfg->nets[i].socket, err, errlen)))
+			return ret;
 		for (j = 0; j < i; j++) {
 			a = &cfg->nets[j];
 			b = &cfg->nets[i];
-			if (!strcmp(a->tap, b->tap))
+			if (a->tap && b->tap && !strcmp(a->tap, b->tap))
 				return config_fail(err, errlen, "--net tap=%s: given twice", b->tap);
+			/* one back-end port serves one front-end: DPDK drops a second connection's rings */
+			if (a->socket && b->socket && !strcmp(a->socket, b->socket))
+				return config_fail(err, errlen, "--net socket=%s: given twice", b->socket);
 			if (a->mac_set && b->mac_set && !memcmp(a->mac, b->mac, sizeof(a->mac)))
 				return config_fail(err, errlen, "--net mac=%02x:%02x:%02x:%02x:%02x:%02x: "
 						   "given to two network devices", b->mac[0], b->mac[1],
@@ -209,9 +226,8 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 		return ret;
 	for (i = 0; i < cfg->ndisks; i++) {
 		if (cfg->disks[i].vhost_user) {	/* a socket, not an image: the back-end opens that */
-			if (!cfg->memory_shared)
-				return config_fail(err, errlen, "--disk vhost_user=on,socket=%s: needs --memory "
-						   "SIZE,shared=on (the back-end maps guest RAM)", cfg->disks[i].path);
+			if ((ret = vhost_user_check(cfg, "--disk", cfg->disks[i].path, err, errlen)))
+				return ret;
 			continue;
 		}
 		if ((ret = input_add(cfg, "disk", cfg->disks[i].path, WHAT_DISK, !cfg->disks[i].readonly,

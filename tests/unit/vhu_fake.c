@@ -3,10 +3,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 static int recv_exact(int fd, void *buf, size_t len, struct got *g)
 {
@@ -106,18 +108,53 @@ int fake_start(struct fake *f, struct vhu_conn *c)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return -errno;
 	f->fd = sv[1];
+	f->listen_fd = -1;
 	vhu_init(c, sv[0], "fake");
 	c->timeout_ms = 200;
 	return -pthread_create(&f->thread, NULL, fake_main, f);
+}
+
+static void *fake_accept_main(void *arg)
+{
+	struct fake *f = arg;
+
+	f->fd = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (f->fd < 0)
+		return NULL;
+	return fake_main(f);
+}
+
+int fake_listen(struct fake *f, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	f->fd = -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	f->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (f->listen_fd < 0)
+		return -errno;
+	if (bind(f->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(f->listen_fd, 1)) {
+		close(f->listen_fd);
+		return -errno;
+	}
+	return -pthread_create(&f->thread, NULL, fake_accept_main, f);
 }
 
 void fake_stop(struct fake *f, struct vhu_conn *c)
 {
 	int i, k;
 
-	vhu_close(c);
+	if (c)
+		vhu_close(c);
+	if (f->listen_fd >= 0) {
+		/* wake an accept that never got its connection */
+		shutdown(f->listen_fd, SHUT_RDWR);
+	}
 	pthread_join(f->thread, NULL);
-	close(f->fd);
+	if (f->listen_fd >= 0)
+		close(f->listen_fd);
+	if (f->fd >= 0)
+		close(f->fd);
 	for (i = 0; i < f->ngot; i++)
 		for (k = 0; k < f->got[i].nfds; k++)
 			close(f->got[i].fds[k]);

@@ -9,7 +9,7 @@
 
 #include "virtio/vhost_user.h"
 
-#define FAKE_MAX_STEPS 16
+#define FAKE_MAX_STEPS 32	/* a net device's life: 4 to negotiate, 14 to activate, 4 to reset */
 
 enum reply_kind { R_NONE, R_U64, R_RAW, R_HANG, R_CLOSE };
 
@@ -35,11 +35,15 @@ struct fake {
 	int nsteps;
 	struct got got[FAKE_MAX_STEPS];
 	int ngot, mismatch;
+	int listen_fd;		/* fake_listen: the socket the front-end connects to, else -1 */
 };
 
 /* A socketpair: c gets one end (timeout 200 ms), the fake's thread the other. */
 int fake_start(struct fake *f, struct vhu_conn *c);
-/* Close c, join the thread, close every fd the back-end received. */
+/* A listening Unix socket at path (for code that connects by path, vudev_create): the thread accepts
+ * one connection and answers on it. fake_stop(f, NULL) after the front-end has closed it. */
+int fake_listen(struct fake *f, const char *path);
+/* Close c (may be NULL), join the thread, close every fd the back-end received. */
 void fake_stop(struct fake *f, struct vhu_conn *c);
 struct step *fake_add(struct fake *f, uint32_t req, enum reply_kind kind, uint64_t u64);
 /* Make s a raw reply: header fields and payload_len bytes of payload. */
