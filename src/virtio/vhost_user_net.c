@@ -18,9 +18,9 @@
  * (the back-end reads and writes the virtio_net_hdr, ckvm never sees a frame), mergeable receive
  * buffers, and the ring layouts ckvm's transport knows. Not MQ (one queue pair), not CTRL_VQ and
  * what needs it (GUEST_ANNOUNCE, CTRL_RX...): that queue would be ckvm's to serve, and DPDK's vhost
- * does not implement it either; not MTU or SPEED_DUPLEX: config fields ckvm does not fill. DPDK 22.11
- * offers all of these but the TSO/UFO ones unless testpmd's vdev has tso=1. MAC and STATUS are
- * ckvm's own: the back-end never sees them in SET_FEATURES (DPDK refuses bits it did not offer). */
+ * does not implement it either; not MTU or SPEED_DUPLEX: config fields ckvm does not fill. DPDK
+ * 22.11's net_vhost offers all of these but HOST_TSO4/6 (only with its vdev's tso=1). MAC and STATUS
+ * are ckvm's own: the back-end never sees them in SET_FEATURES (DPDK refuses bits it did not offer). */
 static const struct vudev_kind vunet_kind = {
 	.kind = SUB, .what = "network card", .device_id = VIRTIO_ID_NET, .queue_size = 256,
 	.pass = (1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) |
