@@ -256,7 +256,7 @@ static void test_hangup(void)
 	struct evloop *ev = NULL;
 	struct fake f = { 0 };
 	struct vudev *u = NULL;
-	struct virtio_dev *vd;
+	struct virtio_dev *vd = NULL;
 	pthread_t t;
 	int i, lines;
 
@@ -266,7 +266,6 @@ static void test_hangup(void)
 	CHECK_EQ(evloop_create(&ev), 0);
 	if (!ev)
 		return;
-	CHECK_EQ(pthread_create(&t, NULL, loop_main, ev), 0);
 	resets = 0;
 	CHECK_EQ(create(&u, &f, ev), 0);
 	if (u) {
@@ -275,6 +274,10 @@ static void test_hangup(void)
 		vd->needs_reset = needs_reset;
 		enable_queues(vd);
 		vd->features = vudev_offered(u) | (1ULL << VIRTIO_F_VERSION_1);
+	}
+	/* the I/O thread starts once the transport's callbacks are set, as on the board */
+	CHECK_EQ(pthread_create(&t, NULL, loop_main, ev), 0);
+	if (vd) {
 		lines = log_lines();
 		CHECK(vd->ops->activate(vd) < 0);	/* the transport sets NEEDS_RESET for this one */
 		/* bounded wait for the I/O thread's hang-up (the condition, not a sleep) */
