@@ -116,7 +116,7 @@ struct vm_config {
 	struct file_ids inputs;	/* kernel, initrd, disks by identity: outputs must not be one of them */
 	/* copies of --disk/--net/--debug-console values (argv stays untouched); room for every path
 	 * at PATH_MAX */
-	char strbuf[(CONFIG_MAX_DISKS + 1) * (PATH_MAX + 32) + CONFIG_MAX_NETS * 128];	/* a tap name or a socket path per NIC */
+	char strbuf[(CONFIG_MAX_DISKS + 1) * (PATH_MAX + 32) + CONFIG_MAX_NETS * 128];	/* NIC: tap or socket */
 	size_t strbuf_used;
 };
 

@@ -9,7 +9,6 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 
-#include "log.h"
 #include "virtio/vhost_user.h"
 
 #define SUB "vhost-user-net"
