@@ -9,6 +9,7 @@ for what in "${@:-build}"; do
 	guest) want="$want linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio busybox-static xz-utils" ;;
 	test)  want="$want clang libclang-rt-14-dev libtsan2 util-linux e2fsprogs iproute2 acpica-tools netcat-openbsd procps curl python3 seabios"
 	       want="$want qemu-system-common qemu-utils"	# qemu-storage-daemon (vhost-user back-end), qemu-img
+	       want="$want dpdk-dev"	# dpdk-testpmd (vhost-user net back-end; Debian 12 ships it in dpdk-dev)
 	       want="$want fdisk dosfstools mtools grub-pc-bin syslinux syslinux-common" ;;	# mkdisk.sh, t_biosdisk
 	bench) want="$want qemu-system-x86 time" ;;
 	*) echo "deps.sh: unknown group '$what'" >&2; exit 2 ;;

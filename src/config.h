@@ -41,9 +41,11 @@ struct test_config {
 };
 
 struct net_config {
-	const char *tap;
+	const char *tap;	/* NULL with vhost_user */
 	uint8_t mac[6];
 	bool mac_set;
+	bool vhost_user;	/* --net vhost_user=on,socket=PATH: a back-end process serves the queues */
+	const char *socket;	/* ... at this Unix socket (at most 107 bytes, a sun_path) */
 };
 
 /* --rng, --vsock, --balloon (config_vdevs.c) */
@@ -126,7 +128,7 @@ struct vm_config {
 	struct file_ids inputs;	/* kernel, initrd, disks by identity: outputs must not be one of them */
 	/* copies of --disk/--net/--debug-console values (argv stays untouched); room for every path
 	 * at PATH_MAX */
-	char strbuf[(CONFIG_MAX_DISKS + 1) * (PATH_MAX + 32) + CONFIG_MAX_NETS * 32];
+	char strbuf[(CONFIG_MAX_DISKS + 1) * (PATH_MAX + 32) + CONFIG_MAX_NETS * 128];	/* NIC: tap or socket */
 	size_t strbuf_used;
 };
 

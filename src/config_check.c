@@ -106,17 +106,35 @@ static int raw_check(const struct vm_config *cfg, const struct stat *kst, char *
 	return 0;
 }
 
+/* A vhost-user device's back-end maps guest RAM through the memfds SET_MEM_TABLE hands it: private
+ * RAM has none. opt: "--disk", "--net"... */
+/* A vhost-user device (dev: "--disk vhost_user=on", "--fs tag=NAME") needs RAM the back-end can map. */
+static int vhost_user_mem_check(const struct vm_config *cfg, const char *dev, const char *sock, char *err,
+				size_t errlen)
+{
+	if (cfg->memory_shared)
+		return 0;
+	return config_fail(err, errlen, "%s,socket=%s: needs --memory SIZE,shared=on (the back-end maps "
+			   "guest RAM)", dev, sock);
+}
+
 static int nets_check(const struct vm_config *cfg, char *err, size_t errlen)
 {
 	const struct net_config *a, *b;
-	int i, j;
+	int i, j, ret;
 
 	for (i = 0; i < cfg->nnets; i++) {
+		if (cfg->nets[i].vhost_user &&
+		    (ret = vhost_user_mem_check(cfg, "--net vhost_user=on", cfg->nets[i].socket, err, errlen)))
+			return ret;
 		for (j = 0; j < i; j++) {
 			a = &cfg->nets[j];
 			b = &cfg->nets[i];
-			if (!strcmp(a->tap, b->tap))
+			if (a->tap && b->tap && !strcmp(a->tap, b->tap))
 				return config_fail(err, errlen, "--net tap=%s: given twice", b->tap);
+			/* one back-end port serves one front-end: DPDK drops a second connection's rings */
+			if (a->socket && b->socket && !strcmp(a->socket, b->socket))
+				return config_fail(err, errlen, "--net socket=%s: given twice", b->socket);
 			if (a->mac_set && b->mac_set && !memcmp(a->mac, b->mac, sizeof(a->mac)))
 				return config_fail(err, errlen, "--net mac=%02x:%02x:%02x:%02x:%02x:%02x: "
 						   "given to two network devices", b->mac[0], b->mac[1],
@@ -179,18 +197,10 @@ static int ide_check(const struct vm_config *cfg, char *err, size_t errlen)
 
 /* Every vhost-user device: its back-end maps guest RAM, which must then be a shared memfd. dev
  * names the device as given ("--disk vhost_user=on,socket=PATH"). */
-static int vhost_user_mem_check(const struct vm_config *cfg, const char *dev, char *err, size_t errlen)
-{
-	if (cfg->memory_shared)
-		return 0;
-	return config_fail(err, errlen, "%s: needs --memory SIZE,shared=on (the back-end maps guest RAM)",
-			   dev);
-}
-
 /* --fs: the tags name what the guest mounts, so two alike would hide one. */
 static int fs_check(const struct vm_config *cfg, char *err, size_t errlen)
 {
-	char dev[200];
+	char dev[64];
 	int i, j;
 
 	for (i = 0; i < cfg->nfs; i++) {
@@ -198,8 +208,8 @@ static int fs_check(const struct vm_config *cfg, char *err, size_t errlen)
 			if (!strcmp(cfg->fs[i].tag, cfg->fs[j].tag))
 				return config_fail(err, errlen, "--fs tag=%s: two file systems with one tag (the "
 						   "guest mounts by tag)", cfg->fs[i].tag);
-		snprintf(dev, sizeof(dev), "--fs tag=%s,socket=%s", cfg->fs[i].tag, cfg->fs[i].socket);
-		if (vhost_user_mem_check(cfg, dev, err, errlen))
+		snprintf(dev, sizeof(dev), "--fs tag=%s", cfg->fs[i].tag);
+		if (vhost_user_mem_check(cfg, dev, cfg->fs[i].socket, err, errlen))
 			return -EINVAL;
 	}
 	return 0;
@@ -239,11 +249,8 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 		return ret;
 	for (i = 0; i < cfg->ndisks; i++) {
 		if (cfg->disks[i].vhost_user) {	/* a socket, not an image: the back-end opens that */
-			char dev[PATH_MAX + 32];
-
-			snprintf(dev, sizeof(dev), "--disk vhost_user=on,socket=%s", cfg->disks[i].path);
-			if (vhost_user_mem_check(cfg, dev, err, errlen))
-				return -EINVAL;
+			if ((ret = vhost_user_mem_check(cfg, "--disk vhost_user=on", cfg->disks[i].path, err, errlen)))
+				return ret;
 			continue;
 		}
 		if ((ret = input_add(cfg, "disk", cfg->disks[i].path, WHAT_DISK, !cfg->disks[i].readonly,

@@ -44,7 +44,10 @@ void config_print(const struct vm_config *c, FILE *f)
 	for (i = 0; i < c->nnets; i++) {
 		const uint8_t *m = c->nets[i].mac;
 
-		fprintf(f, "net=tap=%s", c->nets[i].tap);
+		if (c->nets[i].vhost_user)
+			fprintf(f, "net=vhost_user=on,socket=%s", c->nets[i].socket);
+		else
+			fprintf(f, "net=tap=%s", c->nets[i].tap);
 		if (c->nets[i].mac_set)
 			fprintf(f, ",mac=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 		fputc('\n', f);
@@ -96,6 +99,8 @@ void config_usage(FILE *f)
 	      "                          instead of a kernel; it boots the disks\n"
 	      "  --floppy PATH           with --bios: a floppy image (360K..2.88M) as drive A:\n"
 	      "  --net tap=NAME[,mac=M]  virtio-net on a tap device, repeatable\n"
+	      "  --net vhost_user=on,socket=PATH[,mac=M]   virtio-net whose queues a vhost-user\n"
+	      "                          back-end serves (e.g. dpdk-testpmd); needs --memory ...,shared=on\n"
 	      "  --rng[=bytes_per_sec=N] virtio-rng fed by getrandom(), optionally rate-limited\n"
 	      "  --vsock cid=N,socket=PATH   virtio-vsock, Firecracker's hybrid mode: host clients\n"
 	      "                          connect to PATH, guest connections to port P reach PATH_P\n"

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <linux/virtio_blk.h>
 #include <net/if.h>
+#include <sys/un.h>
 
 #define DISK_SERIAL_MAX	VIRTIO_BLK_ID_BYTES	/* the device's ID string, not NUL-terminated */
 
@@ -271,28 +272,73 @@ int config_net_add(struct vm_config *cfg, const char *tap, const char *mac, char
 		       errlen);
 }
 
+/* --net vhost_user=on,socket=PATH[,mac=MAC]: the socket instead of a tap; the MAC stays ckvm's (the
+ * device's config space). The path must fit a sockaddr_un, which vhu_connect needs. */
+#define NET_SOCKET_MAX ((int)sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+
+static int net_vhost_user_add(struct vm_config *cfg, const char *arg, const char *sock, int sock_len,
+			      const char *mac, int mac_len, char *err, size_t errlen)
+{
+	struct net_config *n = &cfg->nets[cfg->nnets];
+	int ret;
+
+	if (!sock || !sock_len)
+		return config_fail(err, errlen, "--net %s: socket=PATH is missing", arg);
+	if (sock_len > NET_SOCKET_MAX)
+		return config_fail(err, errlen, "--net socket=%.*s: path too long for a Unix socket (%d bytes, "
+				   "at most %d)", SHOWN(sock_len), sock, sock_len, NET_SOCKET_MAX);
+	memset(n, 0, sizeof(*n));
+	if (mac) {
+		if ((ret = mac_check(mac, mac_len, n->mac, err, errlen)))
+			return ret;
+		n->mac_set = true;
+	}
+	n->vhost_user = true;
+	if (!(n->socket = config_strndup(cfg, sock, (size_t)sock_len)))
+		return config_fail(err, errlen, "--net: too much option text");
+	cfg->nnets++;
+	return 0;
+}
+
 int config_net_parse(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
 {
-	static const char *const keys[] = { "tap", "mac" };	/* tap first: a bare item is the name */
-	const char *pos = arg, *tap = NULL, *mac = NULL;
-	int k, tap_len = 0, mac_len = 0;
+	/* tap first: a bare item is the name */
+	static const char *const keys[] = { "tap", "mac", "vhost_user", "socket" };
+	const char *pos = arg, *tap = NULL, *mac = NULL, *sock = NULL;
+	int k, tap_len = 0, mac_len = 0, sock_len = 0;
+	bool first, vhost_user = false;
 	unsigned seen = 0;
 	struct kv kv;
-	bool first;
 
 	if (cfg->nnets == CONFIG_MAX_NETS)
 		return config_fail(err, errlen, "--net: at most %d network devices", CONFIG_MAX_NETS);
 	for (first = true; kv_next(&pos, &kv); first = false) {
-		if ((k = kv_key(&kv, first, "--net", keys, 2, &seen, err, errlen)) < 0)
+		if ((k = kv_key(&kv, first, "--net", keys, 4, &seen, err, errlen)) < 0)
 			return k;
 		if (k == 1) {
 			mac = kv.val;
 			mac_len = kv.val_len;
+		} else if (k == 2) {
+			if ((kv.val_len != 2 || memcmp(kv.val, "on", 2)) &&
+			    (kv.val_len != 3 || memcmp(kv.val, "off", 3)))
+				return config_fail(err, errlen, "--net vhost_user=%.*s: expected on or off",
+						   SHOWN(kv.val_len), kv.val);
+			vhost_user = kv.val_len == 2;
+		} else if (k == 3) {
+			sock = kv.val;
+			sock_len = kv.val_len;
 		} else {
 			tap = kv.val;
 			tap_len = kv.val_len;
 		}
 	}
+	if (sock && !vhost_user)
+		return config_fail(err, errlen, "--net %s: socket= needs vhost_user=on", arg);
+	if (vhost_user && tap)
+		return config_fail(err, errlen, "--net %s: vhost_user=on takes socket=PATH, not a tap (the "
+				   "back-end moves the frames)", arg);
+	if (vhost_user)
+		return net_vhost_user_add(cfg, arg, sock, sock_len, mac, mac_len, err, errlen);
 	if (!tap)
 		return config_fail(err, errlen, "--net %s: tap=NAME is missing", arg);
 	return net_add(cfg, tap, tap_len, mac, mac_len, err, errlen);

@@ -46,7 +46,8 @@ void vmconf_from_config(struct vmconf *vc, const struct vm_config *cfg)
 		const uint8_t *m = cfg->nets[i].mac;
 
 		snprintf(n->id, sizeof(n->id), "net%d", i);
-		snprintf(n->tap, sizeof(n->tap), "%s", cfg->nets[i].tap);
+		/* a vhost-user NIC has no tap */
+		snprintf(n->tap, sizeof(n->tap), "%s", cfg->nets[i].tap ? cfg->nets[i].tap : "");
 		n->mac_set = cfg->nets[i].mac_set;
 		if (n->mac_set)
 			snprintf(n->mac, sizeof(n->mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],

@@ -5,6 +5,7 @@ SRCS += src/virtio/virtio_pci_state.c
 SRCS += src/virtio/virtio_net_life.c
 SRCS += src/virtio/virtio_blk_life.c
 SRCS += src/virtio/vhost_user.c src/virtio/vhost_user_msg.c src/virtio/vhost_user_dev.c src/virtio/vhost_user_blk.c
+SRCS += src/virtio/vhost_user_net.c
 SRCS += src/virtio/virtio_rng.c src/virtio/virtio_vsock.c src/virtio/vsock_pkt.c src/virtio/vsock_host.c
 SRCS += src/virtio/virtio_balloon.c
 SRCS += src/virtio/vhost_user_fs.c

@@ -231,6 +231,23 @@ T=vufs-five;           run --kernel "$K" --memory 64M,shared=on --fs tag=a,socke
 refused "--fs: at most 4 file system devices"
 T=vufs-no-backend;     run --kernel "$K" --memory 64M,shared=on --fs "tag=a,socket=$work/fs.sock" --test-exit --serial none
 refused "vhost-user: error: cannot connect to the back-end at .*fs.sock: No such file or directory"
+echo "--- --net vhost_user=on,socket=PATH[,mac=M] (issue 12, net)"
+T=vunet-print;         run --kernel "$K" --memory 64M,shared=on --net "vhost_user=on,socket=$work/vn.sock,mac=52:54:00:00:00:07" --print-config
+if [ "$RC" -eq 0 ] && grep -qx "net=vhost_user=on,socket=$work/vn.sock,mac=52:54:00:00:00:07" "$work/out"; then ok; else bad "status $RC"; fi
+T=vunet-needs-shared;  run --kernel "$K" --net "vhost_user=on,socket=$work/vn.sock" --print-config
+refused "--net vhost_user=on,socket=.*: needs --memory SIZE,shared=on"
+T=vunet-no-socket;     run --kernel "$K" --memory 64M,shared=on --net vhost_user=on --print-config
+refused "--net vhost_user=on: socket=PATH is missing"
+T=vunet-socket-alone;  run --kernel "$K" --net "socket=$work/vn.sock" --print-config
+refused "socket= needs vhost_user=on"
+T=vunet-and-tap;       run --kernel "$K" --memory 64M,shared=on --net "tap=t0,vhost_user=on,socket=$work/vn.sock" --print-config
+refused "vhost_user=on takes socket=PATH, not a tap"
+T=vunet-twice;         run --kernel "$K" --memory 64M,shared=on --net "vhost_user=on,socket=$work/vn.sock" --net "vhost_user=on,socket=$work/vn.sock" --print-config
+refused "--net socket=.*vn.sock: given twice"
+T=vunet-long-path;     run --kernel "$K" --memory 64M,shared=on --net "vhost_user=on,socket=/$(printf 'x%.0s' $(seq 120))" --print-config
+refused "path too long for a Unix socket"
+T=vunet-no-backend;    run --kernel "$K" --memory 64M,shared=on --net "vhost_user=on,socket=$work/vn.sock" --test-exit --serial none
+refused "vhost-user: error: cannot connect to the back-end at .*vn.sock: No such file or directory"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -12,8 +12,9 @@ LINUX_TESTS ?= kimage boot kaslr guestdecomp shell blk net smp4 acpioff clock ap
 # vublk (issue 12) a disk served by qemu-storage-daemon over vhost-user; biosdisk (issue 9) SeaBIOS
 # boots a GRUB disk image (tests/linux/mkdisk.sh) to the boot markers, ACPI via fw_cfg (~160 s on the
 # 2-core software-KVM host, where GRUB and the kernel's decompressor run emulated).
+# vunet (issue 12) a NIC served by dpdk-testpmd (macswap) over vhost-user, killed under the guest.
 ifeq ($(origin LINUX_TESTS),file)
-LINUX_TESTS += vublk biosdisk
+LINUX_TESTS += vublk vunet biosdisk
 # vufs (issue 12): a host directory shared by virtiofsd over vhost-user (virtio-fs), its death.
 LINUX_TESTS += vufs
 endif

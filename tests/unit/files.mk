@@ -18,6 +18,7 @@ UNIT_TESTS += expect screen report gdb_proto
 UNIT_TESTS += gdb_stub
 UNIT_TESTS += vhost_user vhost_user_bad vhost_user_qsd
 UNIT_TESTS += vhost_user_fs
+UNIT_TESTS += vhost_user_net
 UNIT_TESTS += snapshot_fmt
 UNIT_TESTS += migrate_stream
 UNIT_TESTS += vdevs
@@ -33,6 +34,7 @@ $(O)/tests/unit/test_vdevstate $(O)/tests/unit/test_vdevstate_net: $(O)/tests/un
 # The vhost-user tests talk to a fake back-end thread (tests/unit/vhu_fake.c).
 $(O)/tests/unit/test_vhost_user $(O)/tests/unit/test_vhost_user_bad: $(O)/tests/unit/vhu_fake.o
 $(O)/tests/unit/test_vhost_user_fs: $(O)/tests/unit/vhu_fake.o
+$(O)/tests/unit/test_vhost_user_net: $(O)/tests/unit/vhu_fake.o
 # ... or to qemu-storage-daemon, driven through the driver-side queue mock.
 $(O)/tests/unit/test_vhost_user_qsd: $(O)/tests/unit/vq_mock.o
 $(O)/tests/unit/test_vdevs: $(O)/tests/unit/vq_mock.o

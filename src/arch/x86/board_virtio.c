@@ -19,6 +19,7 @@
 #include "virtio/virtio_pci.h"
 #include "virtio/vhost_user_blk.h"
 #include "virtio/vhost_user_fs.h"
+#include "virtio/vhost_user_net.h"
 #include "virtio/virtio_vdevs.h"
 
 #define SWAP_PAUSE_NS 1000000000LL	/* a disk's in-flight request gets 1 s to finish for a swap */
@@ -93,6 +94,27 @@ static int disk_create(struct board *b, int i)
 	return vpci_add(b, vblk_virtio(blk), dc->path, &b->disk_pci_slot[i]);
 }
 
+/* --net vhost_user=on,socket=PATH: both queues are served by the back-end at PATH; the MAC is ckvm's. */
+static int vhost_user_nic_create(struct board *b, const struct net_config *nc, const char *name)
+{
+	struct vunet_config vc = { .gm = &b->vm.gm, .socket = nc->socket, .name = name, .ev = b->ev };
+	struct vudev *vu;
+	char mac[18];
+	int ret;
+
+	if (nc->mac_set)
+		memcpy(vc.mac, nc->mac, sizeof(vc.mac));
+	else
+		tap_mac_random(vc.mac);
+	if ((ret = vunet_create(&vu, &vc)))	/* it said why in one line */
+		return ret == -ENOMEM ? ret : board_bad_input(b, ret);
+	if ((ret = dev_register(b, vudev_device(vu))))
+		return ret;
+	tap_mac_format(vc.mac, mac);
+	log_debug(NULL, "%s: vhost-user %s, mac %s", name, nc->socket, mac);
+	return vpci_add(b, vudev_virtio(vu), nc->socket, NULL);
+}
+
 static int nic_create(struct board *b, int i)
 {
 	const struct net_config *nc = &b->cfg->nets[i];
@@ -102,6 +124,10 @@ static int nic_create(struct board *b, int i)
 	char mac[18];
 	int fd, ret;
 
+	if (nc->vhost_user) {
+		snprintf(names[i], sizeof(names[i]), "vnet%d", i);
+		return vhost_user_nic_create(b, nc, names[i]);
+	}
 	if ((fd = tap_open(nc->tap)) < 0)
 		return fd == -ENOMEM ? fd : board_bad_input(b, fd);	/* tap_open said why in one line */
 	if (nc->mac_set)
