@@ -311,7 +311,7 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_list *l, uint8_t 
 		else if (nr == __NR_socket)	/* stream sockets of Unix, IPv4, IPv6: no raw, packet, netlink */
 			for (size_t d = 0; d < sizeof(sock_domains) / sizeof(sock_domains[0]) && !ret; d++)
 				ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2,
-						       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock_domains[d]),
+						       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock_domains[d], 0),
 						       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM));
 		else if (nr == __NR_mmap || nr == __NR_mprotect)	/* never executable memory */
 			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
