@@ -46,10 +46,10 @@ now_ns() { date +%s%N; }
 
 # stop PID...: TERM, up to 3 s for it to go, then KILL; reaps it.
 stop() {
-	local p i
+	local p
 	for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "$@"; do
-		for i in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -103,8 +103,7 @@ qsd_start() {
 		</dev/null >"$work/qsd.log" 2>&1 &
 	qsd_pid=$!
 	track "$qsd_pid"
-	local i
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ -S "$sock" ] && return 0
 		kill -0 "$qsd_pid" 2>/dev/null || break
 		sleep 0.1
@@ -154,6 +153,7 @@ run_vm() {
 # queue, as ckvm's vhost-user disk has).
 run_qemu() {
 	local name=$1 accel=$2 cpu=()
+	# shellcheck disable=SC2054  # one QEMU -cpu value
 	[ "$accel" = kvm ] && cpu=(-cpu qemu64,+xsaveerptr)
 	qsd_start || return 1
 	run_vm "$name" qemu-system-x86_64 -accel "$accel" "${cpu[@]}" -m ${mem_mib}M \
