@@ -12,28 +12,17 @@
 #include "control/api_json.h"
 #include "virtio/virtio_balloon.h"
 
-#define AMOUNT_MAX	(1ULL << 20)	/* MiB; --memory bounds it further (checked at start) */
-#define INTERVAL_MAX	3600		/* seconds between statistics polls */
+#define AMOUNT_MAX	VMCONF_BALLOON_MIB_MAX
+#define INTERVAL_MAX	VMCONF_BALLOON_INTERVAL_MAX
 
+/* The body is checked by vmconf_balloon, which --config-file's "balloon" object goes through too. */
 void api_put_balloon(struct api *a, const char *id, struct json_object *body, struct api_reply *rep)
 {
-	uint64_t amount = 0, interval = 0;
-	bool oom = false;
-	const struct jfield f[] = {
-		{ "amount_mib", JF_U64, true, &amount, 0, 0, AMOUNT_MAX, NULL },
-		{ "deflate_on_oom", JF_BOOL, true, &oom, 0, 0, 0, NULL },
-		{ "stats_polling_interval_s", JF_U64, false, &interval, 0, 0, INTERVAL_MAX, NULL },
-	};
 	char err[256];
 
 	(void)id;
-	if (api_json_fields(body, "balloon", f, 3, err, sizeof(err)))
+	if (vmconf_balloon(&a->vc, body, err, sizeof(err)))
 		return api_reply_fault(rep, 400, "%s", err);
-	a->vc.balloon.on = true;
-	a->vc.balloon.size_mib = amount;
-	a->vc.balloon.deflate_on_oom = oom;
-	a->vc.balloon.stats = interval > 0;
-	a->vc.balloon.stats_interval_s = (uint32_t)interval;
 	rep->status = 204;
 }
 

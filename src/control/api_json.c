@@ -55,6 +55,7 @@ static const char *type_word(enum jf_type t)
 	case JF_STRING: return "a string";
 	case JF_BOOL: return "true or false";
 	case JF_U64: return "a whole number";
+	case JF_OBJECT: return "an object";
 	default: return "null (not supported by ckvm)";
 	}
 }
@@ -99,6 +100,11 @@ static int field_set(const struct jfield *f, struct json_object *v, const char *
 					   f->name, json_object_to_json_string(v), (unsigned long long)f->min,
 					   (unsigned long long)f->max);
 		*(uint64_t *)f->out = u;
+		return 0;
+	case JF_OBJECT:
+		if (t != json_type_object)
+			break;
+		*(struct json_object **)f->out = v;
 		return 0;
 	case JF_IGNORE_NULL:
 		break;

@@ -12,13 +12,15 @@ struct json_object;
 
 #define API_JSON_DEPTH	8	/* nesting of objects/arrays; deeper input is refused */
 
-enum jf_type { JF_STRING, JF_BOOL, JF_U64, JF_IGNORE_NULL /* only null is accepted */ };
+enum jf_type { JF_STRING, JF_BOOL, JF_U64, JF_IGNORE_NULL /* only null is accepted */,
+	       JF_OBJECT /* a nested object, checked by the caller */ };
 
 struct jfield {
 	const char *name;
 	enum jf_type type;
 	bool required;
-	void *out;		/* JF_STRING: char[max_len + 1]; JF_BOOL: bool; JF_U64: uint64_t */
+	void *out;		/* JF_STRING: char[max_len + 1]; JF_BOOL: bool; JF_U64: uint64_t;
+				 * JF_OBJECT: struct json_object * (borrowed from obj) */
 	size_t max_len;		/* JF_STRING: longest accepted */
 	uint64_t min, max;	/* JF_U64 */
 	bool *present;		/* set to whether the field was given (not null); may be NULL */

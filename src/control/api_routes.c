@@ -320,6 +320,22 @@ static void put_metrics(struct api *a, const char *id, struct json_object *body,
 	reply_ret(rep, api_metrics_put(a, body, err, sizeof(err)), err);
 }
 
+static void put_vsock(struct api *a, const char *id, struct json_object *body, struct api_reply *rep)
+{
+	char err[256];
+
+	(void)id;
+	reply_ret(rep, vmconf_vsock(&a->vc, body, err, sizeof(err)), err);
+}
+
+static void put_entropy(struct api *a, const char *id, struct json_object *body, struct api_reply *rep)
+{
+	char err[256];
+
+	(void)id;
+	reply_ret(rep, vmconf_entropy(&a->vc, body, err, sizeof(err)), err);
+}
+
 static const struct route routes[] = {
 	{ HTTP_GET, "/", false, false, ANYTIME, get_root },
 	{ HTTP_GET, "/version", false, false, ANYTIME, get_version },
@@ -345,6 +361,8 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/balloon", false, false, ANYTIME, api_get_balloon },
 	{ HTTP_GET, "/balloon/statistics", false, false, RUNNING, api_get_balloon_stats },
 	{ HTTP_PATCH, "/balloon/statistics", false, true, RUNNING, api_patch_balloon_stats },
+	{ HTTP_PUT, "/vsock", false, true, PREBOOT, put_vsock },
+	{ HTTP_PUT, "/entropy", false, true, PREBOOT, put_entropy },
 };
 
 /* The request target's path: origin-form only, no query or fragment. */

@@ -1,6 +1,7 @@
 /* --config-file FILE: Firecracker's JSON configuration (swagger FullVmConfiguration: boot-source,
- * drives, machine-config, network-interfaces, logger, metrics), read through the same functions
- * the API's requests use, then built like InstanceStart. Main thread, before the API thread runs. */
+ * drives, machine-config, network-interfaces, logger, metrics, balloon, vsock, entropy), read
+ * through the same functions the API's requests use, then built like InstanceStart. Main thread,
+ * before the API thread runs. */
 #include "control/api_int.h"
 
 #include <errno.h>
@@ -73,7 +74,8 @@ static int sections(struct api *a, struct json_object *top, char *err, size_t er
 	json_object_object_foreach(top, key, val) {
 		(void)val;
 		if (strcmp(key, "boot-source") && strcmp(key, "drives") && strcmp(key, "machine-config") &&
-		    strcmp(key, "network-interfaces") && strcmp(key, "logger") && strcmp(key, "metrics"))
+		    strcmp(key, "network-interfaces") && strcmp(key, "logger") && strcmp(key, "metrics") &&
+		    strcmp(key, "balloon") && strcmp(key, "vsock") && strcmp(key, "entropy"))
 			return config_fail(err, errlen, "unknown or unsupported section '%.64s'", key);
 	}
 	/* Outputs first: their files are then known when the inputs are checked against them. */
@@ -95,6 +97,13 @@ static int sections(struct api *a, struct json_object *top, char *err, size_t er
 		return ret;
 	if (json_object_object_get_ex(top, "network-interfaces", &v) && v &&
 	    (ret = each(a, v, "network-interfaces", vmconf_nic, err, errlen)))
+		return ret;
+	if ((json_object_object_get_ex(top, "balloon", &v) && v &&
+	     (ret = vmconf_balloon(&a->vc, v, err, errlen))) ||
+	    (json_object_object_get_ex(top, "vsock", &v) && v &&
+	     (ret = vmconf_vsock(&a->vc, v, err, errlen))) ||
+	    (json_object_object_get_ex(top, "entropy", &v) && v &&
+	     (ret = vmconf_entropy(&a->vc, v, err, errlen))))
 		return ret;
 	if ((ret = vmconf_build(&a->vc, &a->cfg, err, errlen)))
 		return ret;

@@ -5,3 +5,4 @@ SRCS += src/control/api_cli.c src/control/ctl.c
 SRCS += src/control/api_snapshot.c
 SRCS += src/control/api_migrate.c
 SRCS += src/control/api_balloon.c
+SRCS += src/control/vmconf_vdevs.c

@@ -33,7 +33,7 @@ void vmconf_from_config(struct vmconf *vc, const struct vm_config *cfg)
 	vc->args_set = cfg->cmdline != NULL;
 	vc->vcpus = cfg->cpus;
 	vc->mem_mib = cfg->memory_bytes / MIB;
-	vc->balloon = cfg->balloon;
+	vmconf_vdevs_from_config(vc, cfg);
 	for (i = 0; i < cfg->ndisks; i++) {
 		struct vmconf_drive *d = &vc->drives[vc->ndrives++];
 
@@ -319,7 +319,7 @@ int vmconf_build(const struct vmconf *vc, struct vm_config *cfg, char *err, size
 		if ((ret = config_net_add(cfg, vc->nics[i].tap, vc->nics[i].mac_set ? vc->nics[i].mac : NULL,
 					  err, errlen)))
 			return ret;
-	cfg->balloon = vc->balloon;
+	vmconf_vdevs_build(vc, cfg);
 	return config_validate(cfg, err, errlen);
 }
 
@@ -377,5 +377,6 @@ struct json_object *vmconf_json(const struct vmconf *vc)
 		json_object_array_add(nics, o);
 	}
 	json_object_object_add(all, "network-interfaces", nics);
+	vmconf_vdevs_json(vc, all);
 	return all;
 }

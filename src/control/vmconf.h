@@ -34,6 +34,21 @@ struct vmconf_nic {
 	bool mac_set;
 };
 
+/* Firecracker's Vsock: the guest's context id and the host socket (ckvm's --vsock cid=,socket=). */
+struct vmconf_vsock {
+	bool on;
+	char id[VMCONF_ID_MAX + 1];	/* vsock_id, optional in Firecracker's API: "" = none */
+	uint32_t cid;
+	char uds_path[108];		/* sizeof(sun_path); config_vdevs.c's bound is checked */
+};
+
+/* Firecracker's EntropyDevice: its rate limiter's bandwidth bucket as given (size bytes per
+ * refill_time ms; 0 in either = no limit), which ckvm turns into --rng bytes_per_sec. */
+struct vmconf_entropy {
+	bool on;
+	uint64_t size, refill_time_ms;
+};
+
 struct vmconf {
 	bool boot_set;
 	char kernel[PATH_MAX];
@@ -46,6 +61,8 @@ struct vmconf {
 	struct vmconf_nic nics[CONFIG_MAX_NETS];
 	int nnics;
 	struct balloon_config balloon;	/* PUT /balloon (api_balloon.c) */
+	struct vmconf_vsock vsock;	/* PUT /vsock (vmconf_vdevs.c) */
+	struct vmconf_entropy entropy;	/* PUT /entropy (vmconf_vdevs.c) */
 };
 
 void vmconf_init(struct vmconf *vc);
@@ -71,6 +88,18 @@ int vmconf_drive_index(const struct vmconf *vc, const char *id);
 /* Build and validate the whole (config_validate: files exist, none twice, ...) into cfg; the
  * strings point into vc, which must outlive cfg. 0 or -EINVAL with one line. */
 int vmconf_build(const struct vmconf *vc, struct vm_config *cfg, char *err, size_t errlen);
+
+/* vmconf_vdevs.c: PUT /balloon, PUT /vsock, PUT /entropy and the config file's "balloon", "vsock"
+ * and "entropy" objects (all or nothing, -EINVAL with one line); their part of vmconf_build,
+ * vmconf_from_config and vmconf_json. */
+#define VMCONF_BALLOON_MIB_MAX		(1ULL << 20)	/* --memory bounds it further (checked at start) */
+#define VMCONF_BALLOON_INTERVAL_MAX	3600		/* seconds between statistics polls */
+int vmconf_balloon(struct vmconf *vc, struct json_object *o, char *err, size_t errlen);
+int vmconf_vsock(struct vmconf *vc, struct json_object *o, char *err, size_t errlen);
+int vmconf_entropy(struct vmconf *vc, struct json_object *o, char *err, size_t errlen);
+void vmconf_vdevs_build(const struct vmconf *vc, struct vm_config *cfg);
+void vmconf_vdevs_from_config(struct vmconf *vc, const struct vm_config *cfg);
+void vmconf_vdevs_json(const struct vmconf *vc, struct json_object *all);
 
 /* JSON (caller puts): {"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages"} and the whole
  * Firecracker "full VM configuration" shape. */

@@ -23,6 +23,7 @@ FUZZ_SRCS_api := src/control/http.c src/control/api_routes.c src/control/api_jso
 		 src/osdev/gdb_stub_spec.c src/core/guest_mem.c
 FUZZ_SRCS_api += src/control/api_snapshot.c
 FUZZ_SRCS_api += src/control/api_migrate.c
+FUZZ_SRCS_api += src/control/vmconf_vdevs.c
 
 $(FUZZ_DIR)/fuzz_api: tests/api/fuzz_api.c $(FUZZ_SRCS_api) src/control/api_int.h
 	@mkdir -p $(dir $@)
@@ -54,3 +55,11 @@ $(API_DIR)/dirty-qemu.elf: tests/api/dirty.S $(GUEST_DIR)/lib.o $(GUEST_DIR)/pvh
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $< $(GUEST_DIR)/lib.o \
 		$(GUEST_DIR)/pvh64.o
+
+# pcilist (the --config-file case with balloon, vsock and entropy): lists PCI bus 0 on COM1.
+$(API_DIR)/pcilist.elf: tests/api/pcilist.c tests/guests/cguest.h $(GUEST_DIR)/crt64.o tests/guests/guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -Itests/guests -c -o $(API_DIR)/pcilist.o $<
+	$(GUEST_CC) $(GUEST_FLAGS) $(GUEST_LDFLAGS) -Wl,-T,tests/guests/guest.ld -o $@ $(GUEST_DIR)/crt64.o \
+		$(API_DIR)/pcilist.o
+api-guests: $(API_DIR)/pcilist.elf

@@ -234,6 +234,7 @@ expect 204
 T=ctrl-alt-del-seen; stopped 67
 grep -q CAD "$work/cad.log" || bad "the guest did not see the keys"
 
+. "$here/vdevs.sh"	# PUT /vsock, /entropy, /balloon; --config-file with them
 . "$here/snapshot.sh"	# snapshot / restore
 . "$here/migrate.sh"	# live migration
 
