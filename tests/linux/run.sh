@@ -78,17 +78,20 @@ in_order() {
 # run_test NAME: one test, meant for a subshell (its variables and functions stay there). Leaves
 # "PASSED FAILED" in $BASE/NAME.count; a test whose shell ends early leaves none (counted as failed).
 run_test() {
-	T=$1 WORK=$BASE/$1 OUT=$BASE/$1/$1.serial RC= SECS= pass=0 fail=0
-	local t0=$(date +%s.%N)
+	# A test may `set --` (it is sourced here, so that changes $1) or reuse T: keep the name apart
+	# (rt_*: no test uses such names).
+	local rt_name=$1 rt_t0
+	rt_t0=$(date +%s.%N)
+	T=$rt_name WORK=$BASE/$rt_name OUT=$BASE/$rt_name/$rt_name.serial RC= SECS= pass=0 fail=0
 	mkdir -p "$WORK"
-	if [ ! -f "$HERE/t_$1.sh" ]; then
-		echo "FAIL $1: no such test"; fail=1
+	if [ ! -f "$HERE/t_$rt_name.sh" ]; then
+		echo "FAIL $rt_name: no such test"; fail=1
 	else
 		# shellcheck source=/dev/null
-		. "$HERE/t_$1.sh"
+		. "$HERE/t_$rt_name.sh"
 	fi
-	printf '  %s: %.0f s\n' "$1" "$(echo "$(date +%s.%N) - $t0" | bc)"
-	echo "$pass $fail" >"$BASE/$1.count"
+	printf '  %s: %.0f s\n' "$rt_name" "$(echo "$(date +%s.%N) - $rt_t0" | bc)"
+	echo "$pass $fail" >"$BASE/$rt_name.count"
 }
 
 # collect NAME: add the test's counts to the tier's.
