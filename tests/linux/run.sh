@@ -82,7 +82,7 @@ run_test() {
 	# (rt_*: no test uses such names).
 	local rt_name=$1 rt_t0
 	rt_t0=$(date +%s.%N)
-	T=$rt_name WORK=$BASE/$rt_name OUT=$BASE/$rt_name/$rt_name.serial RC= SECS= pass=0 fail=0
+	T=$rt_name WORK=$BASE/$rt_name OUT=$BASE/$rt_name/$rt_name.serial RC='' SECS='' pass=0 fail=0
 	mkdir -p "$WORK"
 	if [ ! -f "$HERE/t_$rt_name.sh" ]; then
 		echo "FAIL $rt_name: no such test"; fail=1
