@@ -1,12 +1,13 @@
 # libFuzzer targets (clang, ASan+UBSan), one per parser the guest or the user feeds (README "Fuzzing").
 # `make fuzz` builds them; `make check-fuzz` seeds each corpus (gen_seeds, built by the normal compiler,
 # plus any committed files in tests/fuzz/seeds/NAME/) and runs each target for FUZZ_TIME seconds,
-# FUZZ_JOBS at a time; `make fuzz-long` does the same for an hour per target, all cores.
+# FUZZ_JOBS at a time (default 2, one per core of the 2-core CI host); `make fuzz-long` does the same
+# for an hour per target, all cores.
 # A target passes when it ran its time without a crash. Add a target: FUZZ_TARGETS += name,
 # FUZZ_SRCS_name := sources, tests/fuzz/fuzz_name.c, seeds in gen_seeds*.c or tests/fuzz/seeds/name/.
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 10
-FUZZ_JOBS    ?= 1
+FUZZ_JOBS    ?= 2
 FUZZ_LONG_TIME ?= 3600
 FUZZ_LONG_JOBS ?= $(shell nproc)
 FUZZ_DIR     := $(O)/fuzz

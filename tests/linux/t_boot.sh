@@ -18,5 +18,4 @@ else
 	ok "kernel $(marker CKVM-RELEASE), init at uptime $(marker CKVM-UPTIME)s, whole boot+reboot ${SECS}s wall"
 	echo "  boot time: ${SECS} s from exec to exit; guest uptime at init $(marker CKVM-UPTIME) s; $BT"
 	echo "  kernel at _text $(marker CKVM-KTEXT), physical code $(marker CKVM-KCODE)"
-	BOOT_ADDRS="$(marker CKVM-KTEXT) $(marker CKVM-KCODE)"	# for the kaslr test
 fi

@@ -1,7 +1,7 @@
 # net: a network namespace made by the test holds a tap; ckvm runs inside it with --net tap=...;
 # the guest configures 10.77.0.2/24, pings the host side (10.77.0.1) and fetches 512 KiB over TCP
 # from a busybox nc server there, comparing sha256. No address outside the namespace is used.
-NS=ckvm-test-$$
+NS=ckvm-$T-$$	# unique per test and run (run.sh: lane-safe names)
 TAP=ckvmtap0
 head -c 524288 /dev/urandom > "$WORK/net.bin"
 want=$(sha256sum "$WORK/net.bin" | cut -d' ' -f1)

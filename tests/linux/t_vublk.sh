@@ -1,8 +1,12 @@
 # vublk: a disk served by qemu-storage-daemon over vhost-user (--memory ...,shared=on --disk
-# vhost_user=on,socket=S): a qcow2 overlay whose backing file is a raw ext4 image. The guest's blk
-# mode mounts it, checksums a file on it, writes one and reboots; the host flattens the overlay with
-# qemu-img and reads the guest's file with debugfs, and the backing file is unchanged. Then
-# vublk-dies (below).
+# vhost_user=on,socket=S): a qcow2 overlay whose backing file is a raw ext4 image. The guest's vublk
+# mode mounts it, checksums a file on it, writes one, syncs and unmounts; the host flattens the
+# overlay with qemu-img and reads the guest's file with debugfs, and the backing file is unchanged.
+# vublk-dies, in the same boot: once the guest has unmounted (CKVM-VUBLK-WAIT) the host kills the
+# daemon with SIGKILL. ckvm must stay up with one line naming the back-end's hang-up, the guest
+# must see the device's NEEDS_RESET status bit, its next read (O_DIRECT) must not succeed (the guest
+# watches it for 20 s: an I/O error, or still pending), and the guest's poweroff must end ckvm with
+# status 0 (a SIGTERM stands in, reported, if the poweroff does not end it within VUBLK_END_SECS).
 QSD=$(command -v qemu-storage-daemon)
 mkdir -p "$WORK/vublkroot"
 head -c 1048576 /dev/urandom > "$WORK/vublkroot/input.bin"
@@ -10,6 +14,7 @@ want=$(sha256sum "$WORK/vublkroot/input.bin" | cut -d' ' -f1)
 VIMG=$WORK/vublk.img
 VQCOW=$WORK/vublk.qcow2
 VSOCK=$WORK/vublk.sock
+VUBLK_END_SECS=300	# CKVM-VUBLK-WAIT to ckvm's exit: the guest's 20 s watch and its poweroff, under load
 # qsd_start FILE [qcow2]: export FILE (raw, or a qcow2 image with its backing chain) on $VSOCK;
 # sets QPID; waits (bounded) for the socket
 qsd_start() {
@@ -24,6 +29,8 @@ qsd_start() {
 	for _ in $(seq 200); do [ -S "$VSOCK" ] && return 0; sleep 0.1; done
 	return 1
 }
+alive() { kill -0 "$CPID" 2>/dev/null; }
+hangup_lines() { grep -c "closed the connection" "$WORK/$T.stderr"; }
 if [ -z "$QSD" ] || ! command -v qemu-img >/dev/null; then
 	bad "qemu-storage-daemon or qemu-img missing (scripts/deps.sh test installs qemu-system-common, qemu-utils)"
 elif ! mkfs.ext4 -q -F -d "$WORK/vublkroot" "$VIMG" 32M >/dev/null ||
@@ -31,9 +38,30 @@ elif ! mkfs.ext4 -q -F -d "$WORK/vublkroot" "$VIMG" 32M >/dev/null ||
 	bad "mkfs.ext4 or qemu-img create failed"
 elif base=$(sha256sum < "$VIMG") && ! qsd_start "$VQCOW" qcow2; then
 	bad "qemu-storage-daemon did not create $VSOCK: $(head -c 300 "$WORK/qsd.log")"
+	kill -KILL "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null
 else
-	MEM=128M,shared=on boot blk --disk "vhost_user=on,socket=$VSOCK"
-	kill "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null
+	OUT=$WORK/$T.serial
+	start=$(date +%s.%N)
+	"$CKVM" run --kernel "$CACHE/bzImage" --initrd "$CACHE/initramfs.cpio" --memory 128M,shared=on \
+		--serial "file=$OUT" --cmdline "console=ttyS0 ckvm.test=vublk" \
+		--disk "vhost_user=on,socket=$VSOCK" </dev/null >"$WORK/$T.stdout" 2>"$WORK/$T.stderr" &
+	CPID=$!
+	# Every wait is bounded: by TIMEOUT for the boot, then by fixed times.
+	for _ in $(seq $((TIMEOUT * 5))); do has CKVM-VUBLK-WAIT && break; alive || break; sleep 0.2; done
+	kill -KILL "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null
+	for _ in $(seq 300); do [ "$(hangup_lines)" -ge 1 ] && break; alive || break; sleep 0.1; done
+	ALIVE=no; alive && ALIVE=yes
+	for _ in $(seq $((VUBLK_END_SECS * 5))); do alive || break; sleep 0.2; done
+	ENDED=poweroff
+	if alive; then
+		ENDED=SIGTERM
+		kill -TERM "$CPID"
+		for _ in $(seq 100); do alive || break; sleep 0.1; done
+		kill -KILL "$CPID" 2>/dev/null
+	fi
+	wait "$CPID"; RC=$?
+	SECS=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
+	grep -v "closed the connection" "$WORK/$T.stderr" | sed 's/^/  ckvm: /' | head -5
 	qemu-img convert -O raw "$VQCOW" "$WORK/vublk.flat"
 	got=$(debugfs -R "cat /output.txt" "$WORK/vublk.flat" 2>/dev/null | tr -d '\r')
 	if [ "$RC" -ne 0 ]; then
@@ -53,46 +81,27 @@ else
 	else
 		ok "qemu-storage-daemon served a qcow2 overlay on a raw ext4 backing file: sha256 matched, guest write in the overlay (qemu-img convert + debugfs), backing file untouched, fsck clean, ${SECS}s"
 	fi
-fi
 
-# vublk-dies: the same disk, its daemon killed once the guest has read the file (its write then
-# never completes in the guest). ckvm must stay up with one line naming the back-end's hang-up (the
-# device goes to NEEDS_RESET), and still stop cleanly on SIGTERM.
-T=vublk-dies
-if [ -n "$QSD" ] && mkfs.ext4 -q -F -d "$WORK/vublkroot" "$VIMG" 32M >/dev/null && qsd_start "$VIMG"; then
-	OUT=$WORK/$T.serial
-	"$CKVM" run --kernel "$CACHE/bzImage" --initrd "$CACHE/initramfs.cpio" --memory 128M,shared=on \
-		--serial "file=$OUT" --cmdline "console=ttyS0 ckvm.test=blk" \
-		--disk "vhost_user=on,socket=$VSOCK" </dev/null >"$WORK/$T.stdout" 2>"$WORK/$T.stderr" &
-	CPID=$!
-	for _ in $(seq "$TIMEOUT"); do
-		has CKVM-SHA 2>/dev/null && break
-		kill -0 "$CPID" 2>/dev/null || break
-		sleep 1
-	done
-	kill -KILL "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null
-	for _ in $(seq 300); do
-		grep -q "closed the connection" "$WORK/$T.stderr" && break
-		kill -0 "$CPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	alive=no; kill -0 "$CPID" 2>/dev/null && alive=yes
-	lines=$(grep -c "closed the connection" "$WORK/$T.stderr")
-	kill -TERM "$CPID" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$CPID" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$CPID" 2>/dev/null
-	wait "$CPID"; RC=$?
-	if ! has CKVM-SHA; then
-		bad "the guest never read the disk"
-	elif [ "$alive" != yes ]; then
-		bad "ckvm ended when the back-end died (status $RC): $(tail -n 2 "$WORK/$T.stderr")"
+	lines=$(hangup_lines)
+	T=vublk-dies
+	st=$(marker CKVM-VUBLK-STATUS) io=$(marker CKVM-VUBLK-IO)
+	if ! has CKVM-VUBLK-WAIT; then
+		bad "the guest never got to wait for the back-end's end"
+	elif [ "$ALIVE" != yes ]; then
+		bad "ckvm ended when the back-end died (status $RC): $(tail -n 2 "$WORK/vublk.stderr")"
 	elif [ "$lines" -ne 1 ]; then
-		bad "$lines lines about the hang-up, expected 1: $(tail -n 3 "$WORK/$T.stderr")"
+		bad "$lines lines about the hang-up, expected 1: $(tail -n 3 "$WORK/vublk.stderr")"
+	elif [ -z "$st" ] || [ $((st & 0x40)) -eq 0 ]; then
+		bad "the guest's device status is '$st', without NEEDS_RESET (0x40)"
+	elif [ "${io%% *}" != error ] && [ "$io" != pending ]; then
+		bad "the guest's read after the hang-up: '$io' (expected an I/O error, or no completion; $ENDED ended ckvm)"
 	elif [ "$RC" -ne 0 ]; then
-		bad "SIGTERM after the back-end died: exit status $RC"
+		bad "exit status $RC after the guest's poweroff ($ENDED ended ckvm)"
 	else
-		ok "ckvm kept running with one line ($(grep -o 'vblk0: the back-end.*' "$WORK/$T.stderr" | cut -c1-60)...), then stopped with status 0"
+		case $io in
+		error*)	io="failed (${io#error })" ;;
+		*)	io="had no completion after 20 s (ckvm leaves a dead back-end's requests unanswered)" ;;
+		esac
+		ok "ckvm stayed up with one line ($(grep -o 'vblk0: the back-end.*' "$WORK/vublk.stderr" | cut -c1-60)...), guest status $st (NEEDS_RESET), its next read $io; $ENDED ended ckvm with status 0"
 	fi
-else
-	bad "could not set up the image and qemu-storage-daemon"
 fi
