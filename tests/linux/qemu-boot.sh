@@ -38,7 +38,7 @@ append="console=ttyS0 ckvm.test=$MODE"
 # (fnclex; emms; fild) on every FPU restore, which kvm_pvm cannot emulate.
 cpu=()
 if [ "$ACCEL" = kvm ]; then
-	append="$append noxsave clearcpuid=smap,popcnt,ssse3,erms,fsrm,rep_good noreplace-smp rodata=off"
+	append="$append noxsave clearcpuid=smap,popcnt,ssse3,erms,fsrm,rep_good noreplace-smp rodata=off nofsgsbase"
 	cpu=(-cpu qemu64,+xsaveerptr)
 	# Stock kernels use SLUB, whose cmpxchg16b kvm_pvm cannot emulate either.
 	[ "$KERNEL" = cloud ] && append="${append/clearcpuid=/clearcpuid=cx16,}"

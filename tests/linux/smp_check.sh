@@ -1,11 +1,6 @@
 # smp_check N: shared by t_smp2/t_smp4/t_acpioff. They boot with `quiet` so that kernel console
 # messages cannot split the guest's marker lines (dmesg itself still has everything). The guest (ckvm.test=smp) prints its CPU count and
 # the dmesg lines about kvm-clock and PV TLB flush, then powers off (ACPI S5) or reboots.
-# SMP_EXTRA: with more vCPUs than free host cores (two test lanes, other load) a vCPU can starve long
-# enough for an RCU stall report, whose NMI backtrace enters the kernel's paranoid_entry; with
-# FSGSBASE that reads the per-CPU base with LSL, which a software-KVM host cannot emulate (ckvm
-# exits 3: "instruction KVM cannot emulate ... 48 0f 03 c0"). nofsgsbase takes the SWAPGS path.
-SMP_EXTRA=nofsgsbase
 smp_check() {
 	local n=$1 how=$2
 	if [ "$RC" -ne 0 ]; then

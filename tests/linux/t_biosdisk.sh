@@ -16,7 +16,7 @@ BIOSDISK_IMG=$WORK/biosdisk.img
 # kernel loaded by a bootloader only gets what the image says, so the image says the same.
 BIOSDISK_QUIRKS=
 if [ -e /sys/module/kvm_pvm ] || ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
-	BIOSDISK_QUIRKS="noxsave noreplace-smp rodata=off clearcpuid=smap,popcnt,ssse3,erms,fsrm,rep_good"
+	BIOSDISK_QUIRKS="noxsave noreplace-smp rodata=off nofsgsbase clearcpuid=smap,popcnt,ssse3,erms,fsrm,rep_good"
 fi
 if ! "$HERE/mkdisk.sh" grub "$BIOSDISK_IMG" "$CACHE/bzImage" "$CACHE/initramfs.cpio" \
 	"console=ttyS0 ckvm.test=boot ckvm.end=poweroff $BIOSDISK_QUIRKS" >"$WORK/$T.mkdisk" 2>&1; then

@@ -18,8 +18,10 @@
 #define RFLAGS_AC (1ULL << 18)
 #define BP_VECTOR 3
 
+/* nofsgsbase: an NMI (an RCU stall's backtrace when a vCPU starves) enters paranoid_entry, which
+ * with FSGSBASE reads the per-CPU base with LSL, an instruction the emulator cannot run. */
 const char quirks_linux_cmdline[] =
-	"noxsave noreplace-smp rodata=off clearcpuid=smap,popcnt,ssse3,erms,fsrm,rep_good";
+	"noxsave noreplace-smp rodata=off nofsgsbase clearcpuid=smap,popcnt,ssse3,erms,fsrm,rep_good";
 
 const uint32_t quirks_kvm_features_off =
 	1u << KVM_FEATURE_PV_SEND_IPI | 1u << KVM_FEATURE_PV_SCHED_YIELD | 1u << KVM_FEATURE_PV_UNHALT;
