@@ -16,6 +16,20 @@
 /* Device features passed through from the back-end: the request types and limits it serves (not
  * MQ: one queue; not CONFIG_WCE: config writes would need SET_CONFIG), and the ring layouts ckvm's
  * transport knows (split ring, indirect, event index). VERSION_1 the transport adds. */
+/* Orphan mode: a request's last writable byte is its status. */
+static int vublk_fail(uint16_t q, struct vq_chain *c, uint32_t *written)
+{
+	struct iovec *last;
+
+	(void)q;
+	if (c->nr_wr) {	/* no writable part: a malformed request, returned untouched */
+		last = &vq_chain_wr(c)[c->nr_wr - 1];
+		((uint8_t *)last->iov_base)[last->iov_len - 1] = VIRTIO_BLK_S_IOERR;
+		*written = 1;
+	}
+	return 0;
+}
+
 static const struct vudev_kind vublk_kind = {
 	.kind = SUB, .what = "disk", .device_id = VIRTIO_ID_BLOCK, .queue_size = 256,
 	.pass = (1ULL << VIRTIO_BLK_F_SIZE_MAX) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |
@@ -25,6 +39,7 @@ static const struct vudev_kind vublk_kind = {
 		(1ULL << VIRTIO_BLK_F_WRITE_ZEROES) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
 		(1ULL << VIRTIO_RING_F_EVENT_IDX),
 	.protocol = (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK) | (1ULL << VHOST_USER_PROTOCOL_F_CONFIG),
+	.fail = vublk_fail,
 };
 
 _Static_assert(sizeof(struct virtio_blk_config) <= VUDEV_CONFIG_MAX, "blk config fits");

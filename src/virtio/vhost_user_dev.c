@@ -3,6 +3,7 @@
 #include "virtio/vhost_user_dev.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,7 +24,14 @@ struct vudev {
 	uint8_t cfg[VUDEV_CONFIG_MAX];	/* config space (vdev.cfg_len bytes) */
 	uint64_t offered;		/* device features offered to the guest */
 	int kick_fd[VUDEV_MAX_QUEUES];	/* atomic: the doorbells while active, else -1 */
-	bool active;			/* the back-end has the queues (vCPU thread, transport lock) */
+	pthread_mutex_t lock;		/* active, the orphan state: vCPU thread vs I/O thread */
+	bool active;			/* the back-end has the queues */
+	bool dead;			/* it hung up: no more messages to it */
+	/* After the back-end's death (vhost_user_dev.h "orphan"): doorbells ckvm reads itself. */
+	bool orphaned;
+	int orphan_fd[VUDEV_MAX_QUEUES];	/* in the I/O thread's loop, else -1 */
+	struct vudev_q { struct vudev *u; uint16_t q; } orphan_arg[VUDEV_MAX_QUEUES];
+	struct vq_chain chain;
 	int watched;			/* atomic: conn.fd is in the I/O thread's loop */
 	int stopped;			/* atomic: the VM is ending; a hang-up is no news */
 };
@@ -79,32 +87,117 @@ static int vudev_activate(struct virtio_dev *d)
 	uint64_t proto = u->conn.features & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES);
 	int ret;
 
-	if (u->conn.err)
-		return u->conn.err;	/* dead: the transport sets NEEDS_RESET */
+	pthread_mutex_lock(&u->lock);
+	ret = u->dead ? -EPIPE : u->conn.err;
+	pthread_mutex_unlock(&u->lock);
+	if (ret)
+		return ret;	/* dead: the transport sets NEEDS_RESET */
 	/* the features ckvm serves itself are none of the back-end's business (DPDK refuses bits it
 	 * did not offer) */
 	if ((ret = vhu_set_features(&u->conn, (d->features & ~u->k->own) | proto)) ||
 	    (ret = vhu_set_mem_table(&u->conn, d->gm)))
 		return ret;
+	pthread_mutex_lock(&u->lock);
 	u->active = true;
+	pthread_mutex_unlock(&u->lock);
 	for (uint16_t q = 0; q < u->nq; q++)
 		if ((ret = queue_start(u, q)))
 			return ret;
 	return 0;
 }
 
+/* The queue's doorbells go back to nobody (a reset, the device's end). Caller holds u->lock. */
+static void orphan_end(struct vudev *u)
+{
+	for (int q = 0; q < u->nq; q++)
+		if (u->orphan_fd[q] >= 0) {
+			evloop_del(u->ev, u->orphan_fd[q]);
+			u->orphan_fd[q] = -1;
+		}
+	u->orphaned = false;
+}
+
 static void vudev_reset(struct virtio_dev *d)
 {
 	struct vudev *u = of_vdev(d);
 
+	pthread_mutex_lock(&u->lock);
 	for (int q = 0; q < u->nq; q++)
 		__atomic_store_n(&u->kick_fd[q], -1, __ATOMIC_RELEASE);
-	if (!u->active)
-		return;
-	u->active = false;
-	/* GET_VRING_BASE stops each ring: after it the back-end touches none of them */
-	if (!u->conn.err)
-		vhu_stop_queues(&u->conn, u->nq, NULL);
+	orphan_end(u);
+	if (u->active) {
+		u->active = false;
+		/* GET_VRING_BASE stops each ring: after it the back-end touches none of them */
+		if (!u->conn.err && !u->dead)
+			vhu_stop_queues(&u->conn, u->nq, NULL);
+	}
+	pthread_mutex_unlock(&u->lock);
+}
+
+/* I/O thread, u->lock held: answer every request the guest has made available since the orphaning
+ * with the kind's error. */
+static void orphan_drain(struct vudev *u, uint16_t q)
+{
+	struct virtq *vq = &u->vq[q];
+	bool pushed = false;
+	int ret;
+
+	while ((ret = vq_pop(vq, &u->chain)) > 0) {
+		uint32_t written = 0;
+
+		if (u->k->fail(q, &u->chain, &written) < 0) {	/* a queue the kind leaves alone */
+			vq_unpop(vq);
+			break;
+		}
+		vq_push(vq, u->chain.head, written);
+		pushed = true;
+	}
+	if (ret < 0)
+		log_guest(u->k->kind, "%s: queue %u: malformed request chain", u->vdev.name, q);
+	if (pushed && vq_should_notify(vq))
+		virtio_signal_used(&u->vdev, q);
+}
+
+static void orphan_kick(void *arg, uint32_t events)
+{
+	struct vudev_q *oq = arg;
+	struct vudev *u = oq->u;
+	uint64_t n;
+
+	(void)events;
+	pthread_mutex_lock(&u->lock);
+	if (u->orphaned && u->orphan_fd[oq->q] >= 0) {
+		if (read(u->orphan_fd[oq->q], &n, sizeof(n)) < 0)
+			n = 0;	/* EAGAIN: a kick read already; the ring says what is new */
+		orphan_drain(u, oq->q);
+	}
+	pthread_mutex_unlock(&u->lock);
+}
+
+/* I/O thread: the back-end died holding the queues. Requests it had taken stay unanswered (nothing
+ * says which it finished), but from the guest's avail index now on, ckvm answers each new request
+ * itself with the kind's error (an I/O error status for a disk, EIO for a file system), so the
+ * guest sees errors rather than requests that never end. */
+static void orphan_start(struct vudev *u)
+{
+	pthread_mutex_lock(&u->lock);
+	u->dead = true;
+	if (u->active && !u->orphaned && u->k->fail && u->ev &&
+	    (u->chain.iov || !vq_chain_init(&u->chain, u->vdev.queue_size_max))) {
+		u->orphaned = true;
+		for (uint16_t q = 0; q < u->nq; q++) {
+			struct virtq *vq = &u->vq[q];
+			int fd = __atomic_load_n(&u->kick_fd[q], __ATOMIC_ACQUIRE);
+
+			if (!vq_enabled(vq) || fd < 0)
+				continue;
+			vq_set_indices(vq, __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE),
+				       __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE));
+			if (!evloop_add(u->ev, fd, EPOLLIN, orphan_kick, &u->orphan_arg[q]))
+				u->orphan_fd[q] = fd;
+		}
+	}
+	pthread_mutex_unlock(&u->lock);
 }
 
 /* A doorbell that did not go through the ioeventfd (an MMIO write before it was bound). */
@@ -140,6 +233,7 @@ static void vudev_hangup(void *arg, uint32_t events)
 		return;
 	log_err(u->k->kind, "%s: the back-end at %s closed the connection; the %s needs a reset",
 		u->vdev.name, u->conn.name, u->k->what);
+	orphan_start(u);
 	virtio_needs_reset(&u->vdev);
 }
 
@@ -150,6 +244,9 @@ void vudev_free(struct vudev *u)
 		return;
 	if (__atomic_exchange_n(&u->watched, 0, __ATOMIC_ACQ_REL))
 		evloop_del(u->ev, u->conn.fd);
+	orphan_end(u);
+	vq_chain_free(&u->chain);
+	pthread_mutex_destroy(&u->lock);
 	vhu_close(&u->conn);
 	free(u);
 }
@@ -198,8 +295,11 @@ int vudev_create(struct vudev **out, const struct vudev_kind *k, const struct vu
 	if (!(u = calloc(1, sizeof(*u))))
 		return -ENOMEM;
 	u->conn.fd = -1;
-	for (int q = 0; q < VUDEV_MAX_QUEUES; q++)
-		u->kick_fd[q] = -1;
+	for (int q = 0; q < VUDEV_MAX_QUEUES; q++) {
+		u->kick_fd[q] = u->orphan_fd[q] = -1;
+		u->orphan_arg[q] = (struct vudev_q){ u, (uint16_t)q };
+	}
+	pthread_mutex_init(&u->lock, NULL);
 	u->k = k;
 	u->nq = cfg->num_queues;
 	u->ev = cfg->ev;
@@ -227,6 +327,7 @@ int vudev_create(struct vudev **out, const struct vudev_kind *k, const struct vu
 	return 0;
 fail:
 	vhu_close(&u->conn);
+	pthread_mutex_destroy(&u->lock);
 	free(u);
 	return ret;
 }

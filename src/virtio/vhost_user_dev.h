@@ -14,6 +14,7 @@
 #include "core/evloop.h"
 #include "core/guest_mem.h"
 #include "virtio/vhost_user.h"
+#include "virtio/virtq.h"
 #include "virtio/virtio.h"
 
 #define VUDEV_MAX_QUEUES 16
@@ -27,6 +28,10 @@ struct vudev_kind {
 	uint64_t pass;		/* device features passed through when the back-end offers them */
 	uint64_t own;		/* features ckvm serves itself (config fields): offered, never sent on */
 	uint64_t protocol;	/* protocol features asked for (REPLY_ACK, CONFIG, MQ) */
+	/* Orphan mode: once the back-end is dead, ckvm answers each new request on queue q itself:
+	 * fill c's writable part with the kind's error and say how many bytes in *written; or return
+	 * -1 to leave the queue alone (a NIC's receive queue). NULL: no orphan mode. */
+	int (*fail)(uint16_t q, struct vq_chain *c, uint32_t *written);
 };
 
 struct vudev_config {

@@ -20,6 +20,15 @@
  * does not implement it either; not MTU or SPEED_DUPLEX: config fields ckvm does not fill. DPDK
  * 22.11's net_vhost offers all of these but HOST_TSO4/6 (only with its vdev's tso=1). MAC and STATUS
  * are ckvm's own: the back-end never sees them in SET_FEATURES (DPDK refuses bits it did not offer). */
+/* Orphan mode: frames sent are dropped (returned, so the guest frees them); receive buffers stay
+ * posted, with nothing to fill them. */
+static int vunet_fail(uint16_t q, struct vq_chain *c, uint32_t *written)
+{
+	(void)c;
+	*written = 0;
+	return q == 0 ? -1 : 0;
+}
+
 static const struct vudev_kind vunet_kind = {
 	.kind = SUB, .what = "network card", .device_id = VIRTIO_ID_NET, .queue_size = 256,
 	.pass = (1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) |
@@ -32,6 +41,7 @@ static const struct vudev_kind vunet_kind = {
 	.own = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS),
 	/* Not MQ: DPDK answers GET_QUEUE_NUM in queue pairs, and with one pair there is nothing to ask. */
 	.protocol = 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK,
+	.fail = vunet_fail,
 };
 
 /* The fields up to max_virtqueue_pairs: a driver reads mtu, speed and the rest only with features

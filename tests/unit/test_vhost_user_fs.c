@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <linux/fuse.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_fs.h>
 #include <linux/virtio_ids.h>
@@ -295,6 +297,109 @@ static void test_hangup(void)
 	CHECK_EQ(f.mismatch, 0);
 }
 
+static int used_signals;
+
+static void test_signal_used(struct virtio_dev *d, uint16_t q)
+{
+	(void)d;
+	if (q == 1)
+		__atomic_add_fetch(&used_signals, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Request queue 1's rings at 0x20000 (desc), 0x21000 (avail), 0x22000 (used); buffers from 0x30000.
+ * put_request: a GETATTR with unique id in descriptors 2i (readable header) and 2i+1 (64 writable
+ * bytes), published as avail entry number slot. */
+static void put_request(struct guest_mem *gm, uint16_t i, uint16_t slot, uint64_t unique)
+{
+	struct fuse_in_header in = { .len = sizeof(in), .opcode = FUSE_GETATTR, .unique = unique };
+	struct vring_desc dd[2] = {
+		{ .addr = 0x30000 + 0x100 * i, .len = sizeof(in), .flags = VRING_DESC_F_NEXT,
+		  .next = (uint16_t)(2 * i + 1) },
+		{ .addr = 0x30080 + 0x100 * i, .len = 64, .flags = VRING_DESC_F_WRITE },
+	};
+	struct vring_avail *av = gm_ptr(gm, 0x21000, 4 + 2 * 64);
+
+	gm_write(gm, 0x30000 + 0x100 * i, &in, sizeof(in));
+	gm_write(gm, 0x20000 + 16 * 2 * i, dd, sizeof(dd));
+	av->ring[slot % 64] = (uint16_t)(2 * i);
+	__atomic_store_n(&av->idx, (uint16_t)(slot + 1), __ATOMIC_RELEASE);
+}
+
+/* Orphan mode: the back-end dies holding request A; a request B made after that is answered by
+ * ckvm with EIO for B's unique id (and an interrupt), A stays unanswered. */
+static void test_orphan(void)
+{
+	struct guest_mem gm = { 0 };
+	struct fake f = { 0 };
+	struct evloop *ev = NULL;
+	struct vudev *u = NULL;
+	struct virtio_dev *d;
+	struct vring_used *used;
+	struct fuse_out_header *out;
+	uint64_t one = 1, features = 1ULL << VIRTIO_F_VERSION_1;
+	pthread_t t;
+	int q, i;
+
+	CHECK_EQ(gm_alloc_ram_flags(&gm, 16 << 20, 1ULL << 32, GM_SHARED), 0);
+	CHECK_EQ(evloop_create(&ev), 0);
+	script_negotiate(&f, ACK | MQ, 2);
+	fake_add(&f, VHOST_USER_SET_FEATURES, R_U64, 0);
+	fake_add(&f, VHOST_USER_SET_MEM_TABLE, R_U64, 0);
+	for (q = 0; q < 2 * 6; q++)	/* NUM, ADDR, BASE, CALL, KICK, ENABLE for hiprio and queue 1 */
+		fake_add(&f, (uint32_t[]){ VHOST_USER_SET_VRING_NUM, VHOST_USER_SET_VRING_ADDR,
+			 VHOST_USER_SET_VRING_BASE, VHOST_USER_SET_VRING_CALL, VHOST_USER_SET_VRING_KICK,
+			 VHOST_USER_SET_VRING_ENABLE }[q % 6], R_U64, 0);
+	reset_seen = 0;
+	CHECK_EQ(create(&f, &u, "share", 1, &gm, ev), 0);
+	if (!u) {
+		stop(&f, NULL);
+		evloop_destroy(ev);
+		gm_free(&gm);
+		return;
+	}
+	d = vudev_virtio(u);
+	d->queue_fds = test_queue_fds;
+	d->needs_reset = test_needs_reset;
+	d->signal_used = test_signal_used;
+	d->features = features;
+	for (q = 0; q < 2; q++) {
+		queue_fds_kick[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		queue_fds_call[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		CHECK_EQ(vq_enable(&d->vq[q], &gm, 64, 0x10000 * (q + 1), 0x10000 * (q + 1) + 0x1000,
+				   0x10000 * (q + 1) + 0x2000, features), 0);
+	}
+	CHECK_EQ(d->ops->activate(d), 0);
+	put_request(&gm, 0, 0, 11);	/* A: the back-end's, in flight when it dies */
+	CHECK_EQ(pthread_create(&t, NULL, loop_main, ev), 0);
+	shutdown(f.fd, SHUT_RDWR);	/* the back-end dies */
+	for (i = 0; i < 500 && !__atomic_load_n(&reset_seen, __ATOMIC_ACQUIRE); i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);	/* bounded poll */
+	CHECK_EQ(__atomic_load_n(&reset_seen, __ATOMIC_ACQUIRE), 1);
+	put_request(&gm, 1, 1, 77);	/* B: after the death */
+	CHECK_EQ(write(queue_fds_kick[1], &one, 8), 8);
+	used = gm_ptr(&gm, 0x22000, 4 + 8 * 64);
+	for (i = 0; i < 500 && !__atomic_load_n(&used_signals, __ATOMIC_ACQUIRE); i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);	/* bounded poll */
+	evloop_stop(ev);
+	pthread_join(t, NULL);
+	CHECK_EQ(__atomic_load_n(&used_signals, __ATOMIC_ACQUIRE), 1);
+	CHECK_EQ(used->idx, 1);		/* B only */
+	CHECK_EQ(used->ring[0].id, 2);
+	CHECK_EQ(used->ring[0].len, sizeof(*out));
+	out = gm_ptr(&gm, 0x30180, sizeof(*out));
+	CHECK_EQ(out->len, sizeof(*out));
+	CHECK_EQ(out->error, -EIO);
+	CHECK_EQ(out->unique, 77);
+	d->ops->reset(d);	/* the guest's reset: the doorbells leave the loop */
+	stop(&f, u);
+	evloop_destroy(ev);
+	for (q = 0; q < 2; q++) {
+		close(queue_fds_kick[q]);
+		close(queue_fds_call[q]);
+	}
+	gm_free(&gm);
+}
+
 int main(void)
 {
 	char logname[] = "/tmp/ckvm-vufs-log.XXXXXX";
@@ -311,6 +416,7 @@ int main(void)
 	RUN(test_queue_num);
 	RUN(test_activate_reset);
 	RUN(test_hangup);
+	RUN(test_orphan);
 	t_name = "fd-leak";
 	CHECK_EQ(fake_count_fds(), fds);
 	rmdir(dir);
