@@ -51,4 +51,7 @@ void fake_raw(struct step *s, uint32_t req, uint32_t flags, uint32_t size, const
 	      size_t payload_len);
 int fake_count_fds(void);
 
+/* Lines written so far to the log file fd (the tests point ckvm's log at one). */
+int fake_log_lines(int fd);
+
 #endif
