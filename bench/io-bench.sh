@@ -25,7 +25,7 @@ direct=${IO_DIRECT:-0}
 vm_timeout=${IO_TIMEOUT:-600}
 mem_mib=128
 port=5556
-workaround="noxsave noreplace-smp rodata=off clearcpuid=smap,popcnt,ssse3,erms,fsrm,rep_good"
+workaround="noxsave noreplace-smp rodata=off nofsgsbase clearcpuid=smap,popcnt,ssse3,erms,fsrm,rep_good"
 
 for f in "$kernel" "$base_initrd" "$init_src"; do
 	[ -r "$f" ] || { echo "$0: missing $f (guest/build.sh makes the kernel and initramfs)" >&2; exit 2; }

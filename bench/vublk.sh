@@ -27,7 +27,7 @@ vm_timeout=${VUBLK_TIMEOUT:-400}
 case $vm_timeout in ''|*[!0-9]*|0) echo "$0: VUBLK_TIMEOUT must be a positive integer" >&2; exit 2 ;; esac
 mem_mib=128
 # Options that keep QEMU's KVM guest on paths a software-KVM host handles (ckvm adds them itself).
-workaround="noxsave noreplace-smp rodata=off clearcpuid=smap,popcnt,ssse3,erms,fsrm,rep_good"
+workaround="noxsave noreplace-smp rodata=off nofsgsbase clearcpuid=smap,popcnt,ssse3,erms,fsrm,rep_good"
 
 [ -n "$ckvm" ] && [ -x "$ckvm" ] || { echo "$0: ${1:-build/ckvm} is not executable (make)" >&2; exit 2; }
 for f in "$kernel" "$base_initrd" "$init_src"; do

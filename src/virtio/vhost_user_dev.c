@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <linux/virtio_config.h>
 
 #include "log.h"
@@ -24,15 +25,18 @@ struct vudev {
 	uint8_t cfg[VUDEV_CONFIG_MAX];	/* config space (vdev.cfg_len bytes) */
 	uint64_t offered;		/* device features offered to the guest */
 	int kick_fd[VUDEV_MAX_QUEUES];	/* atomic: the doorbells while active, else -1 */
+	int err_fd[VUDEV_MAX_QUEUES];	/* eventfds the back-end signals a queue's error on (SET_VRING_ERR) */
+	int err_said;			/* atomic: its one log line is written */
 	pthread_mutex_t lock;		/* active, the orphan state: vCPU thread vs I/O thread */
 	bool active;			/* the back-end has the queues */
 	bool dead;			/* it hung up: no more messages to it */
 	/* After the back-end's death (vhost_user_dev.h "orphan"): doorbells ckvm reads itself. */
 	bool orphaned;
 	int orphan_fd[VUDEV_MAX_QUEUES];	/* in the I/O thread's loop, else -1 */
-	struct vudev_q { struct vudev *u; uint16_t q; } orphan_arg[VUDEV_MAX_QUEUES];
+	struct vudev_q { struct vudev *u; uint16_t q; } qarg[VUDEV_MAX_QUEUES];	/* per-queue handlers' arg */
 	struct vq_chain chain;
 	int watched;			/* atomic: conn.fd is in the I/O thread's loop */
+	bool watched_err;		/* the err_fds are in it (set before the I/O thread runs) */
 	int stopped;			/* atomic: the VM is ending; a hang-up is no news */
 };
 
@@ -103,7 +107,28 @@ static int vudev_activate(struct virtio_dev *d)
 	for (uint16_t q = 0; q < u->nq; q++)
 		if ((ret = queue_start(u, q)))
 			return ret;
+	/* after every ring is running, so that each queue's set-up reads the same as without it */
+	for (uint16_t q = 0; q < u->nq; q++)
+		if (u->err_fd[q] >= 0 && vq_enabled(&u->vq[q]) &&
+		    (ret = vhu_set_vring_err(&u->conn, q, u->err_fd[q])))
+			return ret;
 	return 0;
+}
+
+/* I/O thread: the back-end says a queue broke (its error eventfd). */
+static void vudev_queue_error(void *arg, uint32_t events)
+{
+	struct vudev_q *eq = arg;
+	struct vudev *u = eq->u;
+	uint64_t n;
+
+	(void)events;
+	if (read(u->err_fd[eq->q], &n, sizeof(n)) < 0)
+		return;
+	if (!__atomic_exchange_n(&u->err_said, 1, __ATOMIC_ACQ_REL))
+		log_err(u->k->kind, "%s: the back-end at %s reports an error on queue %u; the %s needs a reset",
+			u->vdev.name, u->conn.name, eq->q, u->k->what);
+	virtio_needs_reset(&u->vdev);
 }
 
 /* The queue's doorbells go back to nobody (a reset, the device's end). Caller holds u->lock. */
@@ -193,7 +218,7 @@ static void orphan_start(struct vudev *u)
 				continue;
 			vq_set_indices(vq, __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE),
 				       __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE));
-			if (!evloop_add(u->ev, fd, EPOLLIN, orphan_kick, &u->orphan_arg[q]))
+			if (!evloop_add(u->ev, fd, EPOLLIN, orphan_kick, &u->qarg[q]))
 				u->orphan_fd[q] = fd;
 		}
 	}
@@ -245,6 +270,12 @@ void vudev_free(struct vudev *u)
 	if (__atomic_exchange_n(&u->watched, 0, __ATOMIC_ACQ_REL))
 		evloop_del(u->ev, u->conn.fd);
 	orphan_end(u);
+	for (int q = 0; q < u->nq; q++)
+		if (u->err_fd[q] >= 0) {
+			if (u->watched_err)
+				evloop_del(u->ev, u->err_fd[q]);
+			close(u->err_fd[q]);
+		}
 	vq_chain_free(&u->chain);
 	pthread_mutex_destroy(&u->lock);
 	vhu_close(&u->conn);
@@ -296,8 +327,8 @@ int vudev_create(struct vudev **out, const struct vudev_kind *k, const struct vu
 		return -ENOMEM;
 	u->conn.fd = -1;
 	for (int q = 0; q < VUDEV_MAX_QUEUES; q++) {
-		u->kick_fd[q] = u->orphan_fd[q] = -1;
-		u->orphan_arg[q] = (struct vudev_q){ u, (uint16_t)q };
+		u->kick_fd[q] = u->orphan_fd[q] = u->err_fd[q] = -1;
+		u->qarg[q] = (struct vudev_q){ u, (uint16_t)q };
 	}
 	pthread_mutex_init(&u->lock, NULL);
 	u->k = k;
@@ -363,6 +394,16 @@ int vudev_start(struct vudev *u)
 		if ((ret = evloop_add(u->ev, u->conn.fd, EPOLLRDHUP, vudev_hangup, u)))
 			return ret;
 		u->watched = 1;
+		for (int q = 0; q < u->nq; q++)
+			if ((u->err_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+				return -errno;
+		for (int q = 0; q < u->nq; q++)
+			if ((ret = evloop_add(u->ev, u->err_fd[q], EPOLLIN, vudev_queue_error, &u->qarg[q]))) {
+				while (q--)
+					evloop_del(u->ev, u->err_fd[q]);
+				return ret;
+			}
+		u->watched_err = true;
 	}
 	log_debug(u->k->kind, "%s: %s: features %#llx, %u queues, config %u bytes", u->vdev.name,
 		  u->conn.name, (unsigned long long)u->offered, u->nq, u->vdev.cfg_len);

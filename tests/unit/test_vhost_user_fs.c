@@ -328,7 +328,7 @@ static void test_orphan(void)
 	struct fuse_out_header *out;
 	uint64_t one = 1, features = 1ULL << VIRTIO_F_VERSION_1;
 	pthread_t t;
-	int q, i;
+	int q, i, lines;
 
 	CHECK_EQ(gm_alloc_ram_flags(&gm, 16 << 20, 1ULL << 32, GM_SHARED), 0);
 	CHECK_EQ(evloop_create(&ev), 0);
@@ -339,6 +339,8 @@ static void test_orphan(void)
 		fake_add(&f, (uint32_t[]){ VHOST_USER_SET_VRING_NUM, VHOST_USER_SET_VRING_ADDR,
 			 VHOST_USER_SET_VRING_BASE, VHOST_USER_SET_VRING_CALL, VHOST_USER_SET_VRING_KICK,
 			 VHOST_USER_SET_VRING_ENABLE }[q % 6], R_U64, 0);
+	fake_add(&f, VHOST_USER_SET_VRING_ERR, R_U64, 0);	/* with an I/O loop: an error eventfd each */
+	fake_add(&f, VHOST_USER_SET_VRING_ERR, R_U64, 0);
 	reset_seen = 0;
 	CHECK_EQ(create(&f, &u, "share", 1, &gm, ev), 0);
 	if (!u) {
@@ -361,6 +363,18 @@ static void test_orphan(void)
 	CHECK_EQ(d->ops->activate(d), 0);
 	put_request(&gm, 0, 0, 11);	/* A: the back-end's, in flight when it dies */
 	CHECK_EQ(pthread_create(&t, NULL, loop_main, ev), 0);
+	/* the back-end signals queue 1's error eventfd: one line, NEEDS_RESET */
+	lines = log_lines();
+	for (i = 0; i < 500 && f.ngot < 21; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);	/* bounded poll */
+	CHECK(f.ngot >= 21 && f.got[20].req == VHOST_USER_SET_VRING_ERR && f.got[20].nfds == 1);
+	if (f.ngot >= 21 && f.got[20].nfds == 1)
+		CHECK_EQ(write(f.got[20].fds[0], &one, 8), 8);
+	for (i = 0; i < 500 && !__atomic_load_n(&reset_seen, __ATOMIC_ACQUIRE); i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);	/* bounded poll */
+	CHECK_EQ(__atomic_load_n(&reset_seen, __ATOMIC_ACQUIRE), 1);
+	CHECK_EQ(log_lines(), lines + 1);
+	__atomic_store_n(&reset_seen, 0, __ATOMIC_RELEASE);
 	shutdown(f.fd, SHUT_RDWR);	/* the back-end dies */
 	for (i = 0; i < 500 && !__atomic_load_n(&reset_seen, __ATOMIC_ACQUIRE); i++)
 		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);	/* bounded poll */
