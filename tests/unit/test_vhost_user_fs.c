@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
@@ -297,15 +298,17 @@ static void test_signal_used(struct virtio_dev *d, uint16_t q)
 }
 
 /* Request queue 1's rings at 0x20000 (desc), 0x21000 (avail), 0x22000 (used); buffers from 0x30000.
- * put_request: a GETATTR with unique id in descriptors 2i (readable header) and 2i+1 (64 writable
- * bytes), published as avail entry number slot. */
-static void put_request(struct guest_mem *gm, uint16_t i, uint16_t slot, uint64_t unique)
+ * put_req: a GETATTR with unique id in descriptors 2i (in_len readable header bytes at in_gpa, 0:
+ * the usual place) and 2i+1 (out_len writable bytes at 0x30080 + 0x100 i), published as avail entry
+ * number slot. put_request: a well-formed one. */
+static void put_req(struct guest_mem *gm, uint16_t i, uint16_t slot, uint64_t unique, uint32_t in_len,
+		    uint32_t out_len, uint64_t in_gpa)
 {
 	struct fuse_in_header in = { .len = sizeof(in), .opcode = FUSE_GETATTR, .unique = unique };
 	struct vring_desc dd[2] = {
-		{ .addr = 0x30000 + 0x100 * i, .len = sizeof(in), .flags = VRING_DESC_F_NEXT,
+		{ .addr = in_gpa ? in_gpa : 0x30000 + 0x100 * (uint64_t)i, .len = in_len, .flags = VRING_DESC_F_NEXT,
 		  .next = (uint16_t)(2 * i + 1) },
-		{ .addr = 0x30080 + 0x100 * i, .len = 64, .flags = VRING_DESC_F_WRITE },
+		{ .addr = 0x30080 + 0x100 * i, .len = out_len, .flags = VRING_DESC_F_WRITE },
 	};
 	struct vring_avail *av = gm_ptr(gm, 0x21000, 4 + 2 * 64);
 
@@ -315,8 +318,15 @@ static void put_request(struct guest_mem *gm, uint16_t i, uint16_t slot, uint64_
 	__atomic_store_n(&av->idx, (uint16_t)(slot + 1), __ATOMIC_RELEASE);
 }
 
+static void put_request(struct guest_mem *gm, uint16_t i, uint16_t slot, uint64_t unique)
+{
+	put_req(gm, i, slot, unique, sizeof(struct fuse_in_header), 64, 0);
+}
+
 /* Orphan mode: the back-end dies holding request A; a request B made after that is answered by
- * ckvm with EIO for B's unique id (and an interrupt), A stays unanswered. */
+ * ckvm with EIO for B's unique id (and an interrupt), A stays unanswered. Hostile requests after
+ * it: C with a 4-byte header and D with 8 writable bytes are returned untouched (length 0), E points
+ * outside RAM (the queue breaks; nothing is returned for it). */
 static void test_orphan(void)
 {
 	struct guest_mem gm = { 0 };
@@ -380,6 +390,10 @@ static void test_orphan(void)
 		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);	/* bounded poll */
 	CHECK_EQ(__atomic_load_n(&reset_seen, __ATOMIC_ACQUIRE), 1);
 	put_request(&gm, 1, 1, 77);	/* B: after the death */
+	put_req(&gm, 2, 2, 78, 4, 64, 0);	/* C: a short header */
+	memset(gm_ptr(&gm, 0x30380, 8), 0xaa, 8);
+	put_req(&gm, 3, 3, 79, sizeof(struct fuse_in_header), 8, 0);	/* D: no room for a reply */
+	put_req(&gm, 4, 4, 80, sizeof(struct fuse_in_header), 64, 1ULL << 40);	/* E: not RAM */
 	CHECK_EQ(write(queue_fds_kick[1], &one, 8), 8);
 	used = gm_ptr(&gm, 0x22000, 4 + 8 * 64);
 	for (i = 0; i < 500 && !__atomic_load_n(&used_signals, __ATOMIC_ACQUIRE); i++)
@@ -387,9 +401,12 @@ static void test_orphan(void)
 	evloop_stop(ev);
 	pthread_join(t, NULL);
 	CHECK_EQ(__atomic_load_n(&used_signals, __ATOMIC_ACQUIRE), 1);
-	CHECK_EQ(used->idx, 1);		/* B only */
+	CHECK_EQ(used->idx, 3);		/* B, C, D; not A, not E */
 	CHECK_EQ(used->ring[0].id, 2);
 	CHECK_EQ(used->ring[0].len, sizeof(*out));
+	CHECK(used->ring[1].id == 4 && used->ring[1].len == 0);
+	CHECK(used->ring[2].id == 6 && used->ring[2].len == 0);
+	CHECK_EQ(*(uint64_t *)gm_ptr(&gm, 0x30380, 8), 0xaaaaaaaaaaaaaaaaULL);
 	out = gm_ptr(&gm, 0x30180, sizeof(*out));
 	CHECK_EQ(out->len, sizeof(*out));
 	CHECK_EQ(out->error, -EIO);
