@@ -1,4 +1,5 @@
-/* A small epoll event loop run by the I/O thread: stdin, tap devices, virtqueue doorbells (ioeventfd). */
+/* A small epoll event loop run by the I/O thread: stdin, tap devices, virtqueue doorbells (ioeventfd).
+ * Handlers run on the loop thread; add and del may be called from any thread. */
 #ifndef CKVM_EVLOOP_H
 #define CKVM_EVLOOP_H
 
