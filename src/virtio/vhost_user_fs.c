@@ -20,24 +20,6 @@
  * feature of its own, NOTIFICATION (a notification queue and notify_buf_size), which neither
  * virtiofsd nor Linux 6.1 implement; VERSION_1 the transport adds. Config space needs no feature
  * bit, so ckvm owns none. MQ asks GET_QUEUE_NUM how many queues the back-end can take. */
-/* Copy len bytes between a flat buffer and an iovec array (to_iov: into the iovecs); the bytes
- * moved. */
-static size_t iov_copy(struct iovec *iov, unsigned n, void *buf, size_t len, bool to_iov)
-{
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		size_t k = iov[i].iov_len < len - done ? iov[i].iov_len : len - done;
-
-		if (to_iov)
-			memcpy(iov[i].iov_base, (uint8_t *)buf + done, k);
-		else
-			memcpy((uint8_t *)buf + done, iov[i].iov_base, k);
-		done += k;
-	}
-	return done;
-}
-
 /* Orphan mode: each request gets a FUSE reply header with EIO for its unique id; one without room
  * for a reply (FORGET) is just returned. */
 static int vufs_fail(uint16_t q, struct vq_chain *c, uint32_t *written)
@@ -46,11 +28,11 @@ static int vufs_fail(uint16_t q, struct vq_chain *c, uint32_t *written)
 	struct fuse_out_header out = { .len = sizeof(out), .error = -EIO };
 
 	(void)q;
-	if (iov_copy(vq_chain_rd(c), c->nr_rd, &in, sizeof(in), false) < sizeof(in) ||
+	if (vq_iov_copy(vq_chain_rd(c), c->nr_rd, &in, sizeof(in), 0, false) < sizeof(in) ||
 	    c->wr_len < sizeof(out))
 		return 0;
 	out.unique = in.unique;
-	*written = (uint32_t)iov_copy(vq_chain_wr(c), c->nr_wr, &out, sizeof(out), true);
+	*written = (uint32_t)vq_iov_copy(vq_chain_wr(c), c->nr_wr, &out, sizeof(out), 0, true);
 	return 0;
 }
 

@@ -159,23 +159,6 @@ static unsigned iov_skip(struct iovec *dst, const struct iovec *src, unsigned nr
 	return n;
 }
 
-/* Copy len bytes between buf and the start of the segments (which hold at least len bytes). */
-static void iov_copy(const struct iovec *iov, unsigned nr, void *buf, size_t len, bool to_iov)
-{
-	uint8_t *p = buf;
-
-	for (unsigned i = 0; i < nr && len; i++) {
-		size_t n = iov[i].iov_len < len ? iov[i].iov_len : len;
-
-		if (to_iov)
-			memcpy(iov[i].iov_base, p, n);
-		else
-			memcpy(p, iov[i].iov_base, n);
-		p += n;
-		len -= n;
-	}
-}
-
 /* Read one frame from the tap: its header into n->rx_hdr, the frame behind the header space of the
  * chain, any excess into the scratch buffer. Returns what readv returns. */
 static ssize_t vnet_rx_read(struct vnet *n, struct vq_chain *c)
@@ -229,7 +212,7 @@ void vnet_rx(struct vnet *n)
 			continue;
 		}
 		h.num_buffers = htole16(1);	/* one buffer per frame: MRG_RXBUF is not offered */
-		iov_copy(vq_chain_wr(c), c->nr_wr, &h, HDR_LEN, true);
+		vq_iov_copy(vq_chain_wr(c), c->nr_wr, &h, HDR_LEN, 0, true);
 		vq_push(vq, c->head, (uint32_t)got);
 		n->rx_have_chain = false;
 		n->stats.rx_frames++;
@@ -249,7 +232,7 @@ static void vnet_tx_frame(struct vnet *n, struct vq_chain *c)
 	ssize_t put;
 	int err;
 
-	iov_copy(vq_chain_rd(c), c->nr_rd, &guest_hdr, HDR_LEN, false);
+	vq_iov_copy(vq_chain_rd(c), c->nr_rd, &guest_hdr, HDR_LEN, 0, false);
 	if (vnet_hdr_check(&tx_rules, n->vdev.features, &guest_hdr, c->rd_len - (uint32_t)HDR_LEN, &n->tx_hdr)) {
 		log_guest("vnet", "%s: transmit header flags %#x gso_type %#x for a %u-byte frame not allowed by "
 			  "the negotiated features %#llx: dropped", n->vdev.name, guest_hdr.flags, guest_hdr.gso_type,

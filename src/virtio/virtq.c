@@ -280,3 +280,26 @@ bool vq_should_notify(struct virtq *vq)
 	event = __atomic_load_n(vq_used_event(vq), __ATOMIC_RELAXED);
 	return !valid || vring_need_event(event, vq->used_idx, old);
 }
+
+size_t vq_iov_copy(const struct iovec *iov, unsigned nr, void *buf, size_t len, size_t skip, bool to_iov)
+{
+	uint8_t *p = buf;
+	size_t done = 0;
+
+	for (unsigned i = 0; i < nr && done < len; i++) {
+		size_t n;
+
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		n = iov[i].iov_len - skip < len - done ? iov[i].iov_len - skip : len - done;
+		if (to_iov)
+			memcpy((uint8_t *)iov[i].iov_base + skip, p + done, n);
+		else
+			memcpy(p + done, (uint8_t *)iov[i].iov_base + skip, n);
+		done += n;
+		skip = 0;
+	}
+	return done;
+}

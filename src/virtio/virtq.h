@@ -44,6 +44,10 @@ struct vq_chain {
 static inline struct iovec *vq_chain_rd(struct vq_chain *c) { return c->iov; }
 static inline struct iovec *vq_chain_wr(struct vq_chain *c) { return c->iov + c->nr_rd; }
 
+/* Copy up to len bytes between buf and the segments, starting skip bytes into them (to_iov: into the
+ * segments); the bytes copied (less than len when the segments end first). */
+size_t vq_iov_copy(const struct iovec *iov, unsigned nr, void *buf, size_t len, size_t skip, bool to_iov);
+
 /* Allocate a chain able to hold max segments (use the queue's maximum size). 0 or -ENOMEM/-EINVAL. */
 int vq_chain_init(struct vq_chain *c, uint16_t max);
 void vq_chain_free(struct vq_chain *c);

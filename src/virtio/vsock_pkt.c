@@ -19,29 +19,6 @@
 
 enum { RXQ, TXQ, EVQ };
 
-/* Copy len bytes between buf and the start of the segments (which hold at least len bytes). */
-static void iov_copy(const struct iovec *iov, unsigned nr, void *buf, size_t len, size_t skip, bool to_iov)
-{
-	uint8_t *p = buf;
-
-	for (unsigned i = 0; i < nr && len; i++) {
-		size_t n;
-
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		n = iov[i].iov_len - skip < len ? iov[i].iov_len - skip : len;
-		if (to_iov)
-			memcpy((uint8_t *)iov[i].iov_base + skip, p, n);
-		else
-			memcpy(p, (uint8_t *)iov[i].iov_base + skip, n);
-		p += n;
-		len -= n;
-		skip = 0;
-	}
-}
-
 static void hdr_for(struct vsock *v, struct virtio_vsock_hdr *h, uint32_t src_port, uint32_t dst_port,
 		    uint16_t op)
 {
@@ -105,7 +82,7 @@ static void rx_payload(struct vsock *v, struct vconn *c, struct vq_chain *ch, ui
 		memmove(c->buf, c->buf + c->buf_off, c->buf_len);
 		c->buf_off = 0;
 	}
-	iov_copy(vq_chain_rd(ch), ch->nr_rd, c->buf + c->buf_off + c->buf_len, len, VSOCK_HDR_LEN, false);
+	vq_iov_copy(vq_chain_rd(ch), ch->nr_rd, c->buf + c->buf_off + c->buf_len, len, VSOCK_HDR_LEN, false);
 	c->buf_len += len;
 	v->stats.tx_bytes += len;
 	if (vsock_flush(v, c))
@@ -123,7 +100,7 @@ static void guest_packet(struct vsock *v, struct vq_chain *ch)
 		v->stats.bad_pkts++;	/* not even an address to answer */
 		return;
 	}
-	iov_copy(vq_chain_rd(ch), ch->nr_rd, &h, VSOCK_HDR_LEN, 0, false);
+	vq_iov_copy(vq_chain_rd(ch), ch->nr_rd, &h, VSOCK_HDR_LEN, 0, false);
 	len = le32toh(h.len);
 	op = le16toh(h.op);
 	if (len != ch->rd_len - VSOCK_HDR_LEN || len > VSOCK_PKT_MAX || le64toh(h.src_cid) != v->cid ||
@@ -344,7 +321,7 @@ bool vsock_rx_process(struct vsock *v)
 		 * edge would come for it, so control packets get a second look */
 		if (!next_ctrl(v, &h) && !(len = next_data(v, ch, &h)) && !next_ctrl(v, &h))
 			break;		/* nothing to send: the chain waits for the next packet */
-		iov_copy(vq_chain_wr(ch), ch->nr_wr, &h, VSOCK_HDR_LEN, 0, true);
+		vq_iov_copy(vq_chain_wr(ch), ch->nr_wr, &h, VSOCK_HDR_LEN, 0, true);
 		vq_push(&v->vq[RXQ], ch->head, (uint32_t)VSOCK_HDR_LEN + len);
 		v->rx_have_chain = false;
 		v->stats.rx_pkts++;
